@@ -1,0 +1,53 @@
+// The long-tail kernel services behind oxios_host_api.call (abi/METHODS.md):
+// a name -> method table. Each service registers its methods here.
+#pragma once
+
+#include "kernel.hpp"
+
+#include <rapidjson/document.h>
+
+#include <functional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace oxios::kernel {
+
+// What a service may use of the rest of the kernel. Filled by the Kernel.
+struct ServiceContext {
+    std::string workspace;  // absolute, canonical workspace root
+    // Publishes an event (type, JSON object of extra fields); returns its seq.
+    std::function<uint64_t(std::string_view type, std::string_view fields_json)> publish;
+    std::function<int64_t()> now_us;  // wall clock, µs since the Unix epoch
+};
+
+// A method receives its parsed JSON argument object and returns a Result
+// (JSON body, or {"error":...} with a non-OK status).
+using Method = std::function<Result(const rapidjson::Value& in)>;
+
+class ServiceRegistry {
+public:
+    void add(std::string name, Method method) { methods_[std::move(name)] = std::move(method); }
+
+    // Parses json_in (must be an object; "" counts as {}), dispatches.
+    // Unknown method -> OXIOS_E_UNSUPPORTED; bad JSON -> OXIOS_E_INVALID;
+    // an exception from a method -> OXIOS_E_INTERNAL. Never throws.
+    Result call(std::string_view method, std::string_view json_in) const;
+
+    bool has(std::string_view method) const { return methods_.count(std::string(method)) != 0; }
+
+private:
+    std::unordered_map<std::string, Method> methods_;
+};
+
+// Builds {"error": message} — the body of every non-OK Result.
+Result error_result(Status status, std::string_view message);
+
+// Services in host/kernel/services/, each in its own file.
+void register_workspace_service(ServiceRegistry& registry, const ServiceContext& ctx);
+void register_seeds_service(ServiceRegistry& registry, const ServiceContext& ctx);
+void register_skills_service(ServiceRegistry& registry, const ServiceContext& ctx);
+void register_memory_service(ServiceRegistry& registry, const ServiceContext& ctx);
+void register_approvals_service(ServiceRegistry& registry, const ServiceContext& ctx);
+
+}  // namespace oxios::kernel
