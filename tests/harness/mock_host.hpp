@@ -75,6 +75,7 @@ public:
     // Loads the .so (a private copy), checks the ABI major before any other
     // call, creates and starts an instance. Throws std::runtime_error whose
     // what() says why on any failure (the harness survives it).
+    // With a plugin already loaded it behaves as reload().
     void load(const std::string& so_path);
     // Hot reload: loads a new instance of `so_path`, moves exported state and
     // every open stream / WebSocket to it (resumed), then stops and unloads the
@@ -84,6 +85,9 @@ public:
     bool loaded() const;
     std::string plugin_name() const;
     std::string plugin_version() const;
+    // Path of the private copy the current instance was loaded from ("" when
+    // none); it is deleted, and gone from /proc/self/maps, after an unload.
+    std::string plugin_copy_path() const;
 
     // ---- requests ----
     Response request(const Request& req);
@@ -113,6 +117,7 @@ public:
     std::string sse_wait(uint64_t stream, const std::string& needle,
                          std::chrono::milliseconds timeout = std::chrono::seconds(5));
     void sse_client_close(uint64_t stream);
+    bool sse_open(uint64_t stream) const;  // false once closed by either side or unknown
 
     // ---- scripted kernel services ----
     // Config: the whole JSON document ("{}" by default); bumps the generation.

@@ -1,0 +1,109 @@
+#include "atomic_file.hpp"
+
+#include "uuid.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <system_error>
+
+namespace oxios::kernel {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& what) {
+    throw std::system_error(errno, std::generic_category(), what);
+}
+
+void write_all(int fd, const std::vector<std::string_view>& pieces, const std::string& name) {
+    std::vector<iovec> iov;
+    iov.reserve(pieces.size());
+    for (auto p : pieces)
+        if (!p.empty()) iov.push_back(iovec{const_cast<char*>(p.data()), p.size()});
+    size_t idx = 0;
+    while (idx < iov.size()) {
+        const int count = static_cast<int>(std::min<size_t>(iov.size() - idx, 1024));
+        ssize_t n = ::writev(fd, &iov[idx], count);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            fail("write " + name);
+        }
+        auto left = static_cast<size_t>(n);
+        while (idx < iov.size() && left >= iov[idx].iov_len) {
+            left -= iov[idx].iov_len;
+            ++idx;
+        }
+        if (idx < iov.size() && left > 0) {
+            iov[idx].iov_base = static_cast<char*>(iov[idx].iov_base) + left;
+            iov[idx].iov_len -= left;
+        }
+    }
+}
+
+}  // namespace
+
+void fsync_dir(const std::filesystem::path& dir) {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    (void)::fsync(fd);
+    ::close(fd);
+}
+
+void write_file_atomic(const std::filesystem::path& target, const std::vector<std::string_view>& pieces) {
+    const auto dir = target.parent_path().empty() ? std::filesystem::path(".") : target.parent_path();
+    const auto tmp = dir / ("." + target.filename().string() + "." + uuid_v4() + ".tmp");
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) fail("create " + tmp.string());
+    try {
+        write_all(fd, pieces, tmp.string());
+        if (::fsync(fd) != 0) fail("fsync " + tmp.string());
+    } catch (...) {
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        throw;
+    }
+    if (::close(fd) != 0) {
+        ::unlink(tmp.c_str());
+        fail("close " + tmp.string());
+    }
+    if (::rename(tmp.c_str(), target.c_str()) != 0) {
+        int saved = errno;
+        ::unlink(tmp.c_str());
+        errno = saved;
+        fail("rename " + target.string());
+    }
+    fsync_dir(dir);
+}
+
+void write_file_atomic(const std::filesystem::path& target, std::string_view data) {
+    write_file_atomic(target, std::vector<std::string_view>{data});
+}
+
+std::string read_file(const std::filesystem::path& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) fail("open " + path.string());
+    std::string out;
+    struct stat st {};
+    if (::fstat(fd, &st) == 0 && st.st_size > 0) out.reserve(static_cast<size_t>(st.st_size));
+    char buf[65536];
+    for (;;) {
+        ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            int saved = errno;
+            ::close(fd);
+            errno = saved;
+            fail("read " + path.string());
+        }
+        if (n == 0) break;
+        out.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    return out;
+}
+
+}  // namespace oxios::kernel

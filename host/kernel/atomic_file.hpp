@@ -1,0 +1,23 @@
+// Durable, atomic file replacement: write a uniquely named temp file in the
+// same directory, fsync it, rename it over the target, fsync the directory.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace oxios::kernel {
+
+// Throws std::system_error on failure (the temp file is removed).
+void write_file_atomic(const std::filesystem::path& target, std::string_view data);
+// Same, with the content given as consecutive pieces (written with writev).
+void write_file_atomic(const std::filesystem::path& target, const std::vector<std::string_view>& pieces);
+
+// Whole file into a string; throws std::system_error when unreadable.
+std::string read_file(const std::filesystem::path& path);
+
+// fsync of a directory (after rename/unlink inside it). Errors are ignored.
+void fsync_dir(const std::filesystem::path& dir);
+
+}  // namespace oxios::kernel

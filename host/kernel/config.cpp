@@ -1,0 +1,192 @@
+#include "config.hpp"
+
+#include "atomic_file.hpp"
+#include "config_schema.hpp"
+#include "json_util.hpp"
+#include "services/service_registry.hpp"
+
+#include <rapidjson/error/en.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+#include <system_error>
+
+namespace oxios::kernel {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+rapidjson::Document load(const std::string& path, std::string_view text) {
+    rapidjson::Document file;
+    if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+        file.SetObject();
+    } else {
+        file.Parse(text.data(), text.size());
+        if (file.HasParseError())
+            throw std::runtime_error("Invalid config: " + (path.empty() ? std::string("config") : path) +
+                                     ": malformed JSON (" + rapidjson::GetParseError_En(file.GetParseError()) +
+                                     " at offset " + std::to_string(file.GetErrorOffset()) + ")");
+    }
+    if (auto why = config_schema::validate(file)) throw std::runtime_error("Invalid config: " + *why);
+    rapidjson::Document doc = config_schema::defaults();
+    config_schema::merge(doc, file, doc.GetAllocator());
+    if (auto why = config_schema::validate(doc)) throw std::runtime_error("Invalid config: " + *why);
+    return doc;
+}
+
+void hide_secrets(rapidjson::Document& doc, bool hide_api_keys) {
+    auto& a = doc.GetAllocator();
+    auto engine = doc.FindMember("engine");
+    if (engine != doc.MemberEnd() && engine->value.IsObject()) {
+        auto key = engine->value.FindMember("api_key");
+        bool set = key != engine->value.MemberEnd() && key->value.IsString() &&
+                   key->value.GetStringLength() > 0;
+        if (key != engine->value.MemberEnd()) engine->value.RemoveMember(key);
+        engine->value.RemoveMember("api_key_set");
+        engine->value.AddMember("api_key_set", set, a);
+    }
+    if (!hide_api_keys) return;
+    auto security = doc.FindMember("security");
+    if (security != doc.MemberEnd() && security->value.IsObject()) {
+        auto keys = security->value.FindMember("api_keys");
+        rapidjson::SizeType count = 0;
+        if (keys != security->value.MemberEnd()) {
+            if (keys->value.IsArray()) count = keys->value.Size();
+            security->value.RemoveMember(keys);
+        }
+        security->value.RemoveMember("api_keys_count");
+        security->value.AddMember("api_keys_count", count, a);
+    }
+}
+
+}  // namespace
+
+const rapidjson::Value* find_dotted(const rapidjson::Value& root, std::string_view dotted_key) {
+    const rapidjson::Value* cur = &root;
+    while (!dotted_key.empty()) {
+        const size_t dot = dotted_key.find('.');
+        const std::string_view part = dotted_key.substr(0, dot);
+        if (!cur->IsObject()) return nullptr;
+        const rapidjson::Value name(rapidjson::StringRef(part.data(), part.size()));
+        auto it = cur->FindMember(name);
+        if (it == cur->MemberEnd()) return nullptr;
+        cur = &it->value;
+        dotted_key = dot == std::string_view::npos ? std::string_view{} : dotted_key.substr(dot + 1);
+    }
+    return cur;
+}
+
+std::string expand_home(const std::string& path) {
+    if (path.empty() || path[0] != '~' || (path.size() > 1 && path[1] != '/')) return path;
+    const char* home = std::getenv("HOME");
+    std::string base = (home != nullptr && *home != '\0') ? home : "/tmp";
+    return base + path.substr(1);
+}
+
+Config::Config(std::string path, rapidjson::Document doc)
+    : path_(std::move(path)), doc_(std::make_shared<const rapidjson::Document>(std::move(doc))) {}
+
+Config::Config(std::string path) : path_(std::move(path)) {
+    std::string text;
+    if (!path_.empty()) {
+        std::error_code ec;
+        if (fs::exists(path_, ec)) {
+            try {
+                text = read_file(path_);
+            } catch (const std::exception& e) {
+                throw std::runtime_error("Invalid config: " + path_ + ": cannot read (" + e.what() + ")");
+            }
+        }
+    }
+    doc_ = std::make_shared<const rapidjson::Document>(load(path_, text));
+}
+
+std::unique_ptr<Config> Config::from_text(std::string_view json_text) {
+    return std::unique_ptr<Config>(new Config("", load("", json_text)));
+}
+
+std::shared_ptr<const rapidjson::Document> Config::snapshot() const {
+    std::shared_lock lock(mutex_);
+    return doc_;
+}
+
+std::optional<std::string> Config::get(std::string_view dotted_key) const {
+    if (dotted_key == "engine.api_key") return std::nullopt;
+    auto snap = snapshot();
+    rapidjson::Document copy;
+    copy.CopyFrom(*snap, copy.GetAllocator());
+    hide_secrets(copy, false);
+    const auto* v = find_dotted(copy, dotted_key);
+    if (v == nullptr) return std::nullopt;
+    return json::to_string(*v);
+}
+
+std::string Config::hidden_json() const {
+    auto snap = snapshot();
+    rapidjson::Document copy;
+    copy.CopyFrom(*snap, copy.GetAllocator());
+    hide_secrets(copy, true);
+    return json::to_string(copy);
+}
+
+Result Config::put(const rapidjson::Value& partial) {
+    if (!partial.IsObject()) return error_result(OXIOS_E_INVALID, "Invalid config: config: must be an object");
+    std::lock_guard write_lock(write_mutex_);
+    auto next = std::make_shared<rapidjson::Document>();
+    next->CopyFrom(*snapshot(), next->GetAllocator());
+    config_schema::merge(*next, partial, next->GetAllocator());
+    if (auto why = config_schema::validate(*next)) return error_result(OXIOS_E_INVALID, "Invalid config: " + *why);
+    if (!path_.empty()) {
+        try {
+            const fs::path p(path_);
+            if (p.has_parent_path()) fs::create_directories(p.parent_path());
+            write_file_atomic(p, json::to_pretty_string(*next));
+        } catch (const std::exception& e) {
+            return error_result(OXIOS_E_IO, std::string("cannot write config: ") + e.what());
+        }
+    }
+    {
+        std::unique_lock lock(mutex_);
+        doc_ = std::move(next);
+    }
+    generation_.fetch_add(1, std::memory_order_acq_rel);
+    return Result{OXIOS_OK, hidden_json()};
+}
+
+int64_t Config::get_int(std::string_view dotted_key, int64_t fallback) const {
+    auto snap = snapshot();
+    const auto* v = find_dotted(*snap, dotted_key);
+    if (v == nullptr) return fallback;
+    if (v->IsInt64()) return v->GetInt64();
+    if (v->IsDouble()) return static_cast<int64_t>(v->GetDouble());
+    return fallback;
+}
+
+bool Config::get_bool(std::string_view dotted_key, bool fallback) const {
+    auto snap = snapshot();
+    const auto* v = find_dotted(*snap, dotted_key);
+    return (v != nullptr && v->IsBool()) ? v->GetBool() : fallback;
+}
+
+std::string Config::get_string(std::string_view dotted_key, std::string fallback) const {
+    auto snap = snapshot();
+    const auto* v = find_dotted(*snap, dotted_key);
+    if (v == nullptr || !v->IsString()) return fallback;
+    return std::string(v->GetString(), v->GetStringLength());
+}
+
+std::vector<std::string> Config::get_strings(std::string_view dotted_key) const {
+    auto snap = snapshot();
+    const auto* v = find_dotted(*snap, dotted_key);
+    std::vector<std::string> out;
+    if (v == nullptr || !v->IsArray()) return out;
+    for (const auto& item : v->GetArray())
+        if (item.IsString()) out.emplace_back(item.GetString(), item.GetStringLength());
+    return out;
+}
+
+std::string Config::engine_api_key() const { return get_string("engine.api_key"); }
+
+}  // namespace oxios::kernel

@@ -1,0 +1,213 @@
+#include "config_schema.hpp"
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <vector>
+
+namespace oxios::kernel::config_schema {
+
+namespace {
+
+enum class Kind { Bool, Int, NullableInt, Number, NullableNumber, String, NullableString, Enum, Strings, Object };
+
+struct Key {
+    const char* section;
+    const char* name;
+    Kind kind;
+    double min = 0, max = 0;                     // Int / Number ranges
+    bool b = false;                              // Bool default
+    double num = 0;                              // Int / Number default
+    const char* s = "";                          // String default
+    std::vector<const char*> list = {};          // Strings default, or Enum choices
+};
+
+constexpr double kBig = 9.0e15;
+
+const std::vector<Key>& keys() {
+    static const std::vector<Key> k = {
+        {"gateway", "host", Kind::String, 0, 0, false, 0, "127.0.0.1"},
+        {"gateway", "port", Kind::Int, 1, 65535, false, 4200},
+        {"gateway", "reply_timeout_secs", Kind::Int, 1, 86400, false, 120},
+        {"gateway", "queue_capacity", Kind::Int, 1, 1'000'000, false, 1024},
+        {"gateway", "max_concurrent", Kind::Int, 1, 4096, false, 32},
+        {"security", "auth_enabled", Kind::Bool, 0, 0, false},
+        {"security", "api_keys", Kind::Strings},
+        {"security", "rate_limit_per_minute", Kind::Int, 0, kBig, false, 600},
+        {"security", "cors_origins", Kind::Strings, 0, 0, false, 0, "",
+         {"http://localhost:4200", "http://127.0.0.1:4200"}},
+        {"security", "network_access", Kind::Bool, 0, 0, false},
+        {"security", "can_fork", Kind::Bool, 0, 0, false},
+        {"security", "max_execution_time_secs", Kind::Int, 0, kBig, false, 300},
+        {"security", "max_memory_mb", Kind::Int, 0, kBig, false, 512},
+        {"session", "max_sessions", Kind::Int, 0, kBig, false, 100},
+        {"session", "ttl_hours", Kind::Int, 0, kBig, false, 168},
+        {"session", "auto_prune", Kind::Bool, 0, 0, true},
+        {"engine", "default_model", Kind::String, 0, 0, false, 0, ""},
+        {"engine", "api_key", Kind::NullableString},
+        {"engine", "fallback_models", Kind::Strings},
+        {"engine", "providers", Kind::Object},
+        {"engine", "system_prompt", Kind::String, 0, 0, false, 0, ""},
+        {"engine", "history_messages", Kind::Int, 0, 100000, false, 20},
+        {"engine", "max_tokens", Kind::NullableInt, 1, kBig},
+        {"engine", "temperature", Kind::NullableNumber, 0, 2},
+        {"kernel", "workspace", Kind::String, 0, 0, false, 0, "~/.oxios/workspace"},
+        {"kernel", "max_agents", Kind::Int, 0, kBig, false, 10},
+        {"kernel", "event_bus_capacity", Kind::Int, 1, 1'000'000, false, 256},
+        {"scheduler", "max_concurrent", Kind::Int, 0, kBig, false, 5},
+        {"scheduler", "rate_limit_per_minute", Kind::Int, 0, kBig, false, 60},
+        {"scheduler", "zombie_timeout_secs", Kind::Int, 0, kBig, false, 300},
+        {"exec", "default_mode", Kind::String, 0, 0, false, 0, "sandboxed"},
+        {"exec", "allow_shell_mode", Kind::Bool, 0, 0, false},
+        {"exec", "default_timeout_secs", Kind::Int, 0, kBig, false, 120},
+        {"exec", "max_timeout_secs", Kind::Int, 0, kBig, false, 600},
+        {"orchestrator", "max_evolution_iterations", Kind::Int, 0, kBig, false, 3},
+        {"orchestrator", "min_evaluation_score", Kind::Number, 0, 1, false, 0.7},
+        {"context", "active_limit_tokens", Kind::Int, 0, kBig, false, 100000},
+        {"context", "cache_limit_entries", Kind::Int, 0, kBig, false, 50},
+        {"logging", "format", Kind::Enum, 0, 0, false, 0, "text", {"text", "json"}},
+        {"logging", "level", Kind::Enum, 0, 0, false, 0, "info",
+         {"trace", "debug", "info", "warn", "error"}},
+        {"channels", "enabled", Kind::Strings, 0, 0, false, 0, "", {"web"}},
+        {"web", "ui_dir", Kind::String, 0, 0, false, 0, ""},
+        {"web", "ws_user_id", Kind::String, 0, 0, false, 0, "web-user"},
+    };
+    return k;
+}
+
+rapidjson::Value default_value(const Key& key, rapidjson::Document::AllocatorType& a) {
+    rapidjson::Value v;
+    switch (key.kind) {
+        case Kind::Bool: v.SetBool(key.b); break;
+        case Kind::Int: v.SetInt64(static_cast<int64_t>(key.num)); break;
+        case Kind::Number: v.SetDouble(key.num); break;
+        case Kind::String:
+        case Kind::Enum: v.SetString(key.s, a); break;
+        case Kind::Strings:
+            v.SetArray();
+            for (const char* s : key.list) v.PushBack(rapidjson::Value(s, a), a);
+            break;
+        case Kind::Object: v.SetObject(); break;
+        case Kind::NullableInt:
+        case Kind::NullableNumber:
+        case Kind::NullableString: v.SetNull(); break;
+    }
+    return v;
+}
+
+std::string range_text(const Key& k) {
+    auto fmt = [](double d) {
+        return d == std::floor(d) ? std::to_string(static_cast<int64_t>(d)) : std::to_string(d);
+    };
+    if (k.max >= kBig) return "must be >= " + fmt(k.min);
+    return "must be between " + fmt(k.min) + " and " + fmt(k.max);
+}
+
+std::optional<std::string> check(const Key& k, const rapidjson::Value& v) {
+    const bool nullable =
+        k.kind == Kind::NullableInt || k.kind == Kind::NullableNumber || k.kind == Kind::NullableString;
+    if (nullable && v.IsNull()) return std::nullopt;
+    switch (k.kind) {
+        case Kind::Bool:
+            if (!v.IsBool()) return "must be a boolean";
+            return std::nullopt;
+        case Kind::Int:
+        case Kind::NullableInt:
+            if (!v.IsInt64()) {
+                if (v.IsUint64()) return range_text(k);
+                return "must be an integer";
+            }
+            if (static_cast<double>(v.GetInt64()) < k.min || static_cast<double>(v.GetInt64()) > k.max)
+                return range_text(k);
+            return std::nullopt;
+        case Kind::Number:
+        case Kind::NullableNumber:
+            if (!v.IsNumber()) return "must be a number";
+            if (v.GetDouble() < k.min || v.GetDouble() > k.max) return range_text(k);
+            return std::nullopt;
+        case Kind::String:
+        case Kind::NullableString:
+            if (!v.IsString()) return "must be a string";
+            return std::nullopt;
+        case Kind::Enum:
+            if (!v.IsString()) return "must be a string";
+            for (const char* choice : k.list)
+                if (std::strcmp(choice, v.GetString()) == 0) return std::nullopt;
+            {
+                std::string why = "must be one of";
+                for (const char* choice : k.list) why += std::string(" ") + choice;
+                return why;
+            }
+        case Kind::Strings:
+            if (!v.IsArray()) return "must be an array of strings";
+            for (const auto& item : v.GetArray())
+                if (!item.IsString()) return "must be an array of strings";
+            return std::nullopt;
+        case Kind::Object:
+            if (!v.IsObject()) return "must be an object";
+            return std::nullopt;
+    }
+    return std::nullopt;
+}
+
+bool is_read_only(const char* section, const char* name) {
+    return (std::strcmp(section, "engine") == 0 && std::strcmp(name, "api_key_set") == 0) ||
+           (std::strcmp(section, "security") == 0 && std::strcmp(name, "api_keys_count") == 0);
+}
+
+void merge_at(rapidjson::Value& dst, const rapidjson::Value& src, rapidjson::Document::AllocatorType& a,
+              const char* section) {
+    for (const auto& m : src.GetObject()) {
+        const char* name = m.name.GetString();
+        if (section != nullptr && is_read_only(section, name)) continue;
+        if (section != nullptr && std::strcmp(section, "engine") == 0 && std::strcmp(name, "api_key") == 0 &&
+            m.value.IsString() && m.value.GetStringLength() == 0)
+            continue;  // an empty key field means "unchanged"
+        auto it = dst.FindMember(m.name);
+        if (it != dst.MemberEnd() && it->value.IsObject() && m.value.IsObject()) {
+            merge_at(it->value, m.value, a, section == nullptr ? name : "");
+        } else if (it != dst.MemberEnd()) {
+            it->value.CopyFrom(m.value, a);
+        } else {
+            dst.AddMember(rapidjson::Value(m.name, a), rapidjson::Value(m.value, a), a);
+        }
+    }
+}
+
+}  // namespace
+
+rapidjson::Document defaults() {
+    rapidjson::Document doc(rapidjson::kObjectType);
+    auto& a = doc.GetAllocator();
+    for (const auto& k : keys()) {
+        auto sec = doc.FindMember(k.section);
+        if (sec == doc.MemberEnd()) {
+            doc.AddMember(rapidjson::Value(k.section, a), rapidjson::Value(rapidjson::kObjectType), a);
+            sec = doc.FindMember(k.section);
+        }
+        sec->value.AddMember(rapidjson::Value(k.name, a), default_value(k, a), a);
+    }
+    return doc;
+}
+
+std::optional<std::string> validate(const rapidjson::Value& config) {
+    if (!config.IsObject()) return std::string("config: must be an object");
+    for (const auto& k : keys()) {
+        auto sec = config.FindMember(k.section);
+        if (sec == config.MemberEnd()) continue;
+        if (!sec->value.IsObject()) return std::string(k.section) + ": must be an object";
+        auto it = sec->value.FindMember(k.name);
+        if (it == sec->value.MemberEnd()) continue;
+        if (auto why = check(k, it->value))
+            return std::string(k.section) + "." + k.name + ": " + *why;
+    }
+    return std::nullopt;
+}
+
+void merge(rapidjson::Value& dst, const rapidjson::Value& src, rapidjson::Document::AllocatorType& alloc) {
+    if (!dst.IsObject() || !src.IsObject()) return;
+    merge_at(dst, src, alloc, nullptr);
+}
+
+}  // namespace oxios::kernel::config_schema

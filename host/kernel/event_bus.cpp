@@ -1,0 +1,196 @@
+#include "event_bus.hpp"
+
+#include "clock.hpp"
+#include "json_util.hpp"
+#include "uuid.hpp"
+
+#include <condition_variable>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+namespace oxios::kernel {
+
+struct EventBus::Subscriber {
+    EventFn fn;
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::deque<Event> queue;
+    bool lagging = false;
+    uint64_t missed = 0;
+    bool stop = false;
+    std::thread thread;
+};
+
+namespace {
+
+std::string lagged_event(uint64_t missed, int64_t now_us) {
+    rapidjson::Document doc(rapidjson::kObjectType);
+    auto& a = doc.GetAllocator();
+    doc.AddMember("id", json::str(uuid_v4(), a), a);
+    doc.AddMember("timestamp", json::str(clock::format_rfc3339(now_us), a), a);
+    doc.AddMember("type", "lagged", a);
+    doc.AddMember("missed", missed, a);
+    return json::to_string(doc);
+}
+
+void run_subscriber(const std::shared_ptr<EventBus::Subscriber>& sub, const std::function<int64_t()>& now_us) {
+    std::unique_lock lock(sub->mutex);
+    for (;;) {
+        sub->cv.wait(lock, [&] { return sub->stop || !sub->queue.empty() || sub->lagging; });
+        if (sub->stop) return;
+        if (!sub->queue.empty()) {
+            auto event = std::move(sub->queue.front());
+            sub->queue.pop_front();
+            lock.unlock();
+            try {
+                sub->fn(event.first, *event.second);
+            } catch (...) {
+            }
+            lock.lock();
+        } else {
+            const uint64_t missed = sub->missed;
+            sub->lagging = false;
+            sub->missed = 0;
+            lock.unlock();
+            try {
+                const std::string text = lagged_event(missed, now_us());
+                sub->fn(0, text);
+            } catch (...) {
+            }
+            lock.lock();
+        }
+    }
+}
+}  // namespace
+
+EventBus::EventBus(size_t capacity, size_t subscriber_queue, std::function<int64_t()> now_us)
+    : capacity_(capacity == 0 ? 1 : capacity),
+      subscriber_queue_(subscriber_queue == 0 ? 1 : subscriber_queue),
+      now_us_(std::move(now_us)) {}
+
+EventBus::~EventBus() {
+    std::map<uint64_t, std::shared_ptr<Subscriber>> subs;
+    {
+        std::lock_guard lock(mutex_);
+        subs.swap(subscribers_);
+    }
+    for (auto& [id, sub] : subs) {
+        {
+            std::lock_guard lock(sub->mutex);
+            sub->stop = true;
+        }
+        sub->cv.notify_all();
+        if (sub->thread.joinable()) {
+            if (sub->thread.get_id() == std::this_thread::get_id())
+                sub->thread.detach();
+            else
+                sub->thread.join();
+        }
+    }
+}
+
+uint64_t EventBus::publish(std::string_view type, std::string_view fields_json) {
+    if (fields_json.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+        rapidjson::Value empty(rapidjson::kObjectType);
+        return publish(type, empty);
+    }
+    auto doc = json::parse(fields_json);
+    if (!doc || !doc->IsObject()) return 0;
+    return publish(type, *doc);
+}
+
+uint64_t EventBus::publish(std::string_view type, const rapidjson::Value& fields) {
+    if (!fields.IsObject()) return 0;
+    rapidjson::Document doc(rapidjson::kObjectType);
+    auto& a = doc.GetAllocator();
+    doc.AddMember("id", json::str(uuid_v4(), a), a);
+    doc.AddMember("timestamp", json::str(clock::format_rfc3339(now_us_()), a), a);
+    doc.AddMember("type", json::str(type, a), a);
+    for (const auto& m : fields.GetObject()) {
+        const char* name = m.name.GetString();
+        if (std::strcmp(name, "id") == 0 || std::strcmp(name, "timestamp") == 0 || std::strcmp(name, "type") == 0)
+            continue;
+        doc.AddMember(rapidjson::Value(m.name, a), rapidjson::Value(m.value, a), a);
+    }
+    auto text = std::make_shared<const std::string>(json::to_string(doc));
+
+    std::lock_guard lock(mutex_);
+    const uint64_t seq = ++seq_;
+    ring_.emplace_back(seq, text);
+    while (ring_.size() > capacity_) ring_.pop_front();
+    for (auto& [id, sub] : subscribers_) {
+        bool wake = false;
+        {
+            std::lock_guard sl(sub->mutex);
+            if (sub->lagging || sub->queue.size() >= subscriber_queue_) {
+                sub->lagging = true;
+                ++sub->missed;
+            } else {
+                sub->queue.emplace_back(seq, text);
+                wake = true;
+            }
+        }
+        if (wake) sub->cv.notify_one();
+    }
+    published_.fetch_add(1);
+    return seq;
+}
+
+uint64_t EventBus::subscribe(EventFn fn) {
+    auto sub = std::make_shared<Subscriber>();
+    sub->fn = std::move(fn);
+    std::lock_guard lock(mutex_);
+    const uint64_t id = next_subscription_++;
+    sub->thread = std::thread([sub, now = now_us_] { run_subscriber(sub, now); });
+    subscribers_.emplace(id, sub);
+    return id;
+}
+
+void EventBus::unsubscribe(uint64_t subscription) {
+    std::shared_ptr<Subscriber> sub;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = subscribers_.find(subscription);
+        if (it == subscribers_.end()) return;
+        sub = std::move(it->second);
+        subscribers_.erase(it);
+    }
+    {
+        std::lock_guard lock(sub->mutex);
+        sub->stop = true;
+    }
+    sub->cv.notify_all();
+    if (sub->thread.get_id() == std::this_thread::get_id())
+        sub->thread.detach();  // called from inside fn: no further calls
+    else if (sub->thread.joinable())
+        sub->thread.join();
+}
+
+uint64_t EventBus::since(uint64_t after_seq, const EventFn& fn) const {
+    std::vector<Event> events;
+    uint64_t missed = 0;
+    {
+        std::lock_guard lock(mutex_);
+        if (after_seq < seq_) {
+            const uint64_t first = ring_.empty() ? seq_ + 1 : ring_.front().first;
+            if (after_seq + 1 < first) missed = first - 1 - after_seq;
+        }
+        for (const auto& e : ring_)
+            if (e.first > after_seq) events.push_back(e);
+    }
+    for (const auto& e : events) fn(e.first, *e.second);
+    return missed;
+}
+
+uint64_t EventBus::last_seq() const {
+    std::lock_guard lock(mutex_);
+    return seq_;
+}
+
+size_t EventBus::subscriber_count() const {
+    std::lock_guard lock(mutex_);
+    return subscribers_.size();
+}
+
+}  // namespace oxios::kernel

@@ -1,0 +1,98 @@
+// The gateway: a bounded queue of chat messages served by a fixed number of
+// worker threads through an Engine. Every accepted message gets exactly one
+// final delivery (REPLY or ERROR), whatever races between the engine, the
+// reply timeout, connection cancellation, agents.kill and shutdown.
+//
+// Around the engine the gateway resolves the session id (the message's, or a
+// new UUID v4) and the space (SpaceStore::resolve_for_chat), registers an
+// agent for the request (agents.list shows it, agents.kill cancels it), bumps
+// the space after a reply, and publishes message_received.
+#pragma once
+
+#include "kernel.hpp"
+#include "engines/engine.hpp"
+
+#include <rapidjson/document.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace oxios::kernel {
+
+class AgentRegistry;
+class SpaceStore;
+
+class Gateway {
+public:
+    struct Options {
+        size_t queue_capacity = 1024;
+        size_t max_concurrent = 32;
+        std::function<uint64_t()> reply_timeout_ms;  // read at each submit
+    };
+    struct Services {
+        SpaceStore* spaces = nullptr;   // optional
+        AgentRegistry* agents = nullptr;  // optional
+        std::function<void(std::string_view type, const rapidjson::Value& fields)> publish;  // optional
+    };
+
+    Gateway(Options options, std::shared_ptr<Engine> engine, Services services);
+    ~Gateway();  // shutdown(0)
+    Gateway(const Gateway&) = delete;
+    Gateway& operator=(const Gateway&) = delete;
+
+    // OXIOS_E_BUSY when the queue is full, OXIOS_E_CLOSED after shutdown
+    // (the sink is never called then).
+    Status submit(ChatMessage message, DeliverySink sink);
+    // Cancels queued and running messages of a connection (ERROR deliveries,
+    // OXIOS_E_CLOSED "cancelled: connection closed").
+    void cancel_connection(uint64_t connection);
+    // Stops accepting, fails queued messages, waits up to deadline_ms for the
+    // running ones, fails what is left, joins the threads. Idempotent.
+    void shutdown(uint32_t deadline_ms);
+
+    size_t queue_depth() const;
+    size_t in_flight() const;
+    const std::string engine_name() const { return engine_->name(); }
+
+    struct Job;  // gateway.cpp
+
+private:
+    using Clock = std::chrono::steady_clock;
+
+    void worker_loop();
+    void reaper_loop();
+    void serve(const std::shared_ptr<Job>& job);
+    void forget(const std::shared_ptr<Job>& job);
+
+    Options options_;
+    std::shared_ptr<Engine> engine_;
+    Services services_;
+
+    mutable std::mutex mutex_;
+    std::condition_variable work_cv_;    // queue_ or stopping_
+    std::condition_variable reaper_cv_;  // deadlines_, to_fail_ or stopping_
+    std::condition_variable idle_cv_;    // in_flight_ dropped
+    std::deque<std::shared_ptr<Job>> queue_;
+    std::unordered_map<uint64_t, std::shared_ptr<Job>> live_;  // queued + running
+    std::multimap<Clock::time_point, std::weak_ptr<Job>> deadlines_;
+    std::vector<std::shared_ptr<Job>> to_fail_;  // cancelled while queued
+    size_t in_flight_ = 0;
+    uint64_t next_key_ = 1;
+    bool accepting_ = true;
+    bool stopping_ = false;
+    std::mutex shutdown_mutex_;
+    std::vector<std::thread> workers_;
+    std::thread reaper_;
+};
+
+}  // namespace oxios::kernel

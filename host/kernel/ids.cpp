@@ -1,0 +1,15 @@
+#include "ids.hpp"
+
+namespace oxios::kernel {
+
+bool valid_id(std::string_view id) {
+    if (id.empty() || id.size() > 128) return false;
+    for (char c : id) {
+        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                        c == '_' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+}  // namespace oxios::kernel

@@ -1,0 +1,131 @@
+// The Kernel facade: builds the parts (kernel_impl.hpp) and forwards to them.
+#include "kernel.hpp"
+
+#include "clock.hpp"
+#include "engines/engine.hpp"
+#include "json_util.hpp"
+#include "kernel_impl.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+
+namespace oxios::kernel {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string resolve_workspace(const Kernel::Options& options, const Config& config) {
+    std::string path = options.workspace_override.empty()
+                           ? expand_home(config.get_string("kernel.workspace", "~/.oxios/workspace"))
+                           : expand_home(options.workspace_override);
+    std::error_code ec;
+    fs::path p = fs::absolute(path, ec);
+    if (ec) throw std::runtime_error("Invalid config: kernel.workspace: " + ec.message());
+    fs::create_directories(p, ec);
+    if (ec) throw std::runtime_error("cannot create workspace " + p.string() + ": " + ec.message());
+    return fs::weakly_canonical(p).string();
+}
+
+std::string env_api_key() {
+    const char* key = std::getenv("OXIOS_API_KEY");
+    return key == nullptr ? std::string() : std::string(key);
+}
+
+std::function<void(std::string_view, const rapidjson::Value&)> publisher(EventBus& bus) {
+    return [&bus](std::string_view type, const rapidjson::Value& fields) { bus.publish(type, fields); };
+}
+
+size_t config_size(const Config& c, std::string_view key, int64_t fallback) {
+    const int64_t v = c.get_int(key, fallback);
+    return static_cast<size_t>(v > 0 ? v : fallback);
+}
+
+}  // namespace
+
+Kernel::Impl::Impl(const Options& opts)
+    : options(opts),
+      config(std::make_unique<Config>(opts.config_path)),
+      workspace(resolve_workspace(opts, *config)),
+      security(*config, env_api_key()),
+      bus(config_size(*config, "kernel.event_bus_capacity", 256), 1024, clock::now_us),
+      sessions(fs::path(workspace) / "sessions", clock::now_us),
+      spaces(fs::path(workspace) / "spaces", publisher(bus), clock::now_us),
+      agents(publisher(bus), clock::now_us),
+      gateway(Gateway::Options{config_size(*config, "gateway.queue_capacity", 1024),
+                               config_size(*config, "gateway.max_concurrent", 32),
+                               [c = config.get()] {
+                                   return static_cast<uint64_t>(c->get_int("gateway.reply_timeout_secs", 120)) *
+                                          1000;
+                               }},
+              make_engine(*config), Gateway::Services{&spaces, &agents, publisher(bus)}) {
+    ServiceContext ctx;
+    ctx.workspace = workspace;
+    ctx.publish = [this](std::string_view type, std::string_view fields) { return bus.publish(type, fields); };
+    ctx.now_us = clock::now_us;
+    register_workspace_service(registry, ctx);
+    register_seeds_service(registry, ctx);
+    register_skills_service(registry, ctx);
+    register_memory_service(registry, ctx);
+    register_approvals_service(registry, ctx);
+    register_spaces_methods(registry, spaces);
+    register_agents_methods(registry, agents);
+    register_config_methods(registry, *config);
+    register_system_methods(registry, *this);
+}
+
+Kernel::Kernel(const Options& options) : impl_(std::make_unique<Impl>(options)) {}
+
+Kernel::~Kernel() {
+    if (impl_) impl_->gateway.shutdown(0);
+}
+
+void Kernel::shutdown(uint32_t deadline_ms) { impl_->gateway.shutdown(deadline_ms); }
+
+std::optional<std::string> Kernel::config_get(std::string_view dotted_key) const {
+    return impl_->config->get(dotted_key);
+}
+uint64_t Kernel::config_generation() const { return impl_->config->generation(); }
+std::string Kernel::workspace() const { return impl_->workspace; }
+uint16_t Kernel::port() const { return static_cast<uint16_t>(impl_->config->get_int("gateway.port", 4200)); }
+std::string Kernel::bind_host() const { return impl_->config->get_string("gateway.host", "127.0.0.1"); }
+
+Status Kernel::submit(ChatMessage msg, DeliverySink sink) { return impl_->gateway.submit(std::move(msg), std::move(sink)); }
+void Kernel::cancel_connection(uint64_t connection) { impl_->gateway.cancel_connection(connection); }
+size_t Kernel::queue_depth() const { return impl_->gateway.queue_depth(); }
+size_t Kernel::in_flight() const { return impl_->gateway.in_flight(); }
+
+Result Kernel::session_get(std::string_view id) { return impl_->sessions.get(id); }
+Status Kernel::session_append(const oxios_exchange& exchange) { return impl_->sessions.append(exchange); }
+Result Kernel::session_list(uint32_t page, uint32_t limit) { return impl_->sessions.list(page, limit); }
+Status Kernel::session_delete(std::string_view id) { return impl_->sessions.remove(id); }
+Result Kernel::session_prune(bool force) {
+    return impl_->sessions.prune(force, impl_->config->get_int("session.max_sessions", 100),
+                                 impl_->config->get_int("session.ttl_hours", 168));
+}
+
+uint64_t Kernel::events_subscribe(EventFn fn) { return impl_->bus.subscribe(std::move(fn)); }
+void Kernel::events_unsubscribe(uint64_t subscription) { impl_->bus.unsubscribe(subscription); }
+uint64_t Kernel::events_since(uint64_t after_seq, const EventFn& fn) { return impl_->bus.since(after_seq, fn); }
+uint64_t Kernel::events_publish(std::string_view type, std::string_view fields_json) {
+    return impl_->bus.publish(type, fields_json);
+}
+
+bool Kernel::token_valid(std::string_view token) const { return impl_->security.token_valid(token); }
+
+Result Kernel::call(std::string_view method, std::string_view json_in) { return impl_->registry.call(method, json_in); }
+
+void Kernel::set_plugins_status_provider(StatusProvider provider) {
+    std::lock_guard lock(impl_->providers_mutex);
+    impl_->plugins_status = std::move(provider);
+}
+void Kernel::set_http_metrics_provider(MetricsProvider provider) {
+    std::lock_guard lock(impl_->providers_mutex);
+    impl_->http_metrics = std::move(provider);
+}
+
+uint64_t Kernel::uptime_secs() const { return impl_->uptime_secs(); }
+const std::string& Kernel::version() const { return impl_->options.host_version; }
+
+}  // namespace oxios::kernel

@@ -1,0 +1,53 @@
+// Kernel::Impl: the parts of the kernel, in construction order. Shared by
+// kernel.cpp and the files that register the kernel's own methods.
+#pragma once
+
+#include "agents.hpp"
+#include "config.hpp"
+#include "event_bus.hpp"
+#include "gateway.hpp"
+#include "kernel.hpp"
+#include "security.hpp"
+#include "services/service_registry.hpp"
+#include "session_store.hpp"
+#include "spaces.hpp"
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace oxios::kernel {
+
+struct Kernel::Impl {
+    explicit Impl(const Options& options);
+
+    Options options;
+    std::unique_ptr<Config> config;
+    std::string workspace;
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    Security security;
+    EventBus bus;
+    SessionStore sessions;
+    SpaceStore spaces;
+    AgentRegistry agents;
+    Gateway gateway;
+
+    std::mutex providers_mutex;
+    StatusProvider plugins_status;
+    MetricsProvider http_metrics;
+
+    ServiceRegistry registry;  // last: its methods refer to everything above
+
+    uint64_t uptime_secs() const {
+        return static_cast<uint64_t>(
+            std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started).count());
+    }
+};
+
+// system.status, system.metrics (system_methods.cpp).
+void register_system_methods(ServiceRegistry& registry, Kernel::Impl& kernel);
+// config.get, config.put (config_methods.cpp).
+void register_config_methods(ServiceRegistry& registry, Config& config);
+
+}  // namespace oxios::kernel

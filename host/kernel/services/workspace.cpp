@@ -1,0 +1,150 @@
+// workspace.tree / workspace.read / workspace.write (abi/METHODS.md).
+//
+// Every path is relative to the workspace root and resolved by
+// workspace_paths::resolve before anything is created or read, so no request
+// reaches outside the root (`..`, absolute paths, NUL bytes, symlinks).
+#include "services/fs_util.hpp"
+#include "services/json_util.hpp"
+#include "services/service_error.hpp"
+#include "services/service_registry.hpp"
+#include "services/workspace_paths.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+#include <vector>
+
+namespace oxios::kernel::services {
+namespace {
+namespace fs = std::filesystem;
+
+constexpr size_t kMaxFileBytes = 1048576;
+
+struct WorkspaceService {
+    ServiceContext ctx;
+
+    // The canonical root; created when missing (a fresh workspace).
+    fs::path root() const {
+        std::error_code ec;
+        fs::create_directories(ctx.workspace, ec);
+        fs::path canonical = fs::canonical(ctx.workspace, ec);
+        if (ec) fail(OXIOS_E_IO, "workspace unavailable: " + ec.message());
+        return canonical;
+    }
+
+    struct Entry {
+        std::string name;
+        bool is_dir = false;
+        uint64_t size = 0;
+    };
+
+    Result tree(const rapidjson::Value& in) const {
+        std::string dir = json::opt_string(in, "dir").value_or("");
+        fs::path base = root();
+        auto resolved = workspace_paths::resolve(base, dir);
+        struct stat st {};
+        if (!resolved.exists || ::stat(resolved.real.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+            fail(OXIOS_E_NOT_FOUND, "directory not found");
+
+        std::vector<Entry> entries;
+        std::error_code ec;
+        for (fs::directory_iterator it(resolved.real, ec), end; !ec && it != end; it.increment(ec)) {
+            Entry e;
+            e.name = it->path().filename().string();
+            struct stat est {};
+            if (::lstat(it->path().c_str(), &est) != 0) continue;  // vanished meanwhile
+            if (S_ISLNK(est.st_mode)) {
+                // Describe the target only when it stays inside the workspace.
+                std::string rel = resolved.relative.empty() ? e.name : resolved.relative + "/" + e.name;
+                try {
+                    auto target = workspace_paths::resolve(base, rel);
+                    if (!target.exists || ::stat(target.real.c_str(), &est) != 0) est = {};
+                } catch (const ServiceError&) {
+                    est = {};
+                }
+            }
+            e.is_dir = S_ISDIR(est.st_mode);
+            e.size = S_ISREG(est.st_mode) ? static_cast<uint64_t>(est.st_size) : 0;
+            entries.push_back(std::move(e));
+        }
+        if (ec) fail(OXIOS_E_IO, "cannot list directory: " + ec.message());
+
+        std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+            if (a.is_dir != b.is_dir) return a.is_dir;
+            return a.name < b.name;
+        });
+        json::Builder out;
+        out.begin_array();
+        for (const auto& e : entries)
+            out.begin_object().field("name", e.name).field("is_dir", e.is_dir).field("size", e.size).end_object();
+        out.end_array();
+        return out.result();
+    }
+
+    Result read(const rapidjson::Value& in) const {
+        std::string path = json::req_string(in, "path");
+        auto resolved = workspace_paths::resolve(root(), path);
+        struct stat st {};
+        // Regular files only: a directory, FIFO or device is "not found".
+        if (!resolved.exists || ::stat(resolved.real.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+            fail(OXIOS_E_NOT_FOUND, "file not found");
+        std::optional<std::string> content;
+        try {
+            content = files::read_file(resolved.real);
+        } catch (const std::system_error& e) {
+            fail(OXIOS_E_IO, std::string("cannot read file: ") + e.code().message());
+        }
+        if (!content) fail(OXIOS_E_NOT_FOUND, "file not found");
+        return Result{OXIOS_OK, std::move(*content)};  // raw bytes, not JSON
+    }
+
+    Result write(const rapidjson::Value& in) const {
+        std::string path = json::req_string(in, "path");
+        std::string content = json::req_string(in, "content");
+        // Containment first: nothing is created for a refused path.
+        auto resolved = workspace_paths::resolve(root(), path);
+        if (resolved.relative.empty()) fail(OXIOS_E_INVALID, "path must name a file");
+        if (content.size() > kMaxFileBytes)
+            fail(OXIOS_E_TOO_LARGE, std::to_string(content.size()) + " bytes exceeds limit of " +
+                                        std::to_string(kMaxFileBytes) + " bytes");
+        struct stat st {};
+        if (resolved.exists && ::stat(resolved.real.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+            fail(OXIOS_E_INVALID, "path is a directory");
+
+        try {
+            files::create_dirs(resolved.real.parent_path());
+        } catch (const std::system_error& e) {
+            if (e.code() == std::errc::not_a_directory)
+                fail(OXIOS_E_INVALID, "a parent of the path is not a directory");
+            fail(OXIOS_E_IO, std::string("cannot create directory: ") + e.code().message());
+        }
+        try {
+            files::write_atomic(resolved.real, content);
+        } catch (const std::system_error& e) {
+            fail(OXIOS_E_IO, std::string("cannot write file: ") + e.code().message());
+        }
+        json::Builder out;
+        out.begin_object()
+            .field("status", "saved")
+            .field("path", resolved.relative)
+            .field("bytes", content.size())
+            .end_object();
+        return out.result();
+    }
+};
+
+}  // namespace
+}  // namespace oxios::kernel::services
+
+namespace oxios::kernel {
+
+void register_workspace_service(ServiceRegistry& registry, const ServiceContext& ctx) {
+    auto svc = std::make_shared<services::WorkspaceService>(services::WorkspaceService{ctx});
+    registry.add("workspace.tree", [svc](const rapidjson::Value& in) { return svc->tree(in); });
+    registry.add("workspace.read", [svc](const rapidjson::Value& in) { return svc->read(in); });
+    registry.add("workspace.write", [svc](const rapidjson::Value& in) { return svc->write(in); });
+}
+
+}  // namespace oxios::kernel

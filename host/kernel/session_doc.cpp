@@ -1,0 +1,190 @@
+#include "session_doc.hpp"
+
+#include "atomic_file.hpp"
+#include "clock.hpp"
+#include "json_util.hpp"
+
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstring>
+#include <vector>
+
+namespace oxios::kernel {
+
+namespace {
+
+constexpr const char* kUser = "user_messages";
+constexpr const char* kAgent = "agent_responses";
+
+void append_item(std::string& items, const rapidjson::Value& item) {
+    if (!items.empty()) items.push_back(',');
+    items += json::to_string(item);
+}
+
+void set_member(rapidjson::Document& doc, const char* name, rapidjson::Value value) {
+    auto it = doc.FindMember(name);
+    if (it != doc.MemberEnd())
+        it->value = std::move(value);
+    else
+        doc.AddMember(rapidjson::StringRef(name), std::move(value), doc.GetAllocator());
+}
+
+rapidjson::Value nullable(std::string_view s, rapidjson::Document::AllocatorType& a) {
+    if (s.empty()) return rapidjson::Value(rapidjson::kNullType);
+    return json::str(s, a);
+}
+
+std::string_view view(oxios_str s) { return s.ptr == nullptr ? std::string_view{} : std::string_view(s.ptr, s.len); }
+
+SessionSummary summary_of(std::string_view id, const rapidjson::Value& meta, uint64_t user_count) {
+    SessionSummary s;
+    s.id = std::string(id);
+    s.user_id = json::get_string(meta, "user_id");
+    s.active_seed_id = json::get_string(meta, "active_seed_id");
+    s.created_at = json::get_string(meta, "created_at");
+    s.updated_at = json::get_string(meta, "updated_at", s.created_at);
+    s.created_us = clock::parse_rfc3339(s.created_at).value_or(0);
+    s.updated_us = clock::parse_rfc3339(s.updated_at).value_or(s.created_us);
+    if (const auto* md = json::member(meta, "metadata")) s.space_id = json::get_string(*md, "space_id");
+    s.message_count = user_count;
+    return s;
+}
+
+}  // namespace
+
+SessionDoc SessionDoc::create(std::string_view id, std::string_view user_id, int64_t now_us) {
+    SessionDoc d;
+    auto& a = d.meta_.GetAllocator();
+    d.meta_.SetObject();
+    const std::string now = clock::format_rfc3339(now_us);
+    d.meta_.AddMember("id", json::str(id, a), a);
+    d.meta_.AddMember("user_id", json::str(user_id.empty() ? "default" : user_id, a), a);
+    d.meta_.AddMember("created_at", json::str(now, a), a);
+    d.meta_.AddMember("updated_at", json::str(now, a), a);
+    d.meta_.AddMember("active_seed_id", rapidjson::Value(rapidjson::kNullType), a);
+    d.meta_.AddMember("metadata", rapidjson::Value(rapidjson::kObjectType), a);
+    return d;
+}
+
+std::optional<SessionDoc> SessionDoc::parse(std::string_view text) {
+    rapidjson::Document doc;
+    doc.Parse(text.data(), text.size());
+    if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
+    SessionDoc d;
+    d.meta_.SetObject();
+    auto& a = d.meta_.GetAllocator();
+    for (auto& m : doc.GetObject()) {
+        const char* name = m.name.GetString();
+        const bool user = std::strcmp(name, kUser) == 0;
+        if ((user || std::strcmp(name, kAgent) == 0) && m.value.IsArray()) {
+            for (const auto& item : m.value.GetArray()) append_item(user ? d.user_items_ : d.agent_items_, item);
+            if (user) d.user_count_ = m.value.Size();
+        } else {
+            d.meta_.AddMember(rapidjson::Value(m.name, a), rapidjson::Value(m.value, a), a);
+        }
+    }
+    return d;
+}
+
+std::optional<SessionSummary> SessionDoc::summarize(std::string_view id, std::string_view text) {
+    rapidjson::Document doc;
+    doc.Parse(text.data(), text.size());
+    if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
+    const auto* users = json::member(doc, kUser);
+    return summary_of(id, doc, users != nullptr && users->IsArray() ? users->Size() : 0);
+}
+
+void SessionDoc::append(const oxios_exchange& ex, int64_t now_us) {
+    rapidjson::Document item_doc;
+    auto& a = item_doc.GetAllocator();
+    const int64_t user_us = ex.user_time_us > 0 ? ex.user_time_us : now_us;
+    const int64_t reply_us = ex.reply_time_us > 0 ? ex.reply_time_us : now_us;
+
+    rapidjson::Value user(rapidjson::kObjectType);
+    user.AddMember("content", json::str(view(ex.user_content), a), a);
+    user.AddMember("timestamp", json::str(clock::format_rfc3339(user_us), a), a);
+    append_item(user_items_, user);
+    ++user_count_;
+
+    rapidjson::Value reply(rapidjson::kObjectType);
+    reply.AddMember("content", json::str(view(ex.reply_content), a), a);
+    reply.AddMember("session_id", json::str(view(ex.session_id), a), a);
+    reply.AddMember("seed_id", nullable(view(ex.seed_id), a), a);
+    reply.AddMember("phase_reached", nullable(view(ex.phase), a), a);
+    rapidjson::Value passed(rapidjson::kNullType);
+    if (ex.evaluation_passed >= 0) passed.SetBool(ex.evaluation_passed != 0);
+    reply.AddMember("evaluation_passed", passed, a);
+    reply.AddMember("timestamp", json::str(clock::format_rfc3339(reply_us), a), a);
+    append_item(agent_items_, reply);
+
+    auto& ma = meta_.GetAllocator();
+    set_member(meta_, "updated_at", json::str(clock::format_rfc3339(reply_us), ma));
+    if (!view(ex.seed_id).empty()) set_member(meta_, "active_seed_id", json::str(view(ex.seed_id), ma));
+    if (!view(ex.space_id).empty()) {
+        auto md = meta_.FindMember("metadata");
+        if (md == meta_.MemberEnd() || !md->value.IsObject()) {
+            set_member(meta_, "metadata", rapidjson::Value(rapidjson::kObjectType));
+            md = meta_.FindMember("metadata");
+        }
+        auto sp = md->value.FindMember("space_id");
+        if (sp != md->value.MemberEnd())
+            sp->value = json::str(view(ex.space_id), ma);
+        else
+            md->value.AddMember("space_id", json::str(view(ex.space_id), ma), ma);
+    }
+}
+
+std::string SessionDoc::frame(size_t& user_at, size_t& agent_at) const {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    w.StartObject();
+    for (const char* first : {"id", "user_id"}) {
+        auto it = meta_.FindMember(first);
+        if (it == meta_.MemberEnd()) continue;
+        w.Key(first);
+        it->value.Accept(w);
+    }
+    // The writer emits the ':' with the value: find the "[]" after it.
+    w.Key(kUser);
+    w.RawValue("[]", 2, rapidjson::kArrayType);
+    user_at = buffer.GetSize() - 2;
+    w.Key(kAgent);
+    w.RawValue("[]", 2, rapidjson::kArrayType);
+    agent_at = buffer.GetSize() - 2;
+    for (const auto& m : meta_.GetObject()) {
+        if (std::strcmp(m.name.GetString(), "id") == 0 || std::strcmp(m.name.GetString(), "user_id") == 0)
+            continue;
+        w.Key(m.name.GetString(), m.name.GetStringLength());
+        m.value.Accept(w);
+    }
+    w.EndObject();
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+void SessionDoc::write(const std::filesystem::path& file) const {
+    size_t user_at = 0, agent_at = 0;
+    const std::string f = frame(user_at, agent_at);
+    const std::string_view fv(f);
+    // frame = A "[]" B "[]" C  ->  A "[" users "]" B "[" agents "]" C
+    write_file_atomic(file, std::vector<std::string_view>{
+                                fv.substr(0, user_at + 1), user_items_, fv.substr(user_at + 1, agent_at + 1 - (user_at + 1)),
+                                agent_items_, fv.substr(agent_at + 1)});
+}
+
+std::string SessionDoc::to_json() const {
+    size_t user_at = 0, agent_at = 0;
+    const std::string f = frame(user_at, agent_at);
+    std::string out;
+    out.reserve(f.size() + user_items_.size() + agent_items_.size());
+    out.append(f, 0, user_at + 1);
+    out += user_items_;
+    out.append(f, user_at + 1, agent_at - user_at);
+    out += agent_items_;
+    out.append(f, agent_at + 1, std::string::npos);
+    return out;
+}
+
+SessionSummary SessionDoc::summary(std::string_view id) const { return summary_of(id, meta_, user_count_); }
+
+}  // namespace oxios::kernel

@@ -1,0 +1,250 @@
+#include "spaces.hpp"
+
+#include "atomic_file.hpp"
+#include "clock.hpp"
+#include "ids.hpp"
+#include "json_util.hpp"
+#include "services/service_registry.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <vector>
+
+namespace oxios::kernel {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void set(rapidjson::Document& d, const char* name, rapidjson::Value v) {
+    auto it = d.FindMember(name);
+    if (it != d.MemberEnd())
+        it->value = std::move(v);
+    else
+        d.AddMember(rapidjson::StringRef(name), std::move(v), d.GetAllocator());
+}
+
+int64_t activity_us(const rapidjson::Value& d) {
+    auto t = clock::parse_rfc3339(json::get_string(d, "last_active_at"));
+    if (!t) t = clock::parse_rfc3339(json::get_string(d, "created_at"));
+    return t.value_or(0);
+}
+
+Result ok_space(const std::string& id) {
+    rapidjson::Document out(rapidjson::kObjectType);
+    auto& a = out.GetAllocator();
+    out.AddMember("ok", true, a);
+    out.AddMember("space_id", json::str(id, a), a);
+    return Result{OXIOS_OK, json::to_string(out)};
+}
+
+}  // namespace
+
+SpaceStore::SpaceStore(fs::path dir, Publish publish, std::function<int64_t()> now_us)
+    : dir_(std::move(dir)), publish_(std::move(publish)), now_us_(std::move(now_us)) {
+    fs::create_directories(dir_);
+    for (const auto& entry : fs::directory_iterator(dir_)) {
+        if (!entry.is_regular_file() || entry.path().extension() != ".json") continue;
+        const std::string id = entry.path().stem().string();
+        if (!valid_id(id)) continue;
+        try {
+            auto doc = json::parse(read_file(entry.path()));
+            if (!doc || !doc->IsObject()) {
+                std::fprintf(stderr, "oxios: skipping unparsable space file %s\n", entry.path().c_str());
+                continue;
+            }
+            Space space;
+            space.doc = std::move(*doc);
+            set(space.doc, "id", json::str(id, space.doc.GetAllocator()));
+            spaces_.emplace(id, std::move(space));
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "oxios: skipping space file %s: %s\n", entry.path().c_str(), e.what());
+        }
+    }
+}
+
+SpaceStore::Space& SpaceStore::create_locked(const std::string& id, const char* source) {
+    Space& space = spaces_[id];
+    auto& d = space.doc;
+    auto& a = d.GetAllocator();
+    d.SetObject();
+    const std::string now = clock::format_rfc3339(now_us_());
+    d.AddMember("id", json::str(id, a), a);
+    d.AddMember("name", json::str(id, a), a);
+    d.AddMember("source", rapidjson::StringRef(source), a);
+    d.AddMember("active", false, a);
+    d.AddMember("archived", false, a);
+    d.AddMember("tags", rapidjson::Value(rapidjson::kArrayType), a);
+    d.AddMember("paths", rapidjson::Value(rapidjson::kArrayType), a);
+    d.AddMember("interaction_count", 0, a);
+    d.AddMember("created_at", json::str(now, a), a);
+    d.AddMember("last_active_at", json::str(now, a), a);
+    return space;
+}
+
+SpaceStore::PendingWrite SpaceStore::pending_locked(const std::string& id, Space& space) {
+    ++space.version;
+    return PendingWrite{id, json::to_pretty_string(space.doc), space.version, space.write_mutex, space.written};
+}
+
+void SpaceStore::flush(const PendingWrite& w) {
+    std::lock_guard lock(*w.write_mutex);
+    if (*w.written >= w.version) return;  // a newer state is already on disk
+    try {
+        write_file_atomic(dir_ / (w.id + ".json"), w.text);
+        *w.written = w.version;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "oxios: cannot write space %s: %s\n", w.id.c_str(), e.what());
+    }
+}
+
+void SpaceStore::publish_space(const char* type, const std::string& id, const std::string& name) {
+    if (!publish_) return;
+    rapidjson::Document f(rapidjson::kObjectType);
+    auto& a = f.GetAllocator();
+    f.AddMember("space_id", json::str(id, a), a);
+    f.AddMember("name", json::str(name, a), a);
+    publish_(type, f);
+}
+
+Result SpaceStore::list(uint32_t page, uint32_t limit, bool include_archived) const {
+    rapidjson::Document out(rapidjson::kObjectType);
+    auto& a = out.GetAllocator();
+    rapidjson::Value items(rapidjson::kArrayType);
+    std::lock_guard lock(mutex_);
+    std::vector<std::pair<int64_t, const rapidjson::Document*>> all;
+    for (const auto& [id, s] : spaces_)
+        if (include_archived || !json::get_bool(s.doc, "archived", false)) all.emplace_back(activity_us(s.doc), &s.doc);
+    std::stable_sort(all.begin(), all.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+    const size_t begin = std::min<size_t>(static_cast<size_t>(std::max<uint32_t>(page, 1) - 1) * limit, all.size());
+    const size_t end = std::min<size_t>(begin + limit, all.size());
+    for (size_t i = begin; i < end; ++i) items.PushBack(rapidjson::Value(*all[i].second, a), a);
+    out.AddMember("items", items, a);
+    out.AddMember("total", static_cast<uint64_t>(all.size()), a);
+    return Result{OXIOS_OK, json::to_string(out)};
+}
+
+Result SpaceStore::get(std::string_view id) const {
+    if (!valid_id(id)) return error_result(OXIOS_E_INVALID, "invalid space id");
+    std::lock_guard lock(mutex_);
+    auto it = spaces_.find(std::string(id));
+    if (it == spaces_.end()) return error_result(OXIOS_E_NOT_FOUND, "space not found");
+    return Result{OXIOS_OK, json::to_string(it->second.doc)};
+}
+
+Result SpaceStore::activate(std::string_view id_view) {
+    if (!valid_id(id_view)) return error_result(OXIOS_E_INVALID, "invalid space id");
+    const std::string id(id_view);
+    std::vector<PendingWrite> writes;
+    std::string name;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = spaces_.find(id);
+        if (it == spaces_.end()) return error_result(OXIOS_E_NOT_FOUND, "space not found");
+        for (auto& [other_id, s] : spaces_) {
+            if (other_id != id && json::get_bool(s.doc, "active", false)) {
+                set(s.doc, "active", rapidjson::Value(false));
+                writes.push_back(pending_locked(other_id, s));
+            }
+        }
+        auto& d = it->second.doc;
+        set(d, "active", rapidjson::Value(true));
+        set(d, "archived", rapidjson::Value(false));
+        set(d, "last_active_at", json::str(clock::format_rfc3339(now_us_()), d.GetAllocator()));
+        writes.push_back(pending_locked(id, it->second));
+        name = json::get_string(d, "name", id);
+    }
+    for (const auto& w : writes) flush(w);
+    publish_space("space_activated", id, name);
+    return ok_space(id);
+}
+
+Result SpaceStore::archive(std::string_view id_view) {
+    if (!valid_id(id_view)) return error_result(OXIOS_E_INVALID, "invalid space id");
+    const std::string id(id_view);
+    PendingWrite write;
+    std::string name;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = spaces_.find(id);
+        if (it == spaces_.end()) return error_result(OXIOS_E_NOT_FOUND, "space not found");
+        auto& d = it->second.doc;
+        set(d, "archived", rapidjson::Value(true));
+        set(d, "active", rapidjson::Value(false));
+        write = pending_locked(id, it->second);
+        name = json::get_string(d, "name", id);
+    }
+    flush(write);
+    publish_space("space_archived", id, name);
+    return ok_space(id);
+}
+
+Status SpaceStore::resolve_for_chat(std::string_view requested, std::string& space_id) {
+    space_id.clear();
+    if (requested.empty()) {
+        if (auto active = active_id()) space_id = *active;
+        return OXIOS_OK;
+    }
+    if (!valid_id(requested)) return OXIOS_E_INVALID;
+    const std::string id(requested);
+    PendingWrite write;
+    {
+        std::lock_guard lock(mutex_);
+        if (spaces_.count(id)) {
+            space_id = id;
+            return OXIOS_OK;
+        }
+        write = pending_locked(id, create_locked(id, "chat"));
+    }
+    flush(write);
+    space_id = id;
+    publish_space("space_created", id, id);
+    return OXIOS_OK;
+}
+
+void SpaceStore::record_interaction(std::string_view id_view) {
+    if (!valid_id(id_view)) return;
+    const std::string id(id_view);
+    PendingWrite write;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = spaces_.find(id);
+        if (it == spaces_.end()) return;
+        auto& d = it->second.doc;
+        set(d, "interaction_count", rapidjson::Value(json::get_int(d, "interaction_count", 0) + 1));
+        set(d, "last_active_at", json::str(clock::format_rfc3339(now_us_()), d.GetAllocator()));
+        write = pending_locked(id, it->second);
+    }
+    flush(write);
+}
+
+std::optional<std::string> SpaceStore::active_id() const {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, s] : spaces_)
+        if (json::get_bool(s.doc, "active", false) && !json::get_bool(s.doc, "archived", false)) return id;
+    return std::nullopt;
+}
+
+size_t SpaceStore::count_unarchived() const {
+    std::lock_guard lock(mutex_);
+    return static_cast<size_t>(std::count_if(spaces_.begin(), spaces_.end(), [](const auto& kv) {
+        return !json::get_bool(kv.second.doc, "archived", false);
+    }));
+}
+
+void register_spaces_methods(ServiceRegistry& registry, SpaceStore& spaces) {
+    registry.add("spaces.list", [&spaces](const rapidjson::Value& in) {
+        const auto p = json::page_args(in);
+        bool archived = json::get_bool(in, "include_archived", false);
+        const std::string text = json::get_string(in, "include_archived");  // query strings pass through
+        if (text == "true" || text == "1") archived = true;
+        return spaces.list(p.page, p.limit, archived);
+    });
+    registry.add("spaces.get", [&spaces](const rapidjson::Value& in) { return spaces.get(json::get_string(in, "id")); });
+    registry.add("spaces.activate",
+                 [&spaces](const rapidjson::Value& in) { return spaces.activate(json::get_string(in, "id")); });
+    registry.add("spaces.archive",
+                 [&spaces](const rapidjson::Value& in) { return spaces.archive(json::get_string(in, "id")); });
+}
+
+}  // namespace oxios::kernel

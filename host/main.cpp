@@ -1,0 +1,177 @@
+// oxios-host: the kernel process. Loads the config, starts the kernel
+// services, loads the plugins, serves HTTP/WebSocket/SSE on one port, reloads
+// plugins when their files change or on SIGHUP, and drains on SIGTERM/SIGINT.
+#include "http/connection_hub.hpp"
+#include "http/front.hpp"
+#include "kernel.hpp"
+#include "plugins/plugin_manager.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <pthread.h>
+#include <string>
+#include <thread>
+#include <unistd.h>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Args {
+    std::optional<std::string> config, plugins, workspace, host;
+    std::optional<int> port;
+    bool watch = true;
+};
+
+[[noreturn]] void usage(int code) {
+    std::fprintf(code ? stderr : stdout,
+                 "usage: oxios-host [--config FILE] [--plugins DIR] [--port N] [--host ADDR]\n"
+                 "                  [--workspace DIR] [--no-watch]\n"
+                 "  --config FILE    JSON config (default ~/.oxios/config.json if it exists)\n"
+                 "  --plugins DIR    plugin directory (default: plugins/ next to this program)\n"
+                 "  --port N         listen port, overrides gateway.port (0 = any free port)\n"
+                 "  --host ADDR      listen address, overrides gateway.host\n"
+                 "  --workspace DIR  workspace, overrides kernel.workspace\n"
+                 "  --no-watch       do not watch the plugin directory (SIGHUP still reloads)\n");
+    std::exit(code);
+}
+
+Args parse_args(int argc, char** argv) {
+    Args a;
+    for (int i = 1; i < argc; ++i) {
+        std::string k = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) {
+                std::fprintf(stderr, "oxios-host: %s needs a value\n", k.c_str());
+                usage(2);
+            }
+            return argv[++i];
+        };
+        if (k == "--config") a.config = value();
+        else if (k == "--plugins") a.plugins = value();
+        else if (k == "--workspace") a.workspace = value();
+        else if (k == "--host") a.host = value();
+        else if (k == "--no-watch") a.watch = false;
+        else if (k == "--port") {
+            std::string v = value();
+            char* end = nullptr;
+            long p = std::strtol(v.c_str(), &end, 10);
+            if (v.empty() || *end || p < 0 || p > 65535) {
+                std::fprintf(stderr, "oxios-host: --port: not a port number: %s\n", v.c_str());
+                std::exit(2);
+            }
+            a.port = static_cast<int>(p);
+        } else if (k == "-h" || k == "--help") usage(0);
+        else {
+            std::fprintf(stderr, "oxios-host: unknown argument %s\n", k.c_str());
+            usage(2);
+        }
+    }
+    return a;
+}
+
+std::string default_plugin_dir(const char* argv0) {
+    std::error_code ec;
+    auto exe = fs::read_symlink("/proc/self/exe", ec);
+    if (ec) exe = fs::absolute(argv0);
+    return (exe.parent_path() / "plugins").string();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Args args = parse_args(argc, argv);
+
+    // Signals are taken by one thread with sigwait; block them everywhere else.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    oxios::kernel::Kernel::Options kopts;
+    if (args.config) {
+        if (!fs::exists(*args.config)) {
+            std::fprintf(stderr, "oxios-host: config file not found: %s\n", args.config->c_str());
+            return 2;
+        }
+        kopts.config_path = *args.config;
+    } else if (const char* home = std::getenv("HOME")) {
+        auto p = fs::path(home) / ".oxios" / "config.json";
+        if (fs::exists(p)) kopts.config_path = p.string();
+    }
+    if (args.workspace) kopts.workspace_override = *args.workspace;
+
+    std::unique_ptr<oxios::kernel::Kernel> kernel;
+    try {
+        kernel = std::make_unique<oxios::kernel::Kernel>(kopts);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "oxios-host: %s\n", e.what());
+        return 2;
+    }
+
+    oxios::plugins::PluginManager::Options popts;
+    popts.plugin_dir = args.plugins ? *args.plugins : default_plugin_dir(argv[0]);
+    if (!fs::is_directory(popts.plugin_dir)) {
+        std::fprintf(stderr, "oxios-host: plugin directory not found: %s\n", popts.plugin_dir.c_str());
+        return 2;
+    }
+    oxios::plugins::PluginManager manager(popts, *kernel);
+    oxios::http::ConnectionHub hub({}, manager);
+    manager.set_hub(&hub);
+
+    oxios::http::Front::Options fopts;
+    fopts.host = args.host ? *args.host : kernel->bind_host();
+    fopts.port = args.port ? *args.port : kernel->port();
+    oxios::http::Front front(fopts, manager, &hub);
+
+    manager.load_all();
+    if (args.watch) manager.start_watching();
+
+    int port;
+    try {
+        port = front.bind();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "oxios-host: %s\n", e.what());
+        return 1;
+    }
+    std::printf("oxios-host %s listening on http://%s:%d (plugins: %s, workspace: %s)\n", kernel->version().c_str(),
+                fopts.host.c_str(), port, popts.plugin_dir.c_str(), kernel->workspace().c_str());
+    std::fflush(stdout);
+
+    std::atomic<bool> stopping{false};
+    std::thread signal_thread([&] {
+        for (;;) {
+            int sig = 0;
+            if (sigwait(&signals, &sig) != 0) continue;
+            if (sig == SIGHUP) {
+                std::fprintf(stderr, "[info] host: SIGHUP: reloading plugins\n");
+                manager.reload_all();
+                continue;
+            }
+            std::fprintf(stderr, "[info] host: %s: draining\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+            stopping = true;
+            front.stop();  // stop accepting; in-flight requests finish
+            return;
+        }
+    });
+
+    front.serve_forever();  // returns once stopped and every worker is done
+    if (!stopping) ::kill(::getpid(), SIGTERM);  // ended by itself: release the signal thread
+    signal_thread.join();
+
+    manager.stop_watching();
+    hub.shutdown();         // WebSocket 1001, SSE ended
+    kernel->shutdown(3000); // pending messages answered with an error
+    manager.shutdown();     // stop, destroy, unload
+    std::fprintf(stderr, "[info] host: stopped\n");
+    return 0;
+}

@@ -1,0 +1,55 @@
+#include "plugins/request_view.hpp"
+
+namespace oxios::plugins {
+namespace {
+
+std::string_view query_of(const std::string& target) {
+    auto q = target.find('?');
+    return q == std::string::npos ? std::string_view() : std::string_view(target).substr(q + 1);
+}
+
+}  // namespace
+
+RequestView::RequestView(const httplib::Request& req, const Params& params, oxios_route_kind kind) {
+    req_.method = to_str(req.method);
+    req_.path = to_str(req.path);
+    req_.raw_target = to_str(req.target);
+    req_.query = to_str(query_of(req.target));
+    req_.body = to_str(req.body);
+    req_.remote_addr = to_str(req.remote_addr);
+    req_.remote_port = static_cast<uint16_t>(req.remote_port);
+    headers_.reserve(req.headers.size());
+    for (auto& [k, v] : req.headers) headers_.push_back({to_str(k), to_str(v)});
+    query_.reserve(req.params.size());
+    for (auto& [k, v] : req.params) query_.push_back({to_str(k), to_str(v)});
+    finish(params, kind);
+}
+
+RequestView::RequestView(const http::HeldRequest& req, const Params& params, oxios_route_kind kind) {
+    req_.method = to_str(req.method);
+    req_.path = to_str(req.path);
+    req_.raw_target = to_str(req.target);
+    req_.query = to_str(req.query);
+    req_.remote_addr = to_str(req.remote_addr);
+    req_.remote_port = req.remote_port;
+    for (auto& [k, v] : req.headers) headers_.push_back({to_str(k), to_str(v)});
+    httplib::Params parsed;
+    httplib::detail::parse_query_text(req.query, parsed);
+    decoded_query_.assign(parsed.begin(), parsed.end());
+    for (auto& [k, v] : decoded_query_) query_.push_back({to_str(k), to_str(v)});
+    finish(params, kind);
+}
+
+void RequestView::finish(const Params& params, oxios_route_kind kind) {
+    for (auto& [k, v] : params) params_.push_back({to_str(k), to_str(v)});
+    req_.size = sizeof(oxios_request);
+    req_.route_kind = static_cast<uint32_t>(kind);
+    req_.headers = headers_.data();
+    req_.header_count = static_cast<uint32_t>(headers_.size());
+    req_.query_params = query_.data();
+    req_.query_count = static_cast<uint32_t>(query_.size());
+    req_.params = params_.data();
+    req_.param_count = static_cast<uint32_t>(params_.size());
+}
+
+}  // namespace oxios::plugins

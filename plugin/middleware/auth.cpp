@@ -1,0 +1,40 @@
+#include "middleware/auth.hpp"
+
+#include "context.hpp"
+
+namespace web {
+
+namespace {
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+}  // namespace
+
+std::optional<std::string_view> bearer_token(std::string_view authorization) {
+    authorization = trim(authorization);
+    constexpr std::string_view scheme = "bearer";
+    if (authorization.size() <= scheme.size() || !iequals(authorization.substr(0, 6), scheme) ||
+        (authorization[6] != ' ' && authorization[6] != '\t')) {
+        return std::nullopt;
+    }
+    const std::string_view token = trim(authorization.substr(scheme.size()));
+    if (token.empty()) return std::nullopt;
+    return token;
+}
+
+void auth_check(Ctx& ctx) {
+    if (!ctx.settings().auth_enabled) return;
+    std::optional<std::string_view> token;
+    if (const auto h = ctx.header("Authorization")) token = bearer_token(*h);
+    if (!token && ctx.route().kind == OXIOS_ROUTE_WEBSOCKET) {
+        if (const auto q = ctx.query("token"); q && !q->empty()) token = q;
+    }
+    if (!token || ctx.host().token_check(*token) != OXIOS_OK) {
+        throw HttpError(401, "unauthorized");
+    }
+    ctx.set_principal(std::string(*token));
+}
+
+}  // namespace web

@@ -1,0 +1,110 @@
+// The real host over real HTTP on 127.0.0.1: start, the first routes through
+// the ABI, bad configs, clean shutdown.
+#include "host_process.hpp"
+
+#include <doctest/doctest.h>
+#include <rapidjson/document.h>
+
+#include <fstream>
+
+using oxios::test::HostProcess;
+
+namespace {
+
+rapidjson::Document parse(const std::string& body) {
+    rapidjson::Document d;
+    d.Parse(body.c_str());
+    REQUIRE_FALSE(d.HasParseError());
+    return d;
+}
+
+}  // namespace
+
+TEST_CASE("host serves /health, /health/ready and /api/status through the web plugin") {
+    HostProcess host;
+    auto c = host.client();
+
+    auto health = c.Get("/health");
+    REQUIRE(health);
+    CHECK(health->status == 200);
+    CHECK(health->get_header_value("Content-Type") == "application/json");
+    auto h = parse(health->body);
+    CHECK(std::string(h["status"].GetString()) == "ok");
+    CHECK(std::string(h["version"].GetString()) == "0.4.0");
+
+    auto ready = c.Get("/health/ready");
+    REQUIRE(ready);
+    CHECK(ready->status == 200);
+    auto r = parse(ready->body);
+    CHECK(std::string(r["status"].GetString()) == "healthy");
+    CHECK(r["uptime_secs"].IsNumber());
+    REQUIRE(r["components"].HasMember("plugins"));
+    auto& plugins = r["components"]["plugins"];
+    CHECK(plugins["reloads"].GetUint64() == 0);
+    REQUIRE(plugins["loaded"].Size() == 1);
+    CHECK(std::string(plugins["loaded"][0]["name"].GetString()) == "web");
+
+    auto status = c.Get("/api/status");
+    REQUIRE(status);
+    CHECK(status->status == 200);
+    auto s = parse(status->body);
+    CHECK(std::string(s["service"].GetString()) == "oxios");
+    CHECK(std::string(s["status"].GetString()) == "running");
+    CHECK(std::string(s["uptime"].GetString()).find('s') != std::string::npos);
+    CHECK(s["components"]["state_store"]["healthy"].GetBool());
+}
+
+TEST_CASE("unknown routes are JSON 404s and a wrong method is 405") {
+    HostProcess host;
+    auto c = host.client();
+    auto r = c.Get("/api/does-not-exist");
+    REQUIRE(r);
+    CHECK(r->status == 404);
+    CHECK(parse(r->body).HasMember("error"));
+    auto m = c.Delete("/health");
+    REQUIRE(m);
+    CHECK(m->status == 405);
+    CHECK(parse(m->body).HasMember("error"));
+}
+
+TEST_CASE("keep-alive: many requests on one connection") {
+    HostProcess host;
+    auto c = host.client();
+    c.set_keep_alive(true);
+    for (int i = 0; i < 200; ++i) {
+        auto r = c.Get("/health");
+        REQUIRE(r);
+        REQUIRE(r->status == 200);
+    }
+}
+
+TEST_CASE("a bad config is a clear error and exit code 2") {
+    auto dir = std::filesystem::temp_directory_path() / "oxios-badcfg-test";
+    std::filesystem::create_directories(dir);
+    auto cfg = dir / "bad.json";
+    std::string out;
+
+    std::ofstream(cfg) << "{ not json";
+    CHECK(oxios::test::run_host_once({"--config", cfg.string(), "--port", "0"}, &out) == 2);
+    CHECK(out.find("config") != std::string::npos);
+
+    std::ofstream(cfg, std::ios::trunc) << R"({"gateway":{"port":70000}})";
+    CHECK(oxios::test::run_host_once({"--config", cfg.string(), "--port", "0"}, &out) == 2);
+    CHECK(out.find("gateway.port") != std::string::npos);
+
+    CHECK(oxios::test::run_host_once({"--config", (dir / "missing.json").string()}, &out) == 2);
+    CHECK(out.find("not found") != std::string::npos);
+
+    CHECK(oxios::test::run_host_once({"--port", "not-a-port"}, &out) == 2);
+    std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("SIGTERM drains and exits 0; SIGINT too") {
+    for (int sig : {15, 2}) {
+        HostProcess host;
+        auto c = host.client();
+        REQUIRE(c.Get("/health"));
+        CHECK(host.stop(sig) == 0);
+        CHECK(host.log().find("stopped") != std::string::npos);
+    }
+}
