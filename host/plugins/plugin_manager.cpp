@@ -424,8 +424,59 @@ oxios_route_kind PluginManager::route_kind(std::string_view method, std::string_
     return r->kind;
 }
 
+// POST /admin/plugins/{name}/reload: the host's own admin route, for
+// loopback clients or holders of a valid API token.
+bool PluginManager::serve_admin(const httplib::Request& req, httplib::Response& res) {
+    static const std::string prefix = "/admin/plugins/", suffix = "/reload";
+    const auto& p = req.path;
+    if (p.size() <= prefix.size() + suffix.size() || p.compare(0, prefix.size(), prefix) != 0 ||
+        p.compare(p.size() - suffix.size(), suffix.size(), suffix) != 0)
+        return false;
+    if (req.method != "POST") {
+        res.status = 405;
+        res.set_content(json_error("method not allowed"), "application/json");
+        return true;
+    }
+    bool loopback = req.remote_addr == "127.0.0.1" || req.remote_addr == "::1" ||
+                    req.remote_addr.rfind("::ffff:127.", 0) == 0;
+    auto auth = req.get_header_value("Authorization");
+    bool token_ok = auth.rfind("Bearer ", 0) == 0 && kernel_.token_valid(std::string_view(auth).substr(7));
+    if (!loopback && !token_ok) {
+        res.status = 401;
+        res.set_content(json_error("unauthorized"), "application/json");
+        return true;
+    }
+    std::string name = p.substr(prefix.size(), p.size() - prefix.size() - suffix.size());
+    auto inst = current(name);
+    if (!inst) {
+        res.status = 404;
+        res.set_content(json_error("plugin not found: " + name), "application/json");
+        return true;
+    }
+    auto why = load_or_reload(inst->source_file());
+    if (!why.empty()) {
+        res.status = 500;
+        res.set_content(json_error("reload failed: " + why), "application/json");
+        return true;
+    }
+    auto now = current(name);
+    rapidjson::StringBuffer buf;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+    w.StartObject();
+    w.Key("status");
+    w.String("reloaded");
+    w.Key("plugin");
+    w.String(name.c_str());
+    w.Key("version");
+    w.String(now ? now->version().c_str() : "");
+    w.EndObject();
+    res.set_content(std::string(buf.GetString(), buf.GetSize()), "application/json");
+    return true;
+}
+
 void PluginManager::serve(const httplib::Request& req, httplib::Response& res) {
     auto start = Clock::now();
+    if (req.path.rfind("/admin/", 0) == 0 && serve_admin(req, res)) return;
     // A request that races a reload may find its instance already retired:
     // it then goes to the table that replaced it.
     for (int attempt = 0; attempt < 3; ++attempt) {

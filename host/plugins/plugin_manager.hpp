@@ -100,6 +100,7 @@ private:
     void reattach(const std::string& plugin, const std::shared_ptr<PluginInstance>& old_instance);
     void retire(const std::shared_ptr<PluginInstance>& instance);
     void fail(const std::string& why);
+    bool serve_admin(const httplib::Request& req, httplib::Response& res);
     void watch_loop();
 
     Options options_;

@@ -94,3 +94,21 @@ TEST_CASE("SIGHUP reloads the plugins") {
     CHECK(ready_field(host, "reloads") == 1);
     CHECK(host.client().Get("/health")->status == 200);
 }
+
+TEST_CASE("POST /admin/plugins/{name}/reload reloads from loopback; unknown plugin is 404") {
+    HostProcess host;
+    auto c = host.client();
+    host.install_plugin(env_or("OXIOS_PLUGIN_NEXT"), "web_plugin.so");
+    REQUIRE(host.wait_for_version("0.4.0-next"));
+    auto r = c.Post("/admin/plugins/web/reload", "", "application/json");
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(r->body.find("\"status\":\"reloaded\"") != std::string::npos);
+    CHECK(ready_field(host, "reloads") == 2);
+    auto missing = c.Post("/admin/plugins/nope/reload", "", "application/json");
+    REQUIRE(missing);
+    CHECK(missing->status == 404);
+    auto get = c.Get("/admin/plugins/web/reload");
+    REQUIRE(get);
+    CHECK(get->status == 405);
+}
