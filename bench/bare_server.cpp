@@ -9,7 +9,6 @@
 
 #include <sys/socket.h>
 
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -23,12 +22,6 @@ public:
     // cpp-httplib listens with a backlog of 5; widen it on the same socket.
     void widen_backlog(int backlog) { ::listen(svr_sock_, backlog); }
 };
-
-BareServer* g_server = nullptr;
-
-void on_signal(int) {
-    if (g_server != nullptr) g_server->stop();
-}
 
 }  // namespace
 
@@ -49,7 +42,6 @@ int main(int argc, char** argv) {
     const size_t threads = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 64;
 
     BareServer svr;
-    g_server = &svr;
     svr.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     svr.set_tcp_nodelay(true);
     svr.set_keep_alive_max_count(100000);
@@ -63,8 +55,6 @@ int main(int argc, char** argv) {
         return 1;
     }
     svr.widen_backlog(1024);
-    std::signal(SIGTERM, on_signal);
-    std::signal(SIGINT, on_signal);
     std::printf("listening on http://127.0.0.1:%d\n", port);
     std::fflush(stdout);
     svr.listen_after_bind();

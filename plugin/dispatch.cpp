@@ -1,4 +1,5 @@
-// The per-request pipeline: CORS (and preflight) -> auth -> rate limit for
+// The per-request pipeline: CORS (and preflight) -> Origin check for
+// WebSocket/SSE admission -> auth -> rate limit for
 // protected routes -> request size limit -> handler. Every failure becomes a
 // JSON error response; nothing escapes.
 #include "context.hpp"
@@ -36,13 +37,16 @@ void dispatch(Instance& inst, const RouteDef& def, const oxios_request& req,
     Ctx ctx(inst, def, req, resp);
     try {
         if (cors_apply(ctx)) return;
+        const bool held = def.kind != OXIOS_ROUTE_PLAIN;  // WebSocket / SSE admission
+        if (held && !origin_allowed(ctx)) throw HttpError(403, "origin not allowed");
         if (is_protected(def, ctx.path())) {
             auth_check(ctx);
             rate_limit_check(ctx);
         }
         limits_check_request(ctx);
         def.handler(ctx);
-        if (!ctx.responded()) fail(ctx, 500, "internal error: no response");
+        // A held connection is admitted by returning without a response.
+        if (!ctx.responded() && !held) fail(ctx, 500, "internal error: no response");
     } catch (const HttpError& e) {
         if (ctx.responded()) {
             inst.host.log(OXIOS_LOG_WARN, "web: error after the response was sent: " + e.message());

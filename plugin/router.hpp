@@ -42,6 +42,8 @@ std::span<const RouteDef> approvals_routes();
 std::span<const RouteDef> agents_routes();
 std::span<const RouteDef> config_routes();
 std::span<const RouteDef> spaces_routes();
+std::span<const RouteDef> engine_routes();    // /api/engine/* (routes/engine.cpp)
+std::span<const RouteDef> channel_routes();   // WebSocket chat, SSE events (channels/routes.cpp)
 std::span<const RouteDef> fallback_routes();  // OPTIONS preflight, JSON 404 catch-alls
 
 // Every route the plugin registers, in registration order.

@@ -54,6 +54,13 @@ Settings read_settings(const Host& host) {
             else bad_value(host, "session.auto_prune");
         }
     }
+    json::Document web;
+    if (read_section(host, "web", web)) {
+        if (const auto* v = json::find(web, "ws_user_id"); v && !v->IsNull()) {
+            if (v->IsString() && v->GetStringLength() > 0) s.ws_user_id.assign(v->GetString(), v->GetStringLength());
+            else bad_value(host, "web.ws_user_id");
+        }
+    }
     return s;
 }
 

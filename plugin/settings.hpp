@@ -17,9 +17,10 @@ struct Settings {
     uint32_t rate_limit_per_minute = 600;  // 0 = unlimited
     std::vector<std::string> cors_origins{"http://localhost:4200", "http://127.0.0.1:4200"};
     bool session_auto_prune = true;
+    std::string ws_user_id = "web-user";  // web.ws_user_id: user of WebSocket chats
 };
 
-// Reads Settings from the host config (keys "security" and "session"); a
+// Reads Settings from the host config (keys "security", "session", "web"); a
 // value of the wrong type keeps its default and is logged.
 Settings read_settings(const Host& host);
 

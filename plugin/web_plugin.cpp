@@ -59,6 +59,10 @@ oxios_status plugin_start(void* instance) {
                 return s;
             }
         }
+        if (const oxios_status s = inst->events.start(); s != OXIOS_OK) {
+            inst->host.log(OXIOS_LOG_ERROR, "web: events_subscribe failed with status " + std::to_string(s));
+            return s;
+        }
         inst->started = true;
         return OXIOS_OK;
     } catch (const std::exception& e) {
@@ -69,12 +73,34 @@ oxios_status plugin_start(void* instance) {
     }
 }
 
+// Hand-over blob, versioned: {"format":"oxios-web-state","version":2,
+// "rate_limit":{...},"events":{...},"chat":{...}}. A version-1 blob (rate-limit
+// buckets only, from an older build) is still read; anything else is ignored.
+constexpr std::string_view kStateFormat = "oxios-web-state";
+constexpr int kStateVersion = 2;
+
 oxios_status plugin_import_state(void* instance, const char* data, size_t len) {
     Instance* inst = as_instance(instance);
     if (inst == nullptr) return OXIOS_E_INVALID;
     if (data == nullptr || len == 0) return OXIOS_OK;
     try {
-        inst->limiter.import_blob(std::string_view(data, len));  // ignores what it cannot read
+        const std::string_view blob(data, len);
+        json::Document doc;
+        if (!json::parse(blob, doc) || !doc.IsObject()) return OXIOS_OK;
+        const json::Value* format = json::find(doc, "format");
+        const json::Value* version = json::find(doc, "version");
+        const bool ours = format != nullptr && format->IsString() &&
+                          std::string_view(format->GetString(), format->GetStringLength()) == kStateFormat &&
+                          version != nullptr && version->IsInt() && version->GetInt() == kStateVersion;
+        if (!ours) {
+            inst->limiter.import_blob(blob);  // version 1, or unreadable (ignored)
+            return OXIOS_OK;
+        }
+        if (const json::Value* rl = json::find(doc, "rate_limit"); rl != nullptr && rl->IsObject()) {
+            inst->limiter.import_blob(json::to_string(*rl));
+        }
+        if (const json::Value* ev = json::find(doc, "events")) inst->events.import_state(*ev);
+        if (const json::Value* chat = json::find(doc, "chat")) inst->chat.import_state(*chat, inst->host.now_us());
     } catch (const std::exception& e) {
         log_failure(inst, "import_state", e.what());
     } catch (...) {
@@ -86,8 +112,18 @@ oxios_status plugin_export_state(void* instance, oxios_sink sink, void* user) {
     Instance* inst = as_instance(instance);
     if (inst == nullptr || sink == nullptr) return OXIOS_E_INVALID;
     try {
-        const std::string blob = inst->limiter.export_blob();
-        sink(user, blob.data(), blob.size());
+        const std::string limits = inst->limiter.export_blob();
+        json::Document rl;
+        const bool rl_ok = json::parse(limits, rl) && rl.IsObject();
+        json::Builder b;
+        b.obj().kv("format", kStateFormat).kv("version", kStateVersion);
+        if (rl_ok) b.kv("rate_limit", rl);
+        b.key("events");
+        inst->events.export_state(b);
+        b.key("chat");
+        inst->chat.export_state(b);
+        b.end_obj();
+        sink(user, b.view().data(), b.view().size());
         return OXIOS_OK;
     } catch (const std::exception& e) {
         log_failure(inst, "export_state", e.what());
@@ -108,25 +144,63 @@ oxios_status plugin_handle(void* instance, void* route_data, const oxios_request
 }
 
 // ---- Streams, WebSockets and gateway deliveries -------------------------
-// PLACEHOLDERS: the SSE (/api/events) and WebSocket (/api/chat/stream) routes
-// come in a later issue; no such route is registered yet, so these are safe
-// no-ops that accept and ignore.
-oxios_status plugin_stream_open(void*, void*, uint64_t, const oxios_request*, uint64_t, uint32_t) {
-    return OXIOS_OK;
+// SSE /api/events: channels/sse_events.cpp. WebSocket /api/chat/stream and
+// every gateway delivery: channels/ws_chat.cpp. A WebSocket needs no state
+// of its own in the plugin (replies name their socket), so ws_open/ws_close
+// only accept.
+oxios_status plugin_stream_open(void* instance, void*, uint64_t stream, const oxios_request*, uint64_t last_seq,
+                                uint32_t flags) {
+    Instance* inst = as_instance(instance);
+    if (inst == nullptr) return OXIOS_E_INVALID;
+    try {
+        return inst->events.open(stream, last_seq, (flags & OXIOS_OPEN_RESUMED) != 0);
+    } catch (const std::exception& e) {
+        log_failure(inst, "stream_open", e.what());
+        return OXIOS_E_INTERNAL;
+    } catch (...) {
+        return OXIOS_E_INTERNAL;
+    }
 }
-void plugin_stream_close(void*, uint64_t, uint32_t) {}
-oxios_status plugin_ws_open(void*, void*, uint64_t, const oxios_request*, uint32_t) {
-    return OXIOS_OK;
+
+void plugin_stream_close(void* instance, uint64_t stream, uint32_t) {
+    Instance* inst = as_instance(instance);
+    if (inst == nullptr) return;
+    try {
+        inst->events.close(stream);
+    } catch (...) {
+    }
 }
-void plugin_ws_message(void*, uint64_t, const char*, size_t, int32_t) {}
+
+oxios_status plugin_ws_open(void* instance, void*, uint64_t, const oxios_request*, uint32_t) {
+    return instance == nullptr ? OXIOS_E_INVALID : OXIOS_OK;
+}
+
+void plugin_ws_message(void* instance, uint64_t ws, const char* data, size_t len, int32_t is_text) {
+    Instance* inst = as_instance(instance);
+    if (inst == nullptr) return;
+    inst->chat.on_message(*inst, ws, std::string_view(data == nullptr ? "" : data, data == nullptr ? 0 : len),
+                          is_text != 0);  // noexcept
+}
+
 void plugin_ws_close(void*, uint64_t, uint16_t, uint32_t) {}
-void plugin_deliver(void*, const oxios_delivery*) {}
-// ---- end of placeholders --------------------------------------------------
+
+void plugin_deliver(void* instance, const oxios_delivery* delivery) {
+    Instance* inst = as_instance(instance);
+    if (inst == nullptr || delivery == nullptr) return;
+    inst->chat.on_delivery(*inst, *delivery);  // noexcept
+}
+// ---- end of channels --------------------------------------------------------
 
 oxios_status plugin_stop(void* instance) {
     Instance* inst = as_instance(instance);
     if (inst == nullptr) return OXIOS_E_INVALID;
-    inst->started = false;  // nothing to unsubscribe or join yet
+    inst->started = false;
+    try {
+        inst->events.stop();  // unsubscribes: no event callback runs after this
+    } catch (const std::exception& e) {
+        log_failure(inst, "stop", e.what());
+    } catch (...) {
+    }
     return OXIOS_OK;
 }
 

@@ -53,13 +53,14 @@ Kernel::Impl::Impl(const Options& opts)
       sessions(fs::path(workspace) / "sessions", clock::now_us),
       spaces(fs::path(workspace) / "spaces", publisher(bus), clock::now_us),
       agents(publisher(bus), clock::now_us),
+      engine(std::make_shared<EngineHub>(*config, EngineServices{[this](std::string_view id) { return sessions.get(id); }})),
       gateway(Gateway::Options{config_size(*config, "gateway.queue_capacity", 1024),
                                config_size(*config, "gateway.max_concurrent", 32),
                                [c = config.get()] {
                                    return static_cast<uint64_t>(c->get_int("gateway.reply_timeout_secs", 120)) *
                                           1000;
                                }},
-              make_engine(*config), Gateway::Services{&spaces, &agents, publisher(bus)}) {
+              engine, Gateway::Services{&spaces, &agents, publisher(bus)}) {
     ServiceContext ctx;
     ctx.workspace = workspace;
     ctx.publish = [this](std::string_view type, std::string_view fields) { return bus.publish(type, fields); };
@@ -72,16 +73,23 @@ Kernel::Impl::Impl(const Options& opts)
     register_spaces_methods(registry, spaces);
     register_agents_methods(registry, agents);
     register_config_methods(registry, *config);
+    register_engine_methods(registry, *config, *engine);
     register_system_methods(registry, *this);
 }
 
 Kernel::Kernel(const Options& options) : impl_(std::make_unique<Impl>(options)) {}
 
 Kernel::~Kernel() {
-    if (impl_) impl_->gateway.shutdown(0);
+    if (impl_) {
+        impl_->engine->abort_all();
+        impl_->gateway.shutdown(0);
+    }
 }
 
-void Kernel::shutdown(uint32_t deadline_ms) { impl_->gateway.shutdown(deadline_ms); }
+void Kernel::shutdown(uint32_t deadline_ms) {
+    impl_->engine->abort_all();  // upstream model calls end now, not at the deadline
+    impl_->gateway.shutdown(deadline_ms);
+}
 
 std::optional<std::string> Kernel::config_get(std::string_view dotted_key) const {
     return impl_->config->get(dotted_key);

@@ -4,6 +4,7 @@
 
 #include "agents.hpp"
 #include "config.hpp"
+#include "engines/openai_hub.hpp"
 #include "event_bus.hpp"
 #include "gateway.hpp"
 #include "kernel.hpp"
@@ -31,6 +32,7 @@ struct Kernel::Impl {
     SessionStore sessions;
     SpaceStore spaces;
     AgentRegistry agents;
+    std::shared_ptr<EngineHub> engine;  // echo or OpenAI-compatible, by the live config
     Gateway gateway;
 
     std::mutex providers_mutex;
@@ -49,5 +51,7 @@ struct Kernel::Impl {
 void register_system_methods(ServiceRegistry& registry, Kernel::Impl& kernel);
 // config.get, config.put (config_methods.cpp).
 void register_config_methods(ServiceRegistry& registry, Config& config);
+// engine.* (engine_methods.cpp).
+void register_engine_methods(ServiceRegistry& registry, Config& config, EngineHub& hub);
 
 }  // namespace oxios::kernel

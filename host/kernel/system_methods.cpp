@@ -83,6 +83,7 @@ Result status(Kernel::Impl& k) {
     rapidjson::Value engine(rapidjson::kObjectType);
     engine.AddMember("name", json::str(k.gateway.engine_name(), a), a);
     engine.AddMember("default_model", json::str(k.config->get_string("engine.default_model"), a), a);
+    k.engine->status(engine, a);
     out.AddMember("engine", engine, a);
     return Result{OXIOS_OK, json::to_string(out)};
 }
@@ -106,6 +107,7 @@ Result metrics(Kernel::Impl& k) {
     metric(out, "oxios_agents_completed_total", "counter", "Agents that completed.", counts.completed);
     metric(out, "oxios_agents_failed_total", "counter", "Agents that failed or were killed.", counts.failed);
     metric(out, "oxios_uptime_seconds", "gauge", "Seconds since the kernel started.", k.uptime_secs());
+    out += k.engine->metrics_text();
     Kernel::MetricsProvider provider;
     {
         std::lock_guard lock(k.providers_mutex);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <strings.h>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -483,7 +484,9 @@ void PluginManager::serve(const httplib::Request& req, httplib::Response& res) {
         auto tbl = table();
         const Route* route = nullptr;
         Params params;
-        auto outcome = tbl->match(req.method, req.path, route, params);
+        // HEAD is served by the GET route (cpp-httplib drops the body).
+        std::string_view method = req.method == "HEAD" ? std::string_view("GET") : std::string_view(req.method);
+        auto outcome = tbl->match(method, req.path, route, params);
         if (outcome != RouteTable::Outcome::Found) {
             bool not_allowed = outcome == RouteTable::Outcome::MethodNotAllowed;
             res.status = not_allowed ? 405 : 404;
@@ -510,9 +513,24 @@ void PluginManager::serve(const httplib::Request& req, httplib::Response& res) {
                             "application/json");
         } else {
             res.status = resp.status;
-            for (auto& [k, v] : resp.headers) res.set_header(k.c_str(), v);
-            res.body = std::move(resp.body);
-            if (!resp.content_type.empty()) res.set_header("Content-Type", resp.content_type);
+            bool encoded = false;
+            for (auto& [k, v] : resp.headers) {
+                encoded = encoded || strcasecmp(k.c_str(), "Content-Encoding") == 0;
+                res.set_header(k.c_str(), v);
+            }
+            if (encoded) {
+                // Already compressed by the plugin: a sized content provider
+                // keeps cpp-httplib from compressing it a second time.
+                auto body = std::make_shared<std::string>(std::move(resp.body));
+                res.set_content_provider(
+                    body->size(), resp.content_type.empty() ? "application/octet-stream" : resp.content_type,
+                    [body](size_t offset, size_t length, httplib::DataSink& sink) {
+                        return sink.write(body->data() + offset, length);
+                    });
+            } else {
+                res.body = std::move(resp.body);
+                if (!resp.content_type.empty()) res.set_header("Content-Type", resp.content_type);
+            }
         }
         if (route->stats) {
             auto us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
@@ -570,6 +588,14 @@ http::Admission PluginManager::admit(const http::HeldRequest& req, oxios_route_k
 
 void PluginManager::opened(uint64_t id, oxios_route_kind kind, const http::HeldRequest& req,
                            uint64_t last_event_id) {
+    // A Last-Event-ID the bus never reached (the client saw an earlier host
+    // process) would make stream_write drop every event up to it: start over.
+    if (kind == OXIOS_ROUTE_SSE && last_event_id > 0) {
+        bool known = false;
+        const uint64_t missed = kernel_.events_since(
+            last_event_id - 1, [&](uint64_t seq, std::string_view) { known = known || seq == last_event_id; });
+        if (!known && missed == 0) last_event_id = 0;
+    }
     for (int attempt = 0; attempt < 3; ++attempt) {
         auto tbl = table();
         const Route* route = nullptr;

@@ -28,7 +28,8 @@ void auth_check(Ctx& ctx) {
     if (!ctx.settings().auth_enabled) return;
     std::optional<std::string_view> token;
     if (const auto h = ctx.header("Authorization")) token = bearer_token(*h);
-    if (!token && ctx.route().kind == OXIOS_ROUTE_WEBSOCKET) {
+    // WebSocket and SSE clients (EventSource) cannot always send headers.
+    if (!token && ctx.route().kind != OXIOS_ROUTE_PLAIN) {
         if (const auto q = ctx.query("token"); q && !q->empty()) token = q;
     }
     if (!token || ctx.host().token_check(*token) != OXIOS_OK) {

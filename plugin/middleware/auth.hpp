@@ -1,5 +1,5 @@
 // Auth for protected routes when security.auth_enabled: Authorization:
-// Bearer <token> (WebSocket routes may pass ?token=), checked with the host's
+// Bearer <token> (WebSocket and SSE routes may pass ?token=), checked with the host's
 // token_check. Missing or wrong -> HttpError 401 {"error":"unauthorized"}.
 // When auth is off both are ignored entirely (the UI sends "Bearer null").
 #pragma once

@@ -21,6 +21,15 @@ bool same_origin(std::string_view origin, std::string_view host) {
     return iequals(authority, host);
 }
 
+bool origin_allowed(Ctx& ctx) {
+    const auto origin = ctx.header("Origin");
+    if (!origin) return true;
+    const auto& list = ctx.settings().cors_origins;
+    if (std::find(list.begin(), list.end(), *origin) != list.end()) return true;
+    const auto host = ctx.header("Host");
+    return host && same_origin(*origin, *host);
+}
+
 bool cors_apply(Ctx& ctx) {
     const auto origin = ctx.header("Origin");
     const bool options = ctx.method() == "OPTIONS";
@@ -30,12 +39,7 @@ bool cors_apply(Ctx& ctx) {
         ctx.send(204, "", "");
         return true;
     }
-    const auto& list = ctx.settings().cors_origins;
-    bool allowed = std::find(list.begin(), list.end(), *origin) != list.end();
-    if (!allowed) {
-        const auto host = ctx.header("Host");
-        allowed = host && same_origin(*origin, *host);
-    }
+    const bool allowed = origin_allowed(ctx);
     ctx.add_header("Vary", "Origin");
     if (allowed) {
         ctx.add_header("Access-Control-Allow-Origin", *origin);

@@ -48,14 +48,16 @@ std::optional<std::string_view> non_empty(std::optional<std::string_view> s) {
 }
 
 [[noreturn]] void gateway_failed(oxios_status s, const Reply& r) {
+    // The kernel's own error text ("engine: the provider rejected the API
+    // key", "no reply within 120 s") says it best: pass it through.
+    if (r.got && r.kind == OXIOS_DELIVERY_ERROR && !r.content.empty()) throw HttpError(http_status(s), r.content);
     std::string message;
     switch (s) {
         case OXIOS_E_TIMEOUT: message = "no reply from the engine in time"; break;
         case OXIOS_E_BUSY: message = "the gateway queue is full, try again later"; break;
-        case OXIOS_E_UPSTREAM: message = "the engine failed"; break;
+        case OXIOS_E_UPSTREAM: message = "engine: the engine failed"; break;
         default: message = std::string(status_message(s)); break;
     }
-    if (r.got && r.kind == OXIOS_DELIVERY_ERROR && !r.content.empty()) message += ": " + r.content;
     throw HttpError(http_status(s), message);
 }
 

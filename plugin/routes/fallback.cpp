@@ -1,8 +1,9 @@
-// Catch-alls: OPTIONS preflight for every path, and JSON 404 (or 405 for a
-// known path with another method) for unknown paths. The UI owner extends the
-// GET "/{*path}" handler to serve the SPA outside /api.
+// Catch-alls: OPTIONS preflight for every path, JSON 404 (or 405 for a known
+// path with another method) for unknown /api paths, and the web UI (files,
+// SPA fallback: routes/static_files.hpp) for every other GET.
 #include "context.hpp"
 #include "router.hpp"
+#include "routes/static_files.hpp"
 
 #include <array>
 #include <string>
@@ -30,10 +31,22 @@ void not_found(Ctx& ctx) {
     throw HttpError(404, "not found");
 }
 
+bool is_api(std::string_view path) { return path == "/api" || path.starts_with("/api/"); }
+
+// GET outside /api: the web UI; under /api: the JSON 404/405. (A HEAD gets
+// the same answer where the host routes HEAD to GET routes.)
+void get_fallback(Ctx& ctx) {
+    if (is_api(ctx.path())) {
+        not_found(ctx);
+        return;
+    }
+    serve_ui(ctx);
+}
+
 constexpr std::array kRoutes{
     RouteDef{"OPTIONS", "/{*path}", preflight, Access::Public, OXIOS_ROUTE_PLAIN},
     RouteDef{"*", "/api/{*path}", not_found, Access::ApiPrefix, OXIOS_ROUTE_PLAIN},
-    RouteDef{"GET", "/{*path}", not_found, Access::ApiPrefix, OXIOS_ROUTE_PLAIN},
+    RouteDef{"GET", "/{*path}", get_fallback, Access::ApiPrefix, OXIOS_ROUTE_PLAIN},
 };
 
 bool is_fallback(const RouteDef& def) {

@@ -80,7 +80,11 @@ TEST_CASE("replacing web_plugin.so under load: zero failed requests, new version
     CHECK(ready_field(host, "failed_reloads") == 0);
     std::sort(reload_ms.begin(), reload_ms.end());
     MESSAGE("reload (file replaced -> new version answering) median ms: " << reload_ms[reload_ms.size() / 2]);
-    // Only the current private copy stays mapped: old copies were unloaded.
+    // Only the current private copy stays mapped: old copies were unloaded
+    // (the last one may still be draining for a moment).
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (mapped_copies(host.pid(), "oxios-host-") != 1 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
     CHECK(mapped_copies(host.pid(), "oxios-host-") == 1);
 }
 

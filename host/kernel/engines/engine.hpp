@@ -42,8 +42,10 @@ public:
     virtual EngineReply run(const EngineRequest& request) = 0;
 };
 
-// engine.default_model "" or "echo" -> the echo engine. Models this build has
-// no engine for fall back to echo (logged).
+// An engine that follows the live config (`config` must outlive it):
+// engine.default_model "" or "echo" -> the echo engine, "provider/model" ->
+// an OpenAI-compatible streaming call (engines/openai_hub.hpp). Without a
+// session loader it sends no history.
 std::shared_ptr<Engine> make_engine(const Config& config);
 
 }  // namespace oxios::kernel

@@ -85,7 +85,7 @@ struct ApprovalsService {
 
         json::Builder event;
         event.begin_object()
-            .field("id", a.id)
+            .field("approval_id", a.id)  // the bus owns the event's own "id"
             .field("subject", a.subject)
             .field("action", a.action)
             .field("resource", a.resource)
@@ -137,7 +137,7 @@ struct ApprovalsService {
             it->state = to;
         }
         json::Builder event;
-        event.begin_object().field("id", id).field("status", state_name(to)).end_object();
+        event.begin_object().field("approval_id", id).field("status", state_name(to)).end_object();
         publish("approval_resolved", event);
 
         json::Builder out;

@@ -167,7 +167,7 @@ struct MemoryService {
 
         json::Builder event;
         event.begin_object()
-            .field("id", e.id)
+            .field("memory_id", e.id)  // the bus owns the event's own "id"
             .field("memory_type", e.category)
             .field("tags", e.tags)
             .end_object();

@@ -118,13 +118,11 @@ std::string param(const oxios_request* req, std::string_view name) {
 
 void on_event(void* user, uint64_t seq, const char* data, size_t len) {
     auto* p = static_cast<Plugin*>(user);
-    std::vector<uint64_t> streams;
-    {
-        std::lock_guard<std::mutex> lock(p->mu);
-        streams.assign(p->streams.begin(), p->streams.end());
-    }
     const std::string frame = "id: " + std::to_string(seq) + "\ndata: " + std::string(data, len) + "\n\n";
-    for (uint64_t s : streams) p->api->stream_write(p->host, s, seq, os(frame));
+    // Under the same lock as a stream's replay: a stream goes live only once
+    // its replay is written, so a live event can never overtake the replay.
+    std::lock_guard<std::mutex> lock(p->mu);
+    for (uint64_t s : p->streams) p->api->stream_write(p->host, s, seq, os(frame));
 }
 
 struct Replay {
@@ -583,10 +581,7 @@ oxios_status p_stream_open(void* instance, void*, uint64_t stream, const oxios_r
                            uint32_t flags) {
     try {
         auto* p = static_cast<Plugin*>(instance);
-        {
-            std::lock_guard<std::mutex> lock(p->mu);
-            p->streams.insert(stream);
-        }
+        std::lock_guard<std::mutex> lock(p->mu);
         const bool resumed = (flags & OXIOS_OPEN_RESUMED) != 0;
         const std::string hello = ": open resumed=" + std::to_string(resumed ? 1 : 0) +
                                   " last=" + std::to_string(last_seq) + " path=" + std::string(sv(req->path)) + "\n\n";
@@ -596,6 +591,7 @@ oxios_status p_stream_open(void* instance, void*, uint64_t stream, const oxios_r
         Replay r{p, stream};
         uint64_t missed = 0;
         p->api->events_since(p->host, resumed ? 0 : last_seq, on_replay, &r, &missed);
+        p->streams.insert(stream);
         return OXIOS_OK;
     } catch (...) {
         return OXIOS_E_INTERNAL;

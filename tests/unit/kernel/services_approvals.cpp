@@ -28,7 +28,7 @@ TEST_CASE("approvals: request, list, approve, reject") {
     std::string b = request(f, "second");
     REQUIRE(f.events.size() == 2);
     CHECK(f.events[0].type == "approval_requested");
-    CHECK(std::string(parse(f.events[0].fields)["id"].GetString()) == a);
+    CHECK(std::string(parse(f.events[0].fields)["approval_id"].GetString()) == a);
 
     auto list = f.ok("approvals.list", Args());
     REQUIRE(list.Size() == 2);
@@ -48,7 +48,7 @@ TEST_CASE("approvals: request, list, approve, reject") {
     REQUIRE(f.events.size() == 3);
     CHECK(f.events[2].type == "approval_resolved");
     auto ev = parse(f.events[2].fields);
-    CHECK(std::string(ev["id"].GetString()) == a);
+    CHECK(std::string(ev["approval_id"].GetString()) == a);
     CHECK(std::string(ev["status"].GetString()) == "approved");
 
     auto no = f.ok("approvals.reject", Args().set("id", b));

@@ -39,7 +39,7 @@ TEST_CASE("memory.create stores a file and publishes memory_stored without conte
     REQUIRE(f.events.size() == 1);
     CHECK(f.events[0].type == "memory_stored");
     auto ev = parse(f.events[0].fields);
-    CHECK(std::string(ev["id"].GetString()) == id);
+    CHECK(std::string(ev["memory_id"].GetString()) == id);
     CHECK(std::string(ev["memory_type"].GetString()) == "fact");
     CHECK(ev["tags"].Size() == 2);
     CHECK_FALSE(ev.HasMember("content"));

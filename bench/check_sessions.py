@@ -1,0 +1,57 @@
+#!/usr/bin/env python3
+"""Checks a workspace's session files after crashes (R1) or concurrent chats (R2).
+
+usage: check_sessions.py SESSIONS_DIR [ACK_LOG]
+  Every <id>.json must parse as a JSON object with user_messages and
+  agent_responses arrays of equal length. Every "session_id<TAB>content" line
+  of ACK_LOG (exchanges acknowledged with 200) must be on disk.
+prints: "files N corrupted C acknowledged A missing M duplicated D exchanges E"
+"""
+import collections
+import json
+import os
+import sys
+
+sessions_dir = sys.argv[1]
+ack_log = sys.argv[2] if len(sys.argv) > 2 else None
+
+files = corrupted = exchanges = 0
+contents = {}  # session id -> Counter of user message contents
+for name in sorted(os.listdir(sessions_dir)):
+    if not name.endswith(".json") or name.startswith("."):
+        continue
+    files += 1
+    sid = name[:-5]
+    try:
+        with open(os.path.join(sessions_dir, name), "rb") as f:
+            doc = json.loads(f.read().decode("utf-8"))
+        users, agents = doc["user_messages"], doc["agent_responses"]
+        if not isinstance(users, list) or not isinstance(agents, list) or len(users) != len(agents):
+            raise ValueError("user_messages / agent_responses mismatch")
+        if doc.get("id") != sid:
+            raise ValueError("id does not match the file name")
+        contents[sid] = collections.Counter(u["content"] for u in users)
+        exchanges += len(users)
+    except Exception as e:  # noqa: BLE001
+        corrupted += 1
+        print(f"corrupted: {name}: {e}", file=sys.stderr)
+
+acknowledged = missing = duplicated = 0
+if ack_log:
+    with open(ack_log) as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line:
+                continue
+            sid, content = line.split("\t", 1)
+            acknowledged += 1
+            n = contents.get(sid, {}).get(content, 0)
+            if n == 0:
+                missing += 1
+                if missing <= 5:
+                    print(f"missing: session {sid} content {content}", file=sys.stderr)
+            elif n > 1:
+                duplicated += 1
+
+print(f"files {files} corrupted {corrupted} acknowledged {acknowledged} missing {missing} "
+      f"duplicated {duplicated} exchanges {exchanges}")

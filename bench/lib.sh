@@ -1,0 +1,135 @@
+# Shared by scripts/bench and scripts/reliability (sourced, not run).
+# Builds the Release tree, runs hosts on 127.0.0.1 with free ports in a
+# private temp root, and stops and removes everything it started on exit.
+
+BENCH_BUILD=${OXIOS_BENCH_BUILD:-build-bench}
+HOST_BIN=$BENCH_BUILD/oxios-host
+PLUGIN_A=$BENCH_BUILD/plugins/web_plugin.so
+PLUGIN_B=$BENCH_BUILD/plugins-next/web_plugin.so
+HARNESS_BIN=$BENCH_BUILD/tests/oxios-harness
+DRIVER=$BENCH_BUILD/bench/oxios-bench-driver
+BARE=$BENCH_BUILD/bench/oxios-bench-bare
+DISPATCH=$BENCH_BUILD/bench/oxios-bench-dispatch
+STREAMS=$BENCH_BUILD/bench/oxios-bench-streams
+FIXTURES=$BENCH_BUILD/fixtures
+
+STARTED_PIDS=()
+BENCH_ROOT=""
+
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+
+bench_cleanup() {
+  local pid
+  for pid in "${STARTED_PIDS[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      kill -TERM "$pid" 2>/dev/null || true
+    fi
+  done
+  for pid in "${STARTED_PIDS[@]}"; do
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  done
+  if [[ -n "$BENCH_ROOT" && -d "$BENCH_ROOT" && -z "${OXIOS_KEEP_BENCH_DIRS:-}" ]]; then
+    rm -rf "$BENCH_ROOT"
+  fi
+}
+
+bench_init() {
+  BENCH_ROOT=$(mktemp -d /tmp/oxios-bench-XXXXXX)
+  mkdir -p "$BENCH_ROOT/tmp"
+  # The host puts its private plugin copies under $TMPDIR: keep them in our
+  # root, so that even a kill -9'd host leaves nothing behind.
+  export TMPDIR=$BENCH_ROOT/tmp
+  trap bench_cleanup EXIT
+  trap 'exit 130' INT TERM
+}
+
+ensure_packages() {
+  local packages=(build-essential cmake pkg-config libcpp-httplib-dev rapidjson-dev libboost-dev
+                  libboost-filesystem-dev doctest-dev libssl-dev zlib1g-dev libbrotli-dev wrk curl python3)
+  local missing=() p
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  # python3 may come from elsewhere (pyenv); only install it when none runs.
+  if command -v python3 >/dev/null 2>&1; then
+    local m=() q; for q in "${missing[@]}"; do [[ $q == python3 ]] || m+=("$q"); done; missing=("${m[@]}")
+  fi
+  if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    local SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  fi
+}
+
+build_release() {
+  if [[ -n ${OXIOS_BENCH_NO_BUILD:-} ]]; then  # measure the binaries already in $BENCH_BUILD
+    log "OXIOS_BENCH_NO_BUILD set: not building"; return 0
+  fi
+  local fixtures
+  fixtures=$(ls tests/fixtures/*.cpp 2>/dev/null | xargs -n1 basename | sed 's/\.cpp$//; s/^/fixture_/' | tr '\n' ' ')
+  # GCC 12 reports a false -Wrestrict inside libstdc++'s operator+ at -O3
+  # (host/kernel/atomic_file.cpp); keep it a warning in this tree only.
+  cmake -S . -B "$BENCH_BUILD" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS=-Wno-error=restrict" >"$BENCH_ROOT/cmake.log" 2>&1 \
+    || { cat "$BENCH_ROOT/cmake.log" >&2; return 1; }
+  # shellcheck disable=SC2086
+  nice cmake --build "$BENCH_BUILD" -j2 --target oxios-host web_plugin web_plugin_next web_ui oxios-harness \
+    fixtures_extra $fixtures oxios-bench-bare oxios-bench-driver oxios-bench-dispatch oxios-bench-streams >"$BENCH_ROOT/build.log" 2>&1 \
+    || { tail -40 "$BENCH_ROOT/build.log" >&2; return 1; }
+}
+
+plugin_version() {  # plugin_version SO -> "0.4.0"
+  "$HARNESS_BIN" "$1" 2>/dev/null | awk '/^plugin:/ {print $3; exit}'
+}
+
+# start_host NAME CONFIG_JSON [extra host args...]
+# Sets HOST_PID, HOST_PORT, HOST_DIR (with plugins/, workspace/, out.log, err.log).
+# An existing HOST_DIR/workspace is reused (preloaded sessions).
+start_host() {
+  local name=$1 config=$2; shift 2
+  HOST_DIR=$BENCH_ROOT/$name
+  mkdir -p "$HOST_DIR/plugins" "$HOST_DIR/workspace"
+  printf '%s\n' "$config" >"$HOST_DIR/config.json"
+  [[ -f $HOST_DIR/plugins/web_plugin.so ]] || cp "$PLUGIN_A" "$HOST_DIR/plugins/web_plugin.so"
+  : >"$HOST_DIR/out.log"
+  "$HOST_BIN" --config "$HOST_DIR/config.json" --plugins "$HOST_DIR/plugins" --workspace "$HOST_DIR/workspace" \
+    --host 127.0.0.1 --port 0 "$@" >"$HOST_DIR/out.log" 2>>"$HOST_DIR/err.log" &
+  HOST_PID=$!
+  STARTED_PIDS+=("$HOST_PID")
+  HOST_PORT=""
+  local i
+  for i in $(seq 1 400); do
+    HOST_PORT=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$HOST_DIR/out.log" | head -1)
+    [[ -n $HOST_PORT ]] && return 0
+    kill -0 "$HOST_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  log "host $name did not start:"; tail -20 "$HOST_DIR/err.log" >&2
+  return 1
+}
+
+stop_pid() {  # stop_pid PID [SIGNAL]
+  local pid=$1 sig=${2:-TERM}
+  kill -"$sig" "$pid" 2>/dev/null || true
+  for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+
+# install_plugin DIR SO [NAME]: write to a temp name, then rename (a deploy).
+install_plugin() {
+  local dir=$1 so=$2 name=${3:-web_plugin.so}
+  cp "$so" "$dir/.$name.tmp" && mv -f "$dir/.$name.tmp" "$dir/$name"
+}
+
+kv() {  # kv "line of key value pairs" KEY -> value
+  awk -v k="$2" '{for (i = 1; i < NF; i++) if ($i == k) {print $(i + 1); exit}}' <<<"$1"
+}
+
+# calc EXPR -> awk-evaluated number (floats).
+calc() { awk "BEGIN { printf \"%.4g\", $1 }"; }
+# check EXPR -> PASS|FAIL
+check() { awk "BEGIN { exit !($1) }" && echo PASS || echo FAIL; }
+median() { sort -g | awk '{a[NR] = $1} END { if (NR == 0) print 0; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }

@@ -1,0 +1,266 @@
+// P8: holds N SSE subscribers (GET /api/events) and N WebSocket connections
+// (GET /api/chat/stream, Boost.Beast) on one host at once, samples the host's
+// RSS from /proc, then publishes E events one at a time (a POST that makes
+// the kernel publish, e.g. POST /api/memory) and times publish -> delivered
+// to every SSE subscriber.
+//
+//   oxios-bench-streams --port P --pid HOST_PID [--sse N] [--ws N] [--events E]
+//                       [--trigger-path /api/memory] [--trigger-body JSON]
+// Prints one line of key/value pairs.
+#include <utility>  // before Boost 1.74 Asio: its awaitable.hpp uses std::exchange without it
+
+#include <httplib.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
+}
+
+constexpr size_t kMaxMessages = 4096;
+
+struct Shared {
+    size_t sse_target = 0;
+    std::atomic<long> sse_ok{0}, sse_failed{0}, ws_ok{0}, ws_failed{0}, ws_closed{0}, sse_closed{0};
+    std::vector<std::atomic<int>> delivered = std::vector<std::atomic<int>>(kMaxMessages + 1);
+    std::vector<std::atomic<int64_t>> all_done_ns = std::vector<std::atomic<int64_t>>(kMaxMessages + 1);
+    std::vector<std::atomic<int64_t>> first_ns = std::vector<std::atomic<int64_t>>(kMaxMessages + 1);
+};
+
+class SseClient : public std::enable_shared_from_this<SseClient> {
+public:
+    SseClient(asio::io_context& io, Shared& shared, tcp::endpoint ep) : sock_(io), shared_(shared), ep_(ep) {}
+    void start() {
+        auto self = shared_from_this();
+        sock_.async_connect(ep_, [self](beast::error_code ec) {
+            if (ec) return self->fail();
+            self->req_ = "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n";
+            asio::async_write(self->sock_, asio::buffer(self->req_),
+                              [self](beast::error_code ec2, size_t) {
+                                  if (ec2) return self->fail();
+                                  self->read();
+                              });
+        });
+    }
+    std::atomic<int> count{0};
+
+private:
+    void fail() {
+        if (!head_done_) shared_.sse_failed++;
+        else shared_.sse_closed++;
+    }
+    void read() {
+        auto self = shared_from_this();
+        sock_.async_read_some(asio::buffer(buf_), [self](beast::error_code ec, size_t n) {
+            if (ec) return self->fail();
+            self->consume(std::string_view(self->buf_.data(), n));
+            self->read();
+        });
+    }
+    void consume(std::string_view data) {
+        line_.append(data.data(), data.size());
+        size_t start = 0;
+        for (;;) {
+            size_t nl = line_.find('\n', start);
+            if (nl == std::string::npos) break;
+            std::string_view line(line_.data() + start, nl - start);
+            if (!head_done_) {
+                if (line.rfind("HTTP/1.1 ", 0) == 0 && line.size() > 12) status_ = std::atoi(line.data() + 9);
+                if (line == "\r" || line.empty()) {
+                    head_done_ = true;
+                    if (status_ == 200) shared_.sse_ok++;
+                    else shared_.sse_failed++;
+                }
+            } else if (line.rfind("data:", 0) == 0) {
+                const int c = ++count;
+                if (c > 0 && static_cast<size_t>(c) <= kMaxMessages) {
+                    const int64_t t = now_ns();
+                    int64_t zero = 0;
+                    shared_.first_ns[c].compare_exchange_strong(zero, t);
+                    if (static_cast<size_t>(++shared_.delivered[c]) == shared_.sse_target) shared_.all_done_ns[c] = t;
+                }
+            }
+            start = nl + 1;
+        }
+        line_.erase(0, start);
+    }
+
+    tcp::socket sock_;
+    Shared& shared_;
+    tcp::endpoint ep_;
+    std::string req_, line_;
+    std::array<char, 8192> buf_{};
+    bool head_done_ = false;
+    int status_ = 0;
+};
+
+class WsClient : public std::enable_shared_from_this<WsClient> {
+public:
+    WsClient(asio::io_context& io, Shared& shared, tcp::endpoint ep) : ws_(io), shared_(shared), ep_(ep) {}
+    void start() {
+        auto self = shared_from_this();
+        beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(30));
+        beast::get_lowest_layer(ws_).async_connect(ep_, [self](beast::error_code ec) {
+            if (ec) return self->shared_.ws_failed++, void();
+            beast::get_lowest_layer(self->ws_).expires_never();
+            self->ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
+            self->ws_.async_handshake("127.0.0.1", "/api/chat/stream", [self](beast::error_code ec2) {
+                if (ec2) return self->shared_.ws_failed++, void();
+                self->shared_.ws_ok++;
+                self->read();
+            });
+        });
+    }
+
+private:
+    void read() {
+        auto self = shared_from_this();
+        ws_.async_read(buf_, [self](beast::error_code ec, size_t) {
+            if (ec) return self->shared_.ws_closed++, void();
+            self->buf_.consume(self->buf_.size());
+            self->read();
+        });
+    }
+    websocket::stream<beast::tcp_stream> ws_;
+    Shared& shared_;
+    tcp::endpoint ep_;
+    beast::flat_buffer buf_;
+};
+
+long rss_kb(int pid) {
+    std::ifstream st("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(st, line))
+        if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+    return -1;
+}
+
+double pct(std::vector<double> v, double p) {
+    if (v.empty()) return -1;
+    std::sort(v.begin(), v.end());
+    return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5))];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::map<std::string, std::string> a;
+    for (int i = 1; i + 1 < argc; i += 2) a[std::string(argv[i]).substr(2)] = argv[i + 1];
+    auto num = [&](const char* k, long d) { return a.count(k) ? std::strtol(a[k].c_str(), nullptr, 10) : d; };
+    const int port = static_cast<int>(num("port", 0));
+    const int pid = static_cast<int>(num("pid", 0));
+    const long n_sse = std::clamp<long>(num("sse", 1000), 0, 10000);
+    const long n_ws = std::clamp<long>(num("ws", 1000), 0, 10000);
+    const long events = std::clamp<long>(num("events", 100), 1, 1000);
+    const std::string trigger_path = a.count("trigger-path") ? a["trigger-path"] : "/api/memory";
+    const std::string trigger_body = a.count("trigger-body") ? a["trigger-body"] : R"({"content":"p8 event"})";
+    if (port <= 0 || pid <= 0) {
+        std::fprintf(stderr, "usage: oxios-bench-streams --port P --pid PID [--sse N] [--ws N] [--events E]\n");
+        return 2;
+    }
+    asio::io_context io;
+    Shared shared;
+    shared.sse_target = static_cast<size_t>(n_sse);
+    const tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port));
+    std::vector<std::shared_ptr<SseClient>> sse;
+    std::vector<std::shared_ptr<WsClient>> ws;
+    const long rss_before = rss_kb(pid);
+    // Connect in waves of 100, so that the listen backlog never overflows.
+    std::thread io_thread;
+    auto work = asio::make_work_guard(io);
+    io_thread = std::thread([&] { io.run(); });
+    const auto t_connect = Clock::now();
+    for (long i = 0; i < std::max(n_sse, n_ws); ++i) {
+        if (i < n_sse) {
+            sse.push_back(std::make_shared<SseClient>(io, shared, ep));
+            asio::post(io, [c = sse.back()] { c->start(); });
+        }
+        if (i < n_ws) {
+            ws.push_back(std::make_shared<WsClient>(io, shared, ep));
+            asio::post(io, [c = ws.back()] { c->start(); });
+        }
+        if (i % 100 == 99) {
+            const auto wave = Clock::now();
+            while (shared.sse_ok + shared.sse_failed + shared.ws_ok + shared.ws_failed <
+                       std::min(i + 1, n_sse) + std::min(i + 1, n_ws) &&
+                   Clock::now() - wave < std::chrono::seconds(10))
+                std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+    }
+    while (shared.sse_ok + shared.sse_failed + shared.ws_ok + shared.ws_failed < n_sse + n_ws &&
+           Clock::now() - t_connect < std::chrono::seconds(60))
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    const double connect_s = std::chrono::duration<double>(Clock::now() - t_connect).count();
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const long rss_held = rss_kb(pid);
+
+    // Publish: one warm-up trigger tells how many messages one trigger makes.
+    httplib::Client c("127.0.0.1", port);
+    c.set_tcp_nodelay(true);
+    c.set_keep_alive(true);
+    c.set_read_timeout(10);
+    long trigger_failed = 0;
+    auto trigger = [&] {
+        auto r = c.Post(trigger_path.c_str(), trigger_body, "application/json");
+        if (!r || r->status >= 300) ++trigger_failed;
+    };
+    trigger();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    int per_trigger = sse.empty() ? 0 : sse[0]->count.load();
+    std::vector<double> all_ms, first_ms;
+    long missed = 0;
+    if (per_trigger > 0) {
+        for (long e = 1; e <= events && static_cast<size_t>(per_trigger * (e + 1)) <= kMaxMessages; ++e) {
+            const size_t last_msg = static_cast<size_t>(per_trigger * (e + 1));
+            const size_t first_msg = last_msg - static_cast<size_t>(per_trigger) + 1;
+            const int64_t t0 = now_ns();
+            trigger();
+            const auto deadline = Clock::now() + std::chrono::seconds(5);
+            while (shared.all_done_ns[last_msg].load() == 0 && Clock::now() < deadline)
+                std::this_thread::sleep_for(std::chrono::microseconds(200));
+            const int64_t done = shared.all_done_ns[last_msg].load();
+            if (done == 0) {
+                ++missed;
+                continue;
+            }
+            all_ms.push_back(static_cast<double>(done - t0) / 1e6);
+            first_ms.push_back(static_cast<double>(shared.first_ns[first_msg].load() - t0) / 1e6);
+        }
+    }
+    const long rss_after = rss_kb(pid);
+    std::printf(
+        "sse_ok %ld sse_failed %ld ws_ok %ld ws_failed %ld connect_s %.2f rss_before_kb %ld rss_held_kb %ld "
+        "rss_after_kb %ld per_trigger %d events %zu missed %ld trigger_failed %ld p50_all_ms %.2f p99_all_ms %.2f "
+        "p50_first_ms %.2f sse_closed %ld ws_closed %ld\n",
+        shared.sse_ok.load(), shared.sse_failed.load(), shared.ws_ok.load(), shared.ws_failed.load(), connect_s,
+        rss_before, rss_held, rss_after, per_trigger, all_ms.size(), missed, trigger_failed, pct(all_ms, 0.5),
+        pct(all_ms, 0.99), pct(first_ms, 0.5), shared.sse_closed.load(), shared.ws_closed.load());
+    std::fflush(stdout);
+    work.reset();
+    io.stop();
+    io_thread.join();
+    return 0;
+}

@@ -1,0 +1,359 @@
+#include "channels/sse_events.hpp"
+
+#include <algorithm>
+#include <array>
+#include <initializer_list>
+
+namespace web::channels {
+
+namespace {
+
+// ---- sanitising: a whitelist of fields per event type --------------------
+
+struct TypeRule {
+    std::string_view type;
+    std::initializer_list<std::string_view> fields;
+};
+
+// What each known event type may carry besides id, timestamp and type. Left
+// out on purpose: message content, phase session_id and result summaries,
+// agent output text and error text, approval reasons, memory content and
+// query text.
+const std::array<TypeRule, 18> kRules{{
+    {"agent_created", {"agent_id", "name", "seed_id", "status"}},
+    {"agent_started", {"agent_id", "name", "seed_id", "status"}},
+    {"agent_stopped", {"agent_id", "name", "seed_id", "status"}},
+    {"agent_failed", {"agent_id", "name", "seed_id", "status"}},
+    {"message_received", {"message_id", "session_id", "user_id", "space_id", "channel"}},
+    {"seed_created", {"seed_id", "goal", "generation", "parent_seed_id", "session_id", "constraints_count"}},
+    {"evaluation_complete", {"seed_id", "session_id", "score", "passed", "iteration"}},
+    {"phase_started", {"phase", "seed_id", "iteration"}},
+    {"phase_completed", {"phase", "seed_id", "success", "passed", "duration_ms", "iteration"}},
+    {"agent_output", {"agent_id", "seed_id", "stream"}},
+    {"approval_requested", {"approval_id", "subject", "action", "resource", "status", "created_at", "expires_at"}},
+    {"approval_resolved", {"approval_id", "status", "approved"}},
+    {"memory_stored", {"memory_id", "memory_type", "tags", "importance"}},
+    {"memory_recalled", {"count", "memory_type"}},
+    {"space_created", {"space_id", "name", "source"}},
+    {"space_activated", {"space_id", "name", "source"}},
+    {"space_archived", {"space_id", "name", "source"}},
+    {"plugin_reloaded", {"plugin", "version", "previous_version"}},
+}};
+
+// For types this plugin does not know: only these fields, and only when the
+// value is a scalar (string, number, boolean, null).
+constexpr std::array<std::string_view, 20> kGenericScalars{
+    "agent_id", "seed_id",  "space_id",    "message_id", "approval_id", "memory_id", "name",
+    "status",   "phase",    "count",       "score",      "passed",      "success",   "generation",
+    "version",  "plugin",   "duration_ms", "memory_type", "source",     "iteration"};
+
+bool is_scalar(const json::Value& v) { return v.IsString() || v.IsNumber() || v.IsBool() || v.IsNull(); }
+
+const TypeRule* rule_for(std::string_view type) {
+    for (const auto& r : kRules)
+        if (r.type == type) return &r;
+    return nullptr;
+}
+
+// ---- event bus callbacks ----------------------------------------------------
+
+void collect(void* user, uint64_t seq, const char* data, size_t len) {
+    try {
+        auto* out = static_cast<std::vector<std::pair<uint64_t, std::string>>*>(user);
+        out->emplace_back(seq, std::string(data == nullptr ? "" : data, data == nullptr ? 0 : len));
+    } catch (...) {
+    }
+}
+
+void max_seq(void* user, uint64_t seq, const char*, size_t) {
+    auto* m = static_cast<uint64_t*>(user);
+    *m = std::max(*m, seq);
+}
+
+}  // namespace
+
+std::string sanitize_event(std::string_view raw) {
+    json::Document doc;
+    if (!json::parse(raw, doc) || !doc.IsObject()) return {};
+    const json::Value* type = json::find(doc, "type");
+    if (type == nullptr || !type->IsString()) return {};
+    const std::string_view type_name(type->GetString(), type->GetStringLength());
+
+    json::Builder b;
+    b.obj();
+    // "id" is always a string (the original UI calls string methods on it).
+    b.key("id");
+    const json::Value* id = json::find(doc, "id");
+    if (id != nullptr && id->IsString()) b.value(*id);
+    else if (id != nullptr && !id->IsNull()) b.str(json::to_string(*id));
+    else b.str("");
+    b.key("timestamp");
+    const json::Value* ts = json::find(doc, "timestamp");
+    if (ts != nullptr && ts->IsString()) b.value(*ts);
+    else b.null();
+    b.key("type").value(*type);
+
+    if (const TypeRule* rule = rule_for(type_name)) {
+        for (std::string_view f : rule->fields) {
+            if (const json::Value* v = json::find(doc, f)) b.key(f).value(*v);
+        }
+    } else {
+        for (std::string_view f : kGenericScalars) {
+            if (const json::Value* v = json::find(doc, f); v != nullptr && is_scalar(*v)) b.key(f).value(*v);
+        }
+    }
+    b.end_obj();
+    return b.take();
+}
+
+std::string sse_event_frame(uint64_t seq, std::string_view json) {
+    std::string out;
+    out.reserve(json.size() + 32);
+    out.append("id: ").append(std::to_string(seq)).append("\ndata: ").append(json).append("\n\n");
+    return out;
+}
+
+std::string sse_resync_frame(uint64_t missed) {
+    json::Builder b;
+    b.obj().kv("type", "resync").kv("missed", missed).end_obj();
+    std::string out = "event: resync\ndata: ";
+    out.append(b.view()).append("\n\n");
+    return out;
+}
+
+// ---- lifecycle --------------------------------------------------------------
+
+oxios_status SseEvents::start() {
+    uint64_t head = 0;
+    const oxios_host_api& api = host_.api();
+    api.events_since(host_.raw(), 0, max_seq, &head, nullptr);
+    {
+        std::lock_guard lock(mutex_);
+        head_ = std::max(head_, head);
+        head_at_start_ = head;
+    }
+    uint64_t sub = 0;
+    const oxios_status s = api.events_subscribe(host_.raw(), on_event, this, &sub);
+    if (s != OXIOS_OK) return s;
+    std::lock_guard lock(mutex_);
+    subscription_ = sub;
+    subscribed_ = true;
+    return OXIOS_OK;
+}
+
+void SseEvents::stop() noexcept {
+    try {
+        stop_impl();
+    } catch (...) {
+    }
+}
+
+void SseEvents::stop_impl() {
+    uint64_t sub = 0;
+    bool had = false;
+    {
+        std::lock_guard lock(mutex_);
+        had = subscribed_;
+        sub = subscription_;
+        subscribed_ = false;
+    }
+    if (had) host_.api().events_unsubscribe(host_.raw(), sub);
+    std::unordered_map<uint64_t, std::shared_ptr<Stream>> gone;
+    {
+        std::lock_guard lock(mutex_);
+        gone.swap(streams_);
+    }
+    for (auto& [id, s] : gone) {
+        std::lock_guard lock(s->mutex);
+        s->closed = true;
+    }
+}
+
+size_t SseEvents::stream_count() const {
+    std::lock_guard lock(mutex_);
+    return streams_.size();
+}
+
+// ---- streams ----------------------------------------------------------------
+
+uint64_t SseEvents::bus_head() {
+    uint64_t head = 0;
+    {
+        std::lock_guard lock(mutex_);
+        head = head_;
+    }
+    // Usually nothing to visit: only what our subscription has not seen yet.
+    uint64_t newest = head;
+    host_.api().events_since(host_.raw(), head, max_seq, &newest, nullptr);
+    std::lock_guard lock(mutex_);
+    head_ = std::max(head_, newest);
+    return newest;
+}
+
+oxios_status SseEvents::open(uint64_t id, uint64_t last_seq, bool resumed) {
+    auto s = std::make_shared<Stream>();
+    std::unique_lock stream_lock(s->mutex);  // live events wait until the replay is done
+    const uint64_t bus = resumed ? 0 : bus_head();
+    std::shared_ptr<Stream> replaced;
+    bool replay = false;
+    {
+        std::lock_guard lock(mutex_);
+        uint64_t pos = last_seq;
+        if (resumed) {
+            if (pos == 0) {
+                // Nothing written to it yet: resume from where it opened, as
+                // the previous instance recorded it, else from our own start.
+                auto it = imported_.find(id);
+                pos = it != imported_.end() ? it->second : std::min(imported_head_, head_at_start_);
+                if (it == imported_.end() && imported_head_ == 0) pos = head_at_start_;
+            }
+        } else if (pos == 0 || pos > bus) {
+            // Fresh: live from the bus's position now. A Last-Event-ID the bus
+            // never reached (an earlier host process) starts live too.
+            pos = bus;
+        }
+        replay = resumed || pos < bus;
+        s->pos = pos;
+        if (auto it = streams_.find(id); it != streams_.end()) replaced = it->second;
+        streams_[id] = s;
+    }
+    if (replaced && replaced != s) {
+        std::lock_guard lock(replaced->mutex);
+        replaced->closed = true;
+    }
+    if (replay) catch_up(id, *s);
+    return OXIOS_OK;
+}
+
+void SseEvents::close(uint64_t id) {
+    std::shared_ptr<Stream> s;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = streams_.find(id);
+        if (it == streams_.end()) return;
+        s = std::move(it->second);
+        streams_.erase(it);
+    }
+    std::lock_guard lock(s->mutex);  // waits for a write in progress
+    s->closed = true;
+}
+
+std::vector<std::pair<uint64_t, std::shared_ptr<SseEvents::Stream>>> SseEvents::snapshot() const {
+    std::vector<std::pair<uint64_t, std::shared_ptr<Stream>>> out;
+    out.reserve(streams_.size());
+    for (const auto& [id, s] : streams_) out.emplace_back(id, s);
+    return out;
+}
+
+void SseEvents::write_event(uint64_t id, Stream& s, uint64_t seq, std::string_view sanitized) {
+    if (sanitized.empty()) {
+        s.pos = seq;  // not an event the UI could read (never happens with the kernel's bus)
+        return;
+    }
+    const std::string frame = sse_event_frame(seq, sanitized);
+    const oxios_status st = host_.api().stream_write(host_.raw(), id, seq, to_str(frame));
+    if (st == OXIOS_E_CLOSED) {
+        s.closed = true;  // gone, or moved to another instance
+        return;
+    }
+    s.pos = seq;
+}
+
+void SseEvents::catch_up(uint64_t id, Stream& s) {
+    if (s.closed) return;
+    std::vector<std::pair<uint64_t, std::string>> events;
+    uint64_t missed = 0;
+    host_.api().events_since(host_.raw(), s.pos, collect, &events, &missed);
+    if (missed > 0) {
+        const std::string frame = sse_resync_frame(missed);
+        if (host_.api().stream_write(host_.raw(), id, 0, to_str(frame)) == OXIOS_E_CLOSED) {
+            s.closed = true;
+            return;
+        }
+    }
+    for (const auto& [seq, raw] : events) {
+        if (s.closed) return;
+        if (seq <= s.pos) continue;
+        write_event(id, s, seq, sanitize_event(raw));
+    }
+}
+
+void SseEvents::on_event(void* user, uint64_t seq, const char* json, size_t len) {
+    try {
+        static_cast<SseEvents*>(user)->live(seq, std::string_view(json == nullptr ? "" : json, json == nullptr ? 0 : len));
+    } catch (...) {
+    }
+}
+
+void SseEvents::live(uint64_t seq, std::string_view raw) {
+    if (seq == 0) {
+        // Out-of-band: "lagged" (this subscription dropped events). Never
+        // forwarded; every stream catches up from the bus's replay buffer,
+        // with a resync when the buffer no longer holds what it missed.
+        json::Document doc;
+        if (!json::parse(raw, doc) || !doc.IsObject()) return;
+        const json::Value* type = json::find(doc, "type");
+        if (type == nullptr || !type->IsString() || std::string_view(type->GetString()) != "lagged") return;
+        std::vector<std::pair<uint64_t, std::shared_ptr<Stream>>> streams;
+        {
+            std::lock_guard lock(mutex_);
+            streams = snapshot();
+        }
+        for (auto& [id, s] : streams) {
+            std::lock_guard lock(s->mutex);
+            if (!s->closed) catch_up(id, *s);
+        }
+        return;
+    }
+    std::vector<std::pair<uint64_t, std::shared_ptr<Stream>>> streams;
+    {
+        // head_ and the snapshot move together: a stream registered after
+        // this point starts at or after seq.
+        std::lock_guard lock(mutex_);
+        head_ = std::max(head_, seq);
+        streams = snapshot();
+    }
+    if (streams.empty()) return;
+    const std::string sanitized = sanitize_event(raw);
+    for (auto& [id, s] : streams) {
+        std::lock_guard lock(s->mutex);
+        if (s->closed || seq <= s->pos) continue;
+        if (seq > s->pos + 1) catch_up(id, *s);  // a hole: fill it from the bus
+        if (s->closed || seq <= s->pos) continue;
+        write_event(id, *s, seq, sanitized);
+    }
+}
+
+// ---- hand-over ----------------------------------------------------------------
+
+void SseEvents::export_state(json::Builder& out) const {
+    std::vector<std::pair<uint64_t, std::shared_ptr<Stream>>> streams;
+    uint64_t head = 0;
+    {
+        std::lock_guard lock(mutex_);
+        streams = snapshot();
+        head = head_;
+    }
+    out.obj().kv("head", head).key("streams").arr();
+    for (auto& [id, s] : streams) {
+        std::lock_guard lock(s->mutex);
+        if (s->closed) continue;
+        out.arr().u64(id).u64(s->pos).end_arr();
+    }
+    out.end_arr().end_obj();
+}
+
+void SseEvents::import_state(const json::Value& v) {
+    if (!v.IsObject()) return;
+    std::lock_guard lock(mutex_);
+    if (const json::Value* h = json::find(v, "head"); h != nullptr && h->IsUint64()) imported_head_ = h->GetUint64();
+    const json::Value* streams = json::find(v, "streams");
+    if (streams == nullptr || !streams->IsArray()) return;
+    for (const auto& item : streams->GetArray()) {
+        if (!item.IsArray() || item.Size() != 2 || !item[0].IsUint64() || !item[1].IsUint64()) continue;
+        if (imported_.size() >= 100'000) break;
+        imported_[item[0].GetUint64()] = item[1].GetUint64();
+    }
+}
+
+}  // namespace web::channels

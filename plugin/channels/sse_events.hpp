@@ -1,0 +1,93 @@
+// SSE /api/events: kernel events, sanitised, fanned out to every held stream.
+//
+// One bus subscription per instance (start/stop). Each stream keeps only its
+// position (the highest seq written to it, or the bus position when it
+// opened); the host keeps the authoritative copy and gives it back on a
+// resumed open, so a reload neither repeats nor skips an event. A stream is
+// registered before it replays (events_since), and its mutex is held during
+// the replay, so a live event either waits for the replay or was part of it.
+#pragma once
+
+#include "host.hpp"
+#include "json.hpp"
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace web::channels {
+
+// The sanitised JSON of one raw kernel event ({"id","timestamp","type",...}),
+// on one line: "id" (always a string), "timestamp", "type", then only the
+// fields allowed for that type. "" when the event is not a JSON object with a
+// string "type".
+std::string sanitize_event(std::string_view raw);
+
+// "id: <seq>\ndata: <json>\n\n"
+std::string sse_event_frame(uint64_t seq, std::string_view json);
+// "event: resync\ndata: {\"type\":\"resync\",\"missed\":N}\n\n"
+std::string sse_resync_frame(uint64_t missed);
+
+class SseEvents {
+public:
+    explicit SseEvents(const Host& host) : host_(host) {}
+    ~SseEvents() { stop(); }  // normally a no-op: stop() ran before destroy
+    SseEvents(const SseEvents&) = delete;
+    SseEvents& operator=(const SseEvents&) = delete;
+
+    // Subscribes to the bus and learns its current position.
+    oxios_status start();
+    // Unsubscribes (no callback runs after it returns) and forgets streams.
+    void stop() noexcept;
+
+    // A stream was admitted or re-attached. last_seq: the highest seq the
+    // host wrote to it (resumed) or the client's Last-Event-ID (fresh).
+    oxios_status open(uint64_t stream, uint64_t last_seq, bool resumed);
+    // The instance loses the stream; no write to it after this returns.
+    void close(uint64_t stream);
+
+    // Hand-over: {"head":N,"streams":[[id,pos],...]}.
+    void export_state(json::Builder& out) const;
+    void import_state(const json::Value& v);
+
+    size_t stream_count() const;
+
+private:
+    struct Stream {
+        std::mutex mutex;
+        uint64_t pos = 0;     // events up to here were written or predate the stream
+        bool closed = false;
+    };
+    struct Buffered {
+        uint64_t seq;
+        std::string raw;
+    };
+
+    void stop_impl();
+    static void on_event(void* user, uint64_t seq, const char* json, size_t len);
+    void live(uint64_t seq, std::string_view raw);
+    // Writes what the bus still holds after s.pos (and a resync when some of
+    // it is gone). s.mutex held by the caller.
+    void catch_up(uint64_t id, Stream& s);
+    // Writes one event (seq > s.pos). s.mutex held by the caller.
+    void write_event(uint64_t id, Stream& s, uint64_t seq, std::string_view sanitized);
+    std::vector<std::pair<uint64_t, std::shared_ptr<Stream>>> snapshot() const;
+    // The bus's newest seq now (head_ brought up to date).
+    uint64_t bus_head();
+
+    const Host& host_;
+    mutable std::mutex mutex_;  // streams_, head_, imported_
+    std::unordered_map<uint64_t, std::shared_ptr<Stream>> streams_;
+    uint64_t head_ = 0;            // highest seq this instance has seen
+    uint64_t head_at_start_ = 0;   // the bus position when start() ran
+    std::unordered_map<uint64_t, uint64_t> imported_;  // stream -> pos from the previous instance
+    uint64_t imported_head_ = 0;
+    uint64_t subscription_ = 0;
+    bool subscribed_ = false;
+};
+
+}  // namespace web::channels

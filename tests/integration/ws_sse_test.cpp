@@ -1,0 +1,656 @@
+// WebSocket chat and SSE events against the real host: the echo engine over
+// a Boost.Beast client, SSE over a raw socket, and the key property of the
+// design: a plugin reload under open sockets and streams with messages in
+// flight closes nothing, answers and persists every message exactly once,
+// and leaves no gap or repeat in any SSE sequence. Also many idle clients
+// while /api/status keeps answering.
+#include "host_process.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <doctest/doctest.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+using oxios::test::env_or;
+using oxios::test::HostProcess;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+rapidjson::Document parse(const std::string& text) {
+    rapidjson::Document d;
+    d.Parse(text.c_str(), text.size());
+    return d;
+}
+
+std::string sget(const rapidjson::Value& v, const char* key) {
+    if (!v.IsObject() || !v.HasMember(key) || !v[key].IsString()) return {};
+    return v[key].GetString();
+}
+
+std::string chat_frame(const std::string& content, const std::string& session) {
+    rapidjson::StringBuffer b;
+    rapidjson::Writer<rapidjson::StringBuffer> w(b);
+    w.StartObject();
+    w.Key("type");
+    w.String("message");
+    w.Key("content");
+    w.String(content.c_str());
+    w.Key("session_id");
+    w.String(session.c_str());
+    w.EndObject();
+    return b.GetString();
+}
+
+std::string read_file(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// ---- a WebSocket client: Beast, synchronous, one thread per client ---------
+// A watchdog (shutdown of the native socket) bounds every blocking read.
+class WsClient {
+public:
+    WsClient(int port, const std::string& target = "/api/chat/stream",
+             const std::vector<std::pair<std::string, std::string>>& headers = {})
+        : ws_(ioc_) {
+        tcp::endpoint ep(net::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port));
+        ws_.next_layer().connect(ep);
+        ws_.set_option(websocket::stream_base::decorator([headers](websocket::request_type& req) {
+            for (const auto& [n, v] : headers) req.set(n, v);
+        }));
+        try {
+            ws_.handshake(response_, "127.0.0.1:" + std::to_string(port), target);
+            open_ = true;
+        } catch (const beast::system_error&) {
+            open_ = false;  // refused: response_ holds the answer
+        }
+    }
+    ~WsClient() {
+        beast::error_code ec;
+        if (open_) ws_.close(websocket::close_code::normal, ec);
+        ws_.next_layer().close(ec);
+    }
+    bool open() const { return open_; }
+    const websocket::response_type& response() const { return response_; }
+    int fd() { return ws_.next_layer().native_handle(); }
+
+    bool send(const std::string& text, bool binary = false) {
+        beast::error_code ec;
+        ws_.binary(binary);
+        ws_.write(net::buffer(text), ec);
+        if (ec) open_ = false;
+        return !ec;
+    }
+    // One frame, or "" when the connection failed / closed.
+    std::string read() {
+        beast::flat_buffer buf;
+        beast::error_code ec;
+        ws_.read(buf, ec);
+        if (ec) {
+            open_ = false;
+            close_error_ = ec.message();
+            return {};
+        }
+        return beast::buffers_to_string(buf.data());
+    }
+    const std::string& close_error() const { return close_error_; }
+
+private:
+    net::io_context ioc_;
+    websocket::stream<tcp::socket> ws_;
+    websocket::response_type response_;
+    bool open_ = false;
+    std::string close_error_;
+};
+
+// Shuts down registered sockets if the test outlives its deadline, so that no
+// blocking read can hang the suite.
+class Watchdog {
+public:
+    explicit Watchdog(std::chrono::seconds limit)
+        : thread_([this, limit] {
+              std::unique_lock lock(mutex_);
+              if (!cv_.wait_for(lock, limit, [this] { return done_; })) {
+                  fired_ = true;
+                  for (int fd : fds_) ::shutdown(fd, SHUT_RDWR);
+              }
+          }) {}
+    ~Watchdog() {
+        {
+            std::lock_guard lock(mutex_);
+            done_ = true;
+        }
+        cv_.notify_all();
+        thread_.join();
+    }
+    void watch(int fd) {
+        std::lock_guard lock(mutex_);
+        fds_.push_back(fd);
+    }
+    bool fired() const { return fired_; }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::vector<int> fds_;
+    bool done_ = false;
+    std::atomic<bool> fired_{false};
+    std::thread thread_;
+};
+
+// ---- an SSE client over a raw socket ----------------------------------------
+class SseClient {
+public:
+    explicit SseClient(int port, const std::string& target = "/api/events", const std::string& extra_headers = "") {
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(static_cast<uint16_t>(port));
+        ::inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+        if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) return;
+        const std::string req = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                                "\r\nAccept: text/event-stream\r\n" + extra_headers + "\r\n";
+        if (::send(fd_, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) return;
+        // Head.
+        const auto until = Clock::now() + std::chrono::seconds(10);
+        while (head_.find("\r\n\r\n") == std::string::npos && Clock::now() < until) {
+            if (!pump(200)) break;
+            head_ += buf_;
+            buf_.clear();
+        }
+        const size_t end = head_.find("\r\n\r\n");
+        if (end == std::string::npos) return;
+        buf_ = head_.substr(end + 4);
+        head_.resize(end + 4);
+        status_ = head_.rfind("HTTP/1.1 ", 0) == 0 ? std::atoi(head_.c_str() + 9) : 0;
+        parse_events();
+    }
+    ~SseClient() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    SseClient(const SseClient&) = delete;
+    SseClient& operator=(const SseClient&) = delete;
+
+    int status() const { return status_; }
+    const std::string& head() const { return head_; }
+    bool closed() const { return closed_; }
+    int fd() const { return fd_; }
+
+    struct Message {
+        uint64_t id = 0;
+        std::string event, data;
+    };
+    // Reads for up to `ms`; returns false when the peer closed.
+    bool poll_once(int ms) {
+        if (!pump(ms)) return !closed_;
+        parse_events();
+        return true;
+    }
+    // Reads until pred() or the deadline.
+    template <class Pred>
+    bool wait(Pred pred, std::chrono::milliseconds timeout) {
+        const auto until = Clock::now() + timeout;
+        while (!pred()) {
+            if (Clock::now() > until || closed_) return pred();
+            poll_once(50);
+        }
+        return true;
+    }
+    std::vector<Message> messages() {
+        std::lock_guard lock(mutex_);
+        return messages_;
+    }
+    uint64_t last_id() {
+        std::lock_guard lock(mutex_);
+        for (auto it = messages_.rbegin(); it != messages_.rend(); ++it)
+            if (it->id) return it->id;
+        return 0;
+    }
+
+private:
+    bool pump(int ms) {
+        pollfd p{fd_, POLLIN, 0};
+        const int r = ::poll(&p, 1, ms);
+        if (r <= 0) return false;
+        char tmp[16384];
+        const ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
+        if (n <= 0) {
+            closed_ = true;
+            return false;
+        }
+        buf_.append(tmp, static_cast<size_t>(n));
+        return true;
+    }
+    void parse_events() {
+        size_t end;
+        while ((end = buf_.find("\n\n")) != std::string::npos) {
+            const std::string block = buf_.substr(0, end);
+            buf_.erase(0, end + 2);
+            Message m;
+            bool any = false;
+            std::istringstream lines(block);
+            std::string line;
+            while (std::getline(lines, line)) {
+                if (line.empty() || line[0] == ':') continue;
+                any = true;
+                if (line.rfind("id: ", 0) == 0) m.id = std::stoull(line.substr(4));
+                else if (line.rfind("event: ", 0) == 0) m.event = line.substr(7);
+                else if (line.rfind("data: ", 0) == 0) m.data = line.substr(6);
+            }
+            if (any) {
+                std::lock_guard lock(mutex_);
+                messages_.push_back(std::move(m));
+            }
+        }
+    }
+
+    int fd_ = -1;
+    int status_ = 0;
+    std::atomic<bool> closed_{false};
+    std::string head_, buf_;
+    std::mutex mutex_;
+    std::vector<Message> messages_;
+};
+
+// The ids of `msgs` are consecutive (no gap, no repeat); a resync would be a gap.
+bool consecutive(const std::vector<SseClient::Message>& msgs, uint64_t& first, uint64_t& last, std::string& why) {
+    first = last = 0;
+    for (const auto& m : msgs) {
+        if (m.event == "resync") {
+            why = "resync: " + m.data;
+            return false;
+        }
+        if (m.id == 0) continue;
+        if (first == 0) first = m.id;
+        else if (m.id != last + 1) {
+            why = "after " + std::to_string(last) + " came " + std::to_string(m.id);
+            return false;
+        }
+        last = m.id;
+    }
+    return true;
+}
+
+// Reads frames until `finals` done/error frames arrived; counts them.
+struct Tally {
+    int done = 0, errors = 0, tokens = 0;
+    std::set<std::string> ids;
+    bool closed = false;
+    std::string last_error;
+};
+void read_finals(WsClient& c, int finals, Tally& t) {
+    int got = 0;
+    while (got < finals) {
+        const std::string f = c.read();
+        if (f.empty()) {
+            t.closed = true;
+            t.last_error = c.close_error();
+            return;
+        }
+        auto d = parse(f);
+        const std::string type = sget(d, "type");
+        if (type == "token") ++t.tokens;
+        else if (type == "done" || type == "error") {
+            ++got;
+            (type == "done" ? t.done : t.errors) += 1;
+            if (type == "error") t.last_error = f;
+            const std::string id = sget(d, "id");
+            if (!t.ids.insert(id).second) t.last_error = "duplicate final for " + id;
+        }
+    }
+}
+
+size_t session_messages(const HostProcess& host, const std::string& id, std::string* text = nullptr) {
+    const auto path = host.workspace() / "sessions" / (id + ".json");
+    if (!std::filesystem::exists(path)) return 0;
+    const std::string body = read_file(path);
+    if (text) *text = body;
+    auto d = parse(body);
+    if (!d.IsObject() || !d.HasMember("user_messages") || !d["user_messages"].IsArray()) return 0;
+    return d["user_messages"].Size();
+}
+
+// A WebSocket upgrade request through plain HTTP, to see a refusal as sent.
+httplib::Result upgrade_request(const HostProcess& host, const std::string& target, httplib::Headers extra = {}) {
+    auto c = host.client();
+    httplib::Headers h = {{"Upgrade", "websocket"},
+                          {"Connection", "Upgrade"},
+                          {"Sec-WebSocket-Version", "13"},
+                          {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}};
+    h.insert(extra.begin(), extra.end());
+    return c.Get(target.c_str(), h);
+}
+
+}  // namespace
+
+TEST_CASE("ws over the real host: echo reply as token then done, persisted on disk; bad frames answered") {
+    HostProcess::Options o;
+    o.config_json = R"({"security":{"rate_limit_per_minute":0}})";
+    HostProcess host(o);
+    Watchdog dog(std::chrono::seconds(60));
+    WsClient c(host.port());
+    dog.watch(c.fd());
+    REQUIRE(c.open());
+    REQUIRE(c.send(chat_frame("hello over ws", "int-ws-1")));
+    auto token = parse(c.read());
+    auto done = parse(c.read());
+    CHECK(sget(token, "type") == "token");
+    CHECK(sget(token, "content") == "echo: hello over ws");
+    CHECK(sget(token, "session_id") == "int-ws-1");
+    CHECK(sget(done, "type") == "done");
+    CHECK(sget(done, "session_id") == "int-ws-1");
+    CHECK(sget(done, "id") == sget(token, "id"));
+    CHECK(sget(done, "id").size() == 36);
+    CHECK(done.HasMember("phase"));
+    CHECK(done["duration_ms"].IsNumber());
+    std::string text;
+    CHECK(session_messages(host, "int-ws-1", &text) == 1);  // durable before "done"
+    CHECK(text.find("hello over ws") != std::string::npos);
+    CHECK(text.find("\"user_id\":\"web-user\"") != std::string::npos);
+
+    // Bad frames: an error frame each, the socket stays usable.
+    REQUIRE(c.send("{not json"));
+    CHECK(sget(parse(c.read()), "type") == "error");
+    REQUIRE(c.send(chat_frame("binary", ""), true));
+    auto bin = parse(c.read());
+    CHECK(sget(bin, "type") == "error");
+    CHECK(sget(bin, "error").find("binary") != std::string::npos);
+    REQUIRE(c.send(chat_frame(std::string(70'000, 'x'), "")));
+    CHECK(sget(parse(c.read()), "error").find("exceeds limit of 65536 bytes") != std::string::npos);
+    REQUIRE(c.send(chat_frame("still here", "int-ws-1")));
+    Tally t;
+    read_finals(c, 1, t);
+    CHECK(t.done == 1);
+    CHECK(session_messages(host, "int-ws-1") == 2);
+    CHECK_FALSE(dog.fired());
+}
+
+TEST_CASE("ws and sse admission on the real host: 401 without upgrade, ?token= accepted, Origin refused") {
+    HostProcess::Options o;
+    o.config_json = R"({"security":{"auth_enabled":true,"api_keys":["k-int-1"],"rate_limit_per_minute":0}})";
+    HostProcess host(o);
+    Watchdog dog(std::chrono::seconds(60));
+    {
+        WsClient refused(host.port());
+        CHECK_FALSE(refused.open());
+        // Beast 1.74 does not hand out a declined response: look at it raw.
+        auto r = upgrade_request(host, "/api/chat/stream");
+        REQUIRE(r);
+        CHECK(r->status == 401);
+        CHECK(r->body == R"({"error":"unauthorized"})");
+        CHECK(r->get_header_value("Upgrade").empty());
+        auto bad = upgrade_request(host, "/api/chat/stream?token=nope");
+        REQUIRE(bad);
+        CHECK(bad->status == 401);
+    }
+    {
+        WsClient ok(host.port(), "/api/chat/stream?token=k-int-1");
+        dog.watch(ok.fd());
+        CHECK(ok.open());
+    }
+    {
+        WsClient bearer(host.port(), "/api/chat/stream", {{"Authorization", "Bearer k-int-1"}});
+        CHECK(bearer.open());
+    }
+    {
+        WsClient evil(host.port(), "/api/chat/stream?token=k-int-1", {{"Origin", "http://evil.example"}});
+        CHECK_FALSE(evil.open());
+        auto r = upgrade_request(host, "/api/chat/stream?token=k-int-1", {{"Origin", "http://evil.example"}});
+        REQUIRE(r);
+        CHECK(r->status == 403);
+        CHECK(r->body.find("origin") != std::string::npos);
+    }
+    {
+        SseClient s(host.port());
+        CHECK(s.status() == 401);
+        SseClient t(host.port(), "/api/events?token=k-int-1");
+        CHECK(t.status() == 200);
+        CHECK(t.head().find("text/event-stream") != std::string::npos);
+    }
+    CHECK_FALSE(dog.fired());
+}
+
+TEST_CASE("sse over the real host: message_received events with id lines, content stripped") {
+    HostProcess::Options o;
+    o.config_json = R"({"security":{"rate_limit_per_minute":0}})";
+    HostProcess host(o);
+    SseClient s(host.port());
+    REQUIRE(s.status() == 200);
+    auto c = host.client();
+    auto r = c.Post("/api/chat", R"({"content":"top secret words","session_id":"int-sse-1"})", "application/json");
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    auto has_message = [&] {
+        for (const auto& m : s.messages())
+            if (m.data.find("\"message_received\"") != std::string::npos) return true;
+        return false;
+    };
+    REQUIRE(s.wait(has_message, std::chrono::seconds(10)));
+    for (const auto& m : s.messages()) {
+        CHECK(m.id > 0);
+        CHECK(m.data.find("top secret") == std::string::npos);
+        auto d = parse(m.data);
+        CHECK(d["id"].IsString());
+        if (sget(d, "type") == "message_received") CHECK(sget(d, "session_id") == "int-sse-1");
+    }
+    // Reconnecting with Last-Event-ID replays what came after it.
+    const uint64_t last = s.last_id();
+    SseClient again(host.port(), "/api/events", "Last-Event-ID: " + std::to_string(last - 1) + "\r\n");
+    REQUIRE(again.status() == 200);
+    CHECK(again.wait([&] { return again.last_id() >= last; }, std::chrono::seconds(5)));
+    CHECK(again.messages().front().id == last);
+
+    // A Last-Event-ID from an earlier host process (beyond the bus) starts over
+    // instead of filtering every event up to it.
+    SseClient stale(host.port(), "/api/events", "Last-Event-ID: 1000000\r\n");
+    REQUIRE(stale.status() == 200);
+    auto r2 = c.Post("/api/chat", R"({"content":"after restart","session_id":"int-sse-2"})", "application/json");
+    REQUIRE(r2);
+    CHECK(stale.wait([&] { return stale.last_id() > last; }, std::chrono::seconds(5)));
+}
+
+TEST_CASE("reload under open sockets and streams with messages in flight: nothing closes, nothing lost or doubled") {
+    HostProcess::Options o;
+    o.config_json = R"({"security":{"rate_limit_per_minute":0}})";
+    HostProcess host(o);
+    Watchdog dog(std::chrono::seconds(150));
+    constexpr int kWs = 5, kSse = 5, kReloads = 6, kInFlight = 3;
+
+    std::vector<std::unique_ptr<SseClient>> streams;
+    for (int i = 0; i < kSse; ++i) {
+        streams.push_back(std::make_unique<SseClient>(host.port()));
+        REQUIRE(streams.back()->status() == 200);
+        dog.watch(streams.back()->fd());
+    }
+    std::atomic<bool> stop_sse{false};
+    std::vector<std::thread> sse_threads;
+    for (auto& s : streams) {
+        sse_threads.emplace_back([&stop_sse, sp = s.get()] {
+            while (!stop_sse && !sp->closed()) sp->poll_once(50);
+        });
+    }
+
+    std::vector<std::unique_ptr<WsClient>> sockets;
+    for (int i = 0; i < kWs; ++i) {
+        sockets.push_back(std::make_unique<WsClient>(host.port()));
+        REQUIRE(sockets.back()->open());
+        dog.watch(sockets.back()->fd());
+    }
+    std::atomic<bool> stop_chat{false};
+    std::vector<Tally> tallies(kWs);
+    std::vector<int> sent(kWs, 0);
+    std::vector<std::thread> chatters;
+    for (int i = 0; i < kWs; ++i) {
+        chatters.emplace_back([&, i] {
+            WsClient& c = *sockets[i];
+            while (!stop_chat && !tallies[i].closed) {
+                for (int k = 0; k < kInFlight; ++k) {
+                    if (!c.send(chat_frame("c" + std::to_string(i) + " m" + std::to_string(sent[i]) + ";",
+                                           "reload-ws-" + std::to_string(i)))) {
+                        tallies[i].closed = true;
+                        return;
+                    }
+                    ++sent[i];
+                }
+                read_finals(c, kInFlight, tallies[i]);
+            }
+        });
+    }
+
+    const std::string first = env_or("OXIOS_PLUGIN"), next = env_or("OXIOS_PLUGIN_NEXT");
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    for (int r = 0; r < kReloads; ++r) {
+        const bool to_next = r % 2 == 0;
+        host.install_plugin(to_next ? next : first);
+        CHECK(host.wait_for_version(to_next ? "0.4.0-next" : "0.4.0"));
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    }
+    stop_chat = true;
+    for (auto& t : chatters) t.join();
+
+    // One last event every stream must reach: a chat over REST.
+    auto c = host.client();
+    auto last_chat = c.Post("/api/chat", R"({"content":"final","session_id":"reload-final"})", "application/json");
+    REQUIRE(last_chat);
+    const auto target_ready = [&] {
+        uint64_t top = 0;
+        for (auto& s : streams) top = std::max(top, s->last_id());
+        return top;
+    };
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const uint64_t top = target_ready();
+    const auto until = Clock::now() + std::chrono::seconds(10);
+    while (Clock::now() < until) {
+        bool all = true;
+        for (auto& s : streams) all = all && s->last_id() >= top;
+        if (all) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    stop_sse = true;
+    for (auto& t : sse_threads) t.join();
+
+    int total_sent = 0, total_done = 0, total_errors = 0, closed_sockets = 0;
+    for (int i = 0; i < kWs; ++i) {
+        const Tally& t = tallies[i];
+        total_sent += sent[i];
+        total_done += t.done;
+        total_errors += t.errors;
+        closed_sockets += t.closed ? 1 : 0;
+        CHECK_MESSAGE(!t.closed, "socket " << i << " closed: " << t.last_error);
+        CHECK_MESSAGE(t.errors == 0, "socket " << i << ": " << t.last_error);
+        CHECK_MESSAGE(t.done == sent[i], "socket " << i << " sent " << sent[i] << " done " << t.done);
+        CHECK(t.ids.size() == static_cast<size_t>(t.done + t.errors));
+        // Persisted exactly once each.
+        std::string text;
+        CHECK(session_messages(host, "reload-ws-" + std::to_string(i), &text) == static_cast<size_t>(sent[i]));
+        for (int k = 0; k < sent[i]; ++k) {
+            const std::string needle = "\"c" + std::to_string(i) + " m" + std::to_string(k) + ";\"";
+            const size_t at = text.find(needle);
+            CHECK_MESSAGE(at != std::string::npos, needle);
+            if (at != std::string::npos) CHECK_MESSAGE(text.find(needle, at + 1) == std::string::npos, needle);
+        }
+        CHECK(sockets[i]->open());
+    }
+
+    int closed_streams = 0, gaps = 0;
+    uint64_t events_seen = 0;
+    for (auto& s : streams) {
+        uint64_t a = 0, b = 0;
+        std::string why;
+        const bool ok = consecutive(s->messages(), a, b, why);
+        CHECK_MESSAGE(ok, why);
+        gaps += ok ? 0 : 1;
+        CHECK_FALSE(s->closed());
+        closed_streams += s->closed() ? 1 : 0;
+        CHECK(b >= top);
+        events_seen += b >= a && a > 0 ? b - a + 1 : 0;
+        size_t reloaded = 0;
+        for (const auto& m : s->messages())
+            if (m.data.find("\"plugin_reloaded\"") != std::string::npos) ++reloaded;
+        CHECK(reloaded == static_cast<size_t>(kReloads));
+    }
+    MESSAGE("reload figures: " << kReloads << " reloads; ws: " << kWs << " sockets, " << closed_sockets
+                               << " closed, " << total_sent << " messages sent, " << total_done << " done, "
+                               << total_errors << " errors; sse: " << kSse << " streams, " << closed_streams
+                               << " closed, " << events_seen << " events delivered, " << gaps
+                               << " streams with a gap or repeat");
+    CHECK_FALSE(dog.fired());
+}
+
+TEST_CASE("200 SSE + 200 WebSocket idle clients: /api/status still answers") {
+    HostProcess::Options o;
+    o.config_json = R"({"security":{"rate_limit_per_minute":0}})";
+    HostProcess host(o);
+    Watchdog dog(std::chrono::seconds(120));
+    constexpr int kEach = 200;
+    std::vector<std::unique_ptr<SseClient>> streams;
+    std::vector<std::unique_ptr<WsClient>> sockets;
+    for (int i = 0; i < kEach; ++i) {
+        streams.push_back(std::make_unique<SseClient>(host.port()));
+        sockets.push_back(std::make_unique<WsClient>(host.port()));
+        dog.watch(streams.back()->fd());
+        dog.watch(sockets.back()->fd());
+    }
+    int sse_ok = 0, ws_ok = 0;
+    for (auto& s : streams) sse_ok += s->status() == 200 ? 1 : 0;
+    for (auto& w : sockets) ws_ok += w->open() ? 1 : 0;
+    CHECK(sse_ok == kEach);
+    CHECK(ws_ok == kEach);
+
+    auto c = host.client();
+    std::vector<double> ms;
+    int ok = 0;
+    for (int i = 0; i < 50; ++i) {
+        const auto t0 = Clock::now();
+        auto r = c.Get("/api/status");
+        ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+        ok += r && r->status == 200 ? 1 : 0;
+    }
+    CHECK(ok == 50);
+    std::sort(ms.begin(), ms.end());
+    auto metrics = c.Get("/metrics");
+    REQUIRE(metrics);
+    CHECK(metrics->body.find("oxios_open_websockets " + std::to_string(kEach)) != std::string::npos);
+    CHECK(metrics->body.find("oxios_open_sse_streams " + std::to_string(kEach)) != std::string::npos);
+    MESSAGE("GET /api/status with " << kEach << " SSE + " << kEach << " WS idle clients: p50 " << ms[ms.size() / 2]
+                                    << " ms, max " << ms.back() << " ms");
+    // The idle clients are still served: one chat on the last socket.
+    WsClient& last = *sockets.back();
+    REQUIRE(last.send(chat_frame("still alive", "idle-check")));
+    Tally t;
+    read_finals(last, 1, t);
+    CHECK(t.done == 1);
+    CHECK_FALSE(dog.fired());
+}
