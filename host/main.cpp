@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <malloc.h>
 #include <memory>
 #include <optional>
 #include <pthread.h>
@@ -87,6 +88,12 @@ std::string default_plugin_dir(const char* argv0) {
 
 int main(int argc, char** argv) {
     Args args = parse_args(argc, argv);
+
+    // Many short-lived JSON documents (64 KiB pools) on many threads: without
+    // this, glibc gives freed arena tops back with madvise after almost every
+    // request, and the TLB shootdowns cost more than the requests themselves.
+    mallopt(M_TRIM_THRESHOLD, 32 << 20);
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
 
     // Signals are taken by one thread with sigwait; block them everywhere else.
     sigset_t signals;

@@ -19,13 +19,6 @@
 namespace oxios::http {
 namespace {
 
-int hex(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 std::string json_error(std::string_view message) {
     rapidjson::StringBuffer buf;
     rapidjson::Writer<rapidjson::StringBuffer> w(buf);
@@ -37,24 +30,6 @@ std::string json_error(std::string_view message) {
 }
 
 }  // namespace
-
-std::string decode_path(std::string_view raw) {
-    std::string out;
-    out.reserve(raw.size());
-    for (size_t i = 0; i < raw.size(); ++i) {
-        if (raw[i] == '%' && i + 2 < raw.size()) {
-            int h = hex(raw[i + 1]);
-            int l = hex(raw[i + 2]);
-            if (h >= 0 && l >= 0) {
-                out += static_cast<char>(h * 16 + l);
-                i += 2;
-                continue;
-            }
-        }
-        out += raw[i];
-    }
-    return out;
-}
 
 Front::Front(Options options, Dispatcher& dispatcher, ConnectionHub* hub)
     : options_(std::move(options)), dispatcher_(dispatcher), hub_(hub) {
@@ -130,8 +105,7 @@ bool Front::hand_over_stream(SocketStream& strm, socket_t sock) {
     head = strm.buffered();
     size_t end = head.find_first_of(" ?", 4);
     if (end == std::string_view::npos) return false;
-    std::string path = decode_path(head.substr(4, end - 4));
-    auto kind = dispatcher_.route_kind("GET", path);
+    auto kind = dispatcher_.route_kind("GET", head.substr(4, end - 4));
     if (kind == OXIOS_ROUTE_PLAIN) return false;
     if (!strm.fill_until("\r\n\r\n", 64 * 1024)) return false;
     hub_->adopt(sock, strm.take_buffered(), kind);

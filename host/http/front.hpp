@@ -20,7 +20,7 @@ class ConnectionHub;
 class Dispatcher {
 public:
     virtual ~Dispatcher() = default;
-    // The kind of the route that would serve (method, decoded path).
+    // The kind of the route that would serve (method, raw path as sent).
     virtual oxios_route_kind route_kind(std::string_view method, std::string_view path) = 0;
     // Serves one plain request; must fill res (status, body, content type).
     virtual void serve(const httplib::Request& req, httplib::Response& res) = 0;
@@ -57,7 +57,5 @@ private:
     class ElasticPool* pool_ = nullptr;  // owned by httplib (task queue)
 };
 
-// Percent-decodes a URL path ("%2e%2e" -> ".."); '+' stays '+'.
-std::string decode_path(std::string_view raw);
 
 }  // namespace oxios::http

@@ -2,6 +2,8 @@
 #include "json_util.hpp"
 #include "kernel_impl.hpp"
 
+#include <chrono>
+#include <mutex>
 #include <string>
 
 namespace oxios::kernel {
@@ -22,7 +24,15 @@ rapidjson::Value plugins_status(Kernel::Impl& k, rapidjson::Document::AllocatorT
         provider = k.plugins_status;
     }
     if (provider) {
-        if (auto doc = json::parse(provider()); doc && doc->IsObject()) return rapidjson::Value(*doc, a);
+        // Parsed straight into the caller's allocator: no separate pool.
+        rapidjson::Document doc(&a);
+        const std::string text = provider();
+        doc.Parse(text.c_str(), text.size());
+        if (!doc.HasParseError() && doc.IsObject()) {
+            rapidjson::Value v;
+            v.Swap(doc);
+            return v;
+        }
     }
     rapidjson::Value v(rapidjson::kObjectType);
     v.AddMember("loaded", rapidjson::Value(rapidjson::kArrayType), a);
@@ -33,32 +43,51 @@ rapidjson::Value plugins_status(Kernel::Impl& k, rapidjson::Document::AllocatorT
 }
 
 rapidjson::Value memory_status(Kernel::Impl& k, rapidjson::Document::AllocatorType& a) {
-    rapidjson::Value v(rapidjson::kObjectType);
-    uint64_t total = 0;
-    bool enabled = false;
-    if (k.registry.has("memory.list")) {
-        rapidjson::Document in(rapidjson::kObjectType);
-        in.AddMember("page", 1, in.GetAllocator());
-        in.AddMember("limit", 1, in.GetAllocator());
-        Result r = k.registry.call("memory.list", json::to_string(in));
-        if (r.ok()) {
-            enabled = true;
-            if (auto doc = json::parse(r.body)) total = static_cast<uint64_t>(json::get_int(*doc, "total", 0));
+    if (k.registry.has("memory.stats")) {
+        Result r = k.registry.call("memory.stats", "");
+        rapidjson::Document doc(&a);
+        doc.Parse(r.body.c_str(), r.body.size());
+        if (r.ok() && !doc.HasParseError() && doc.IsObject()) {
+            rapidjson::Value v;
+            v.Swap(doc);
+            return v;
         }
     }
-    v.AddMember("enabled", enabled, a);
-    v.AddMember("index_size", total, a);
-    v.AddMember("total_entries", total, a);
+    rapidjson::Value v(rapidjson::kObjectType);
+    v.AddMember("enabled", false, a);
+    v.AddMember("index_size", 0, a);
+    v.AddMember("total_entries", 0, a);
     return v;
 }
 
+// The state store's health costs a filesystem check: it is taken at most
+// once a second (status is polled by every open UI tab and by load balancers).
+bool store_health(Kernel::Impl& k, std::string& detail) {
+    static std::mutex mutex;
+    static std::chrono::steady_clock::time_point checked{};
+    static bool healthy = false;
+    static std::string last_detail;
+    static const Kernel::Impl* last_kernel = nullptr;
+    std::lock_guard lock(mutex);
+    auto now = std::chrono::steady_clock::now();
+    if (last_kernel != &k || now - checked > std::chrono::seconds(1)) {
+        healthy = k.sessions.healthy(last_detail);
+        checked = now;
+        last_kernel = &k;
+    }
+    detail = last_detail;
+    return healthy;
+}
+
 Result status(Kernel::Impl& k) {
-    rapidjson::Document out(rapidjson::kObjectType);
+    char buffer[16384];  // the whole document usually fits: no heap pool
+    rapidjson::MemoryPoolAllocator<> pool(buffer, sizeof buffer);
+    rapidjson::Document out(rapidjson::kObjectType, &pool);
     auto& a = out.GetAllocator();
     out.AddMember("version", json::str(k.options.host_version, a), a);
     out.AddMember("uptime_secs", k.uptime_secs(), a);
     std::string detail;
-    const bool store_ok = k.sessions.healthy(detail);
+    const bool store_ok = store_health(k, detail);
     out.AddMember("state_store", health(store_ok, detail, a), a);
     out.AddMember("event_bus",
                   health(true,

@@ -7,6 +7,7 @@
 #include <rapidjson/writer.h>
 
 #include <poll.h>
+#include <signal.h>
 #include <sys/inotify.h>
 #include <unistd.h>
 
@@ -58,11 +59,28 @@ bool wait_complete(const fs::path& file) {
 
 PluginManager::PluginManager(Options options, kernel::Kernel& kernel)
     : options_(std::move(options)), kernel_(kernel), table_(std::make_shared<RouteTable>()) {
-    std::string tmpl = (fs::temp_directory_path() / "oxios-host-XXXXXX").string();
+    remove_stale_private_dirs();
+    std::string tmpl =
+        (fs::temp_directory_path() / ("oxios-host-" + std::to_string(::getpid()) + "-XXXXXX")).string();
     if (!::mkdtemp(tmpl.data())) throw std::runtime_error("cannot create a private plugin directory");
     private_dir_ = tmpl;
     kernel_.set_plugins_status_provider([this] { return status_json(); });
     kernel_.set_http_metrics_provider([this] { return metrics_text(); });
+}
+
+// Private copies of a host that was killed (kill -9 leaves no chance to
+// clean up): "oxios-host-<pid>-*" whose process is gone.
+void PluginManager::remove_stale_private_dirs() {
+    std::error_code ec;
+    for (auto& entry : fs::directory_iterator(fs::temp_directory_path(), ec)) {
+        auto name = entry.path().filename().string();
+        if (name.rfind("oxios-host-", 0) != 0) continue;
+        long pid = std::strtol(name.c_str() + 11, nullptr, 10);
+        if (pid <= 0 || pid == ::getpid()) continue;
+        if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+        std::error_code ignore;
+        fs::remove_all(entry.path(), ignore);
+    }
 }
 
 PluginManager::~PluginManager() {
@@ -232,7 +250,7 @@ void PluginManager::reattach(const std::string& plugin, const std::shared_ptr<Pl
             std::lock_guard lock(conn_mutex_);
             auto it = attachments_.find(id);
             if (it == attachments_.end()) continue;  // closed meanwhile
-            bool found = tbl->match("GET", it->second.request.path, route, params) == RouteTable::Outcome::Found &&
+            bool found = tbl->match("GET", raw_path_of(it->second.request.target), route, params) == RouteTable::Outcome::Found &&
                          route->kind == it->second.kind && route->owner && route->owner->name() == plugin;
             if (found) {
                 it->second.owner = route->owner;
@@ -486,7 +504,7 @@ void PluginManager::serve(const httplib::Request& req, httplib::Response& res) {
         Params params;
         // HEAD is served by the GET route (cpp-httplib drops the body).
         std::string_view method = req.method == "HEAD" ? std::string_view("GET") : std::string_view(req.method);
-        auto outcome = tbl->match(method, req.path, route, params);
+        auto outcome = tbl->match(method, raw_path_of(req.target), route, params);
         if (outcome != RouteTable::Outcome::Found) {
             bool not_allowed = outcome == RouteTable::Outcome::MethodNotAllowed;
             res.status = not_allowed ? 405 : 404;
@@ -550,7 +568,8 @@ http::Admission PluginManager::admit(const http::HeldRequest& req, oxios_route_k
         auto tbl = table();
         const Route* route = nullptr;
         Params params;
-        if (tbl->match(req.method, req.path, route, params) != RouteTable::Outcome::Found || route->kind != kind) {
+        if (tbl->match(req.method, raw_path_of(req.target), route, params) != RouteTable::Outcome::Found ||
+            route->kind != kind) {
             out.status = 404;
             out.body = json_error("not found");
             return out;
@@ -600,7 +619,8 @@ void PluginManager::opened(uint64_t id, oxios_route_kind kind, const http::HeldR
         auto tbl = table();
         const Route* route = nullptr;
         Params params;
-        if (tbl->match(req.method, req.path, route, params) != RouteTable::Outcome::Found || route->kind != kind) {
+        if (tbl->match(req.method, raw_path_of(req.target), route, params) != RouteTable::Outcome::Found ||
+            route->kind != kind) {
             if (hub_) hub_->close(id, 1012, "route no longer served");
             return;
         }

@@ -102,6 +102,7 @@ private:
     void fail(const std::string& why);
     bool serve_admin(const httplib::Request& req, httplib::Response& res);
     void watch_loop();
+    static void remove_stale_private_dirs();
 
     Options options_;
     kernel::Kernel& kernel_;

@@ -41,6 +41,29 @@ bool same_shape(const Route& a, const Route& b) {
     return true;
 }
 
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+// Percent-decodes one path segment ("%2e%2e%2f" -> "../"); '+' stays '+'.
+void decode_into(std::string_view raw, std::string& out) {
+    out.clear();
+    for (size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] == '%' && i + 2 < raw.size()) {
+            int h = hex_value(raw[i + 1]), l = hex_value(raw[i + 2]);
+            if (h >= 0 && l >= 0) {
+                out += static_cast<char>(h * 16 + l);
+                i += 2;
+                continue;
+            }
+        }
+        out += raw[i];
+    }
+}
+
 bool matches(const Route& r, const std::vector<std::string_view>& parts, Params* params) {
     size_t i = 0;
     for (; i < r.segments.size(); ++i) {
@@ -112,10 +135,24 @@ bool RouteTable::add(Route route, std::string* why) {
     return true;
 }
 
-RouteTable::Outcome RouteTable::match(std::string_view method, std::string_view path,
+RouteTable::Outcome RouteTable::match(std::string_view method, std::string_view raw_path,
                                       const Route*& route, Params& params) const {
-    thread_local std::vector<std::string_view> parts;
-    split_path(path, parts);
+    // Split the RAW path on '/' first, then decode each segment: an encoded
+    // slash ("..%2f..") stays inside its segment, so it reaches the route's
+    // parameter (and its validation) instead of changing the route.
+    thread_local std::vector<std::string_view> raw_parts, parts;
+    thread_local std::vector<std::string> decoded;
+    split_path(raw_path, raw_parts);
+    if (decoded.size() < raw_parts.size()) decoded.resize(raw_parts.size());
+    parts.clear();
+    for (size_t i = 0; i < raw_parts.size(); ++i) {
+        if (raw_parts[i].find('%') == std::string_view::npos) {
+            parts.push_back(raw_parts[i]);
+        } else {
+            decode_into(raw_parts[i], decoded[i]);
+            parts.push_back(decoded[i]);
+        }
+    }
     const Route* best = nullptr;
     bool other_method = false;
     for (auto& r : routes_) {

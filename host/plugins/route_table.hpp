@@ -37,6 +37,12 @@ using Params = std::vector<std::pair<std::string, std::string>>;
 // not last, not starting with '/').
 bool parse_pattern(std::string_view pattern, std::vector<Route::Segment>& out);
 
+// The path part of a request target ("/a/b?x=1" -> "/a/b"), still encoded.
+inline std::string_view raw_path_of(std::string_view target) {
+    auto q = target.find('?');
+    return q == std::string_view::npos ? target : target.substr(0, q);
+}
+
 class RouteTable {
 public:
     enum class Outcome { Found, NotFound, MethodNotAllowed };
@@ -45,11 +51,12 @@ public:
     // parameter positions) is already present.
     bool add(Route route, std::string* why = nullptr);
 
-    // Finds the most specific route for (method, decoded path): literal
+    // Finds the most specific route for (method, raw path as sent, without
+    // the query; segments are percent-decoded after splitting): literal
     // segments beat {param}, which beats {*rest}; an exact method beats "*".
     // MethodNotAllowed when only routes of other methods match the path with
     // no catch-all ({*rest} at the root) involved.
-    Outcome match(std::string_view method, std::string_view path, const Route*& route,
+    Outcome match(std::string_view method, std::string_view raw_path, const Route*& route,
                   Params& params) const;
 
     const std::vector<Route>& routes() const { return routes_; }

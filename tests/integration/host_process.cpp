@@ -84,7 +84,7 @@ HostProcess::HostProcess(Options options) : options_(std::move(options)) {
 }
 
 HostProcess::~HostProcess() {
-    if (pid_ > 0) stop(SIGKILL);
+    if (pid_ > 0) stop(SIGTERM, std::chrono::seconds(10));  // SIGKILL only if it hangs
     std::error_code ec;
     if (!env_or("OXIOS_KEEP_TEST_DIRS").size()) fs::remove_all(root_, ec);
 }

@@ -108,3 +108,26 @@ TEST_CASE("SIGTERM drains and exits 0; SIGINT too") {
         CHECK(host.log().find("stopped") != std::string::npos);
     }
 }
+
+TEST_CASE("encoded slashes stay inside their path segment: bad ids are 400, never another route") {
+    HostProcess host;
+    auto c = host.client();
+    for (const char* target : {"/api/sessions/..%2f..%2fetc%2fpasswd", "/api/sessions/a%2Fb", "/api/spaces/..%2f.."}) {
+        CAPTURE(target);
+        auto r = c.Get(target);
+        REQUIRE(r);
+        CHECK(r->status == 400);
+        CHECK(parse(r->body).HasMember("error"));
+    }
+    auto d = c.Delete("/api/sessions/..%2fconfig");
+    REQUIRE(d);
+    CHECK(d->status == 400);
+}
+
+TEST_CASE("HEAD is answered by the GET route, without a body") {
+    HostProcess host;
+    auto r = host.client().Head("/health");
+    REQUIRE(r);
+    CHECK(r->status == 200);
+    CHECK(r->body.empty());
+}
