@@ -11,6 +11,7 @@ DRIVER=$BENCH_BUILD/bench/oxios-bench-driver
 BARE=$BENCH_BUILD/bench/oxios-bench-bare
 DISPATCH=$BENCH_BUILD/bench/oxios-bench-dispatch
 STREAMS=$BENCH_BUILD/bench/oxios-bench-streams
+WS_DRIVER=$BENCH_BUILD/bench/oxios-bench-ws
 FIXTURES=$BENCH_BUILD/fixtures
 
 STARTED_PIDS=()
@@ -76,7 +77,7 @@ build_release() {
     || { cat "$BENCH_ROOT/cmake.log" >&2; return 1; }
   # shellcheck disable=SC2086
   nice cmake --build "$BENCH_BUILD" -j2 --target oxios-host web_plugin web_plugin_next web_ui oxios-harness \
-    fixtures_extra $fixtures oxios-bench-bare oxios-bench-driver oxios-bench-dispatch oxios-bench-streams >"$BENCH_ROOT/build.log" 2>&1 \
+    fixtures_extra $fixtures oxios-bench-bare oxios-bench-driver oxios-bench-dispatch oxios-bench-streams oxios-bench-ws >"$BENCH_ROOT/build.log" 2>&1 \
     || { tail -40 "$BENCH_ROOT/build.log" >&2; return 1; }
 }
 

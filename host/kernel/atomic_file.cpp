@@ -79,6 +79,43 @@ void write_file_atomic(const std::filesystem::path& target, const std::vector<st
     fsync_dir(dir);
 }
 
+uint64_t append_file_durable(const std::filesystem::path& file, std::string_view data) {
+    int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) fail("open " + file.string());
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        int saved = errno;
+        ::close(fd);
+        errno = saved;
+        fail("stat " + file.string());
+    }
+    const auto before = static_cast<uint64_t>(st.st_size);
+    try {
+        write_all(fd, std::vector<std::string_view>{data}, file.string());
+        if (::fdatasync(fd) != 0) fail("fdatasync " + file.string());
+    } catch (...) {
+        (void)::ftruncate(fd, static_cast<off_t>(before));  // no torn line left behind
+        ::close(fd);
+        throw;
+    }
+    ::close(fd);  // the data is durable already
+    // A new (or emptied) file: its directory entry must be durable as well.
+    if (before == 0) fsync_dir(file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path());
+    return before + data.size();
+}
+
+void truncate_file_durable(const std::filesystem::path& file, uint64_t size) {
+    int fd = ::open(file.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) fail("open " + file.string());
+    if (::ftruncate(fd, static_cast<off_t>(size)) != 0 || ::fsync(fd) != 0) {
+        int saved = errno;
+        ::close(fd);
+        errno = saved;
+        fail("truncate " + file.string());
+    }
+    ::close(fd);
+}
+
 void write_file_atomic(const std::filesystem::path& target, std::string_view data) {
     write_file_atomic(target, std::vector<std::string_view>{data});
 }

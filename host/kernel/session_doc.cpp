@@ -22,6 +22,11 @@ void append_item(std::string& items, const rapidjson::Value& item) {
     items += json::to_string(item);
 }
 
+void append_raw(std::string& items, std::string_view item) {
+    if (!items.empty()) items.push_back(',');
+    items += item;
+}
+
 void set_member(rapidjson::Document& doc, const char* name, rapidjson::Value value) {
     auto it = doc.FindMember(name);
     if (it != doc.MemberEnd())
@@ -52,6 +57,76 @@ SessionSummary summary_of(std::string_view id, const rapidjson::Value& meta, uin
 }
 
 }  // namespace
+
+std::string ExchangeRecord::journal_line() const {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    w.StartObject();
+    w.Key("n");
+    w.Uint64(index);
+    w.Key("user");
+    w.RawValue(user_item.data(), user_item.size(), rapidjson::kObjectType);
+    w.Key("agent");
+    w.RawValue(agent_item.data(), agent_item.size(), rapidjson::kObjectType);
+    w.Key("updated_at");
+    w.String(updated_at.data(), static_cast<rapidjson::SizeType>(updated_at.size()));
+    if (!seed_id.empty()) {
+        w.Key("seed_id");
+        w.String(seed_id.data(), static_cast<rapidjson::SizeType>(seed_id.size()));
+    }
+    if (!space_id.empty()) {
+        w.Key("space_id");
+        w.String(space_id.data(), static_cast<rapidjson::SizeType>(space_id.size()));
+    }
+    w.EndObject();
+    std::string line(buffer.GetString(), buffer.GetSize());
+    line.push_back('\n');  // the compact writer never emits a raw newline
+    return line;
+}
+
+std::optional<ExchangeRecord> ExchangeRecord::from_journal_line(std::string_view line) {
+    rapidjson::Document d;
+    d.Parse(line.data(), line.size());
+    if (d.HasParseError() || !d.IsObject()) return std::nullopt;
+    const auto* n = json::member(d, "n");
+    const auto* user = json::member(d, "user");
+    const auto* agent = json::member(d, "agent");
+    const auto* updated = json::member(d, "updated_at");
+    if (n == nullptr || !n->IsUint64() || user == nullptr || !user->IsObject() || agent == nullptr ||
+        !agent->IsObject() || updated == nullptr || !updated->IsString())
+        return std::nullopt;
+    ExchangeRecord r;
+    r.index = n->GetUint64();
+    r.user_item = json::to_string(*user);
+    r.agent_item = json::to_string(*agent);
+    r.updated_at.assign(updated->GetString(), updated->GetStringLength());
+    r.seed_id = json::get_string(d, "seed_id");
+    r.space_id = json::get_string(d, "space_id");
+    return r;
+}
+
+JournalScan scan_journal(std::string_view text) {
+    JournalScan scan;
+    size_t at = 0;
+    while (at < text.size()) {
+        const size_t end = text.find('\n', at);
+        if (end == std::string_view::npos) break;  // torn last line
+        auto record = ExchangeRecord::from_journal_line(text.substr(at, end - at));
+        if (!record) break;
+        scan.records.push_back(std::move(*record));
+        at = end + 1;
+        scan.valid_bytes = at;
+    }
+    return scan;
+}
+
+void apply_record(SessionSummary& s, const ExchangeRecord& r) {
+    ++s.message_count;
+    s.updated_at = r.updated_at;
+    s.updated_us = clock::parse_rfc3339(r.updated_at).value_or(s.updated_us);
+    if (!r.seed_id.empty()) s.active_seed_id = r.seed_id;
+    if (!r.space_id.empty()) s.space_id = r.space_id;
+}
 
 SessionDoc SessionDoc::create(std::string_view id, std::string_view user_id, int64_t now_us) {
     SessionDoc d;
@@ -95,17 +170,18 @@ std::optional<SessionSummary> SessionDoc::summarize(std::string_view id, std::st
     return summary_of(id, doc, users != nullptr && users->IsArray() ? users->Size() : 0);
 }
 
-void SessionDoc::append(const oxios_exchange& ex, int64_t now_us) {
+ExchangeRecord SessionDoc::record(const oxios_exchange& ex, int64_t now_us) const {
     rapidjson::Document item_doc;
     auto& a = item_doc.GetAllocator();
     const int64_t user_us = ex.user_time_us > 0 ? ex.user_time_us : now_us;
     const int64_t reply_us = ex.reply_time_us > 0 ? ex.reply_time_us : now_us;
+    ExchangeRecord r;
+    r.index = user_count_;
 
     rapidjson::Value user(rapidjson::kObjectType);
     user.AddMember("content", json::str(view(ex.user_content), a), a);
     user.AddMember("timestamp", json::str(clock::format_rfc3339(user_us), a), a);
-    append_item(user_items_, user);
-    ++user_count_;
+    r.user_item = json::to_string(user);
 
     rapidjson::Value reply(rapidjson::kObjectType);
     reply.AddMember("content", json::str(view(ex.reply_content), a), a);
@@ -116,12 +192,23 @@ void SessionDoc::append(const oxios_exchange& ex, int64_t now_us) {
     if (ex.evaluation_passed >= 0) passed.SetBool(ex.evaluation_passed != 0);
     reply.AddMember("evaluation_passed", passed, a);
     reply.AddMember("timestamp", json::str(clock::format_rfc3339(reply_us), a), a);
-    append_item(agent_items_, reply);
+    r.agent_item = json::to_string(reply);
+
+    r.updated_at = clock::format_rfc3339(reply_us);
+    r.seed_id = std::string(view(ex.seed_id));
+    r.space_id = std::string(view(ex.space_id));
+    return r;
+}
+
+void SessionDoc::apply(const ExchangeRecord& r) {
+    append_raw(user_items_, r.user_item);
+    ++user_count_;
+    append_raw(agent_items_, r.agent_item);
 
     auto& ma = meta_.GetAllocator();
-    set_member(meta_, "updated_at", json::str(clock::format_rfc3339(reply_us), ma));
-    if (!view(ex.seed_id).empty()) set_member(meta_, "active_seed_id", json::str(view(ex.seed_id), ma));
-    if (!view(ex.space_id).empty()) {
+    set_member(meta_, "updated_at", json::str(r.updated_at, ma));
+    if (!r.seed_id.empty()) set_member(meta_, "active_seed_id", json::str(r.seed_id, ma));
+    if (!r.space_id.empty()) {
         auto md = meta_.FindMember("metadata");
         if (md == meta_.MemberEnd() || !md->value.IsObject()) {
             set_member(meta_, "metadata", rapidjson::Value(rapidjson::kObjectType));
@@ -129,13 +216,13 @@ void SessionDoc::append(const oxios_exchange& ex, int64_t now_us) {
         }
         auto sp = md->value.FindMember("space_id");
         if (sp != md->value.MemberEnd())
-            sp->value = json::str(view(ex.space_id), ma);
+            sp->value = json::str(r.space_id, ma);
         else
-            md->value.AddMember("space_id", json::str(view(ex.space_id), ma), ma);
+            md->value.AddMember("space_id", json::str(r.space_id, ma), ma);
     }
 }
 
-std::string SessionDoc::frame(size_t& user_at, size_t& agent_at) const {
+std::string SessionDoc::frame(size_t& user_at, size_t& agent_at, bool api) const {
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
     w.StartObject();
@@ -153,10 +240,20 @@ std::string SessionDoc::frame(size_t& user_at, size_t& agent_at) const {
     w.RawValue("[]", 2, rapidjson::kArrayType);
     agent_at = buffer.GetSize() - 2;
     for (const auto& m : meta_.GetObject()) {
-        if (std::strcmp(m.name.GetString(), "id") == 0 || std::strcmp(m.name.GetString(), "user_id") == 0)
-            continue;
-        w.Key(m.name.GetString(), m.name.GetStringLength());
+        const char* name = m.name.GetString();
+        if (std::strcmp(name, "id") == 0 || std::strcmp(name, "user_id") == 0) continue;
+        if (api && std::strcmp(name, "space_id") == 0) continue;  // replaced below
+        w.Key(name, m.name.GetStringLength());
         m.value.Accept(w);
+    }
+    if (api) {
+        w.Key("space_id");
+        const auto* md = json::member(meta_, "metadata");
+        const auto* sp = md != nullptr ? json::member(*md, "space_id") : nullptr;
+        if (sp != nullptr)
+            sp->Accept(w);
+        else
+            w.Null();
     }
     w.EndObject();
     return std::string(buffer.GetString(), buffer.GetSize());
@@ -164,7 +261,7 @@ std::string SessionDoc::frame(size_t& user_at, size_t& agent_at) const {
 
 void SessionDoc::write(const std::filesystem::path& file) const {
     size_t user_at = 0, agent_at = 0;
-    const std::string f = frame(user_at, agent_at);
+    const std::string f = frame(user_at, agent_at, false);
     const std::string_view fv(f);
     // frame = A "[]" B "[]" C  ->  A "[" users "]" B "[" agents "]" C
     write_file_atomic(file, std::vector<std::string_view>{
@@ -172,9 +269,9 @@ void SessionDoc::write(const std::filesystem::path& file) const {
                                 agent_items_, fv.substr(agent_at + 1)});
 }
 
-std::string SessionDoc::to_json() const {
+std::string SessionDoc::splice(bool api) const {
     size_t user_at = 0, agent_at = 0;
-    const std::string f = frame(user_at, agent_at);
+    const std::string f = frame(user_at, agent_at, api);
     std::string out;
     out.reserve(f.size() + user_items_.size() + agent_items_.size());
     out.append(f, 0, user_at + 1);
@@ -184,6 +281,9 @@ std::string SessionDoc::to_json() const {
     out.append(f, agent_at + 1, std::string::npos);
     return out;
 }
+
+std::string SessionDoc::to_json() const { return splice(false); }
+std::string SessionDoc::to_api_json() const { return splice(true); }
 
 SessionSummary SessionDoc::summary(std::string_view id) const { return summary_of(id, meta_, user_count_); }
 

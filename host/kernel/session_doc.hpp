@@ -3,6 +3,10 @@
 // text, everything else as a small JSON document. Appending serialises only
 // the new items; writing the file splices the pieces (no re-serialisation of
 // old messages), so the cost of an append barely depends on the history.
+//
+// An appended exchange is first an ExchangeRecord: the unit the store writes
+// to a session's journal (one JSON line) and applies to the document or to
+// the index summary, on append and on replay alike.
 #pragma once
 
 #include "oxios_plugin.h"
@@ -14,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace oxios::kernel {
 
@@ -24,6 +29,33 @@ struct SessionSummary {
     uint64_t message_count = 0;  // user messages
 };
 
+// One exchange as it changes a session.
+struct ExchangeRecord {
+    uint64_t index = 0;      // user messages before it: its place in user_messages
+    std::string user_item;   // {"content","timestamp"}, serialised
+    std::string agent_item;  // {"content","session_id","seed_id","phase_reached","evaluation_passed","timestamp"}
+    std::string updated_at;  // the session's updated_at afterwards
+    std::string seed_id;     // "" = active_seed_id unchanged
+    std::string space_id;    // "" = metadata.space_id unchanged
+
+    // {"n":index,"user":{..},"agent":{..},"updated_at":"..",["seed_id":".."],["space_id":".."]} + '\n'
+    std::string journal_line() const;
+    // One line without its '\n'; nullopt when it is not such an object.
+    static std::optional<ExchangeRecord> from_journal_line(std::string_view line);
+};
+
+// The records of a journal's text, in order: complete ('\n'-terminated),
+// parsable lines from the start. A torn last line, or anything after the
+// first bad line, is left out; valid_bytes is where the good part ends.
+struct JournalScan {
+    std::vector<ExchangeRecord> records;
+    size_t valid_bytes = 0;
+};
+JournalScan scan_journal(std::string_view text);
+
+// The summary after `record` (message_count, updated_at, seed, space).
+void apply_record(SessionSummary& summary, const ExchangeRecord& record);
+
 class SessionDoc {
 public:
     static SessionDoc create(std::string_view id, std::string_view user_id, int64_t now_us);
@@ -32,16 +64,26 @@ public:
     // The summary of a file's text without keeping it (index build).
     static std::optional<SessionSummary> summarize(std::string_view id, std::string_view text);
 
-    void append(const oxios_exchange& exchange, int64_t now_us);
+    // The record of appending `exchange` now (index = user_count()); the
+    // document is unchanged until apply().
+    ExchangeRecord record(const oxios_exchange& exchange, int64_t now_us) const;
+    void apply(const ExchangeRecord& record);
+    void append(const oxios_exchange& exchange, int64_t now_us) { apply(record(exchange, now_us)); }
+
     void write(const std::filesystem::path& file) const;  // atomic + durable
     std::string to_json() const;                          // the file's text
+    // The file's text plus a top-level "space_id" (metadata.space_id or null):
+    // the GET /api/sessions/{id} body.
+    std::string to_api_json() const;
     SessionSummary summary(std::string_view id) const;
+    uint64_t user_count() const { return user_count_; }
     size_t bytes() const { return user_items_.size() + agent_items_.size() + 256; }
 
 private:
     // Serialises the head/tail with placeholders; returns the text and the
     // offsets of the two "[]" placeholders.
-    std::string frame(size_t& user_at, size_t& agent_at) const;
+    std::string frame(size_t& user_at, size_t& agent_at, bool api) const;
+    std::string splice(bool api) const;
 
     rapidjson::Document meta_;  // every member except the two arrays
     std::string user_items_, agent_items_;  // "{...},{...}"

@@ -10,7 +10,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <limits>
+#include <system_error>
+#include <unordered_set>
 #include <vector>
 
 namespace oxios::kernel {
@@ -20,9 +24,27 @@ namespace fs = std::filesystem;
 namespace {
 constexpr int64_t kHourUs = 3600LL * 1'000'000;
 
-bool newer(const SessionSummary* a, const SessionSummary* b) {
-    if (a->updated_us != b->updated_us) return a->updated_us > b->updated_us;
-    return a->id < b->id;
+bool file_missing(const std::exception& e) {
+    const auto* se = dynamic_cast<const std::system_error*>(&e);
+    return se != nullptr && se->code() == std::errc::no_such_file_or_directory;
+}
+
+// Applies the journal's records that follow `count` user messages, in order;
+// returns how many applied. Records below `count` are in the file already.
+template <typename Apply>
+uint64_t replay(const JournalScan& scan, uint64_t count, const char* file, Apply&& apply) {
+    uint64_t applied = 0;
+    for (const auto& r : scan.records) {
+        if (r.index < count + applied) continue;
+        if (r.index > count + applied) {
+            std::fprintf(stderr, "oxios: %s: journal skips from message %llu to %llu; ignoring the rest\n", file,
+                         static_cast<unsigned long long>(count + applied), static_cast<unsigned long long>(r.index));
+            break;
+        }
+        apply(r);
+        ++applied;
+    }
+    return applied;
 }
 }  // namespace
 
@@ -32,9 +54,20 @@ SessionStore::SessionStore(fs::path dir, std::function<int64_t()> now_us, Limits
     build_index();
 }
 
+SessionStore::~SessionStore() {
+    try {
+        flush();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "oxios: sessions: flush at shutdown failed: %s\n", e.what());
+    }
+}
+
 fs::path SessionStore::file_of(std::string_view id) const { return dir_ / (std::string(id) + ".json"); }
+fs::path SessionStore::journal_of(std::string_view id) const { return dir_ / (std::string(id) + ".journal"); }
 
 void SessionStore::build_index() {
+    std::vector<std::string> files;
+    std::unordered_set<std::string> journals;
     for (const auto& entry : fs::directory_iterator(dir_)) {
         const std::string name = entry.path().filename().string();
         if (name.size() > 4 && name.front() == '.' && name.ends_with(".tmp")) {
@@ -42,21 +75,69 @@ void SessionStore::build_index() {
             fs::remove(entry.path(), ec);  // left over by a crash before rename
             continue;
         }
-        if (!entry.is_regular_file() || entry.path().extension() != ".json") continue;
+        if (!entry.is_regular_file()) continue;
         const std::string id = entry.path().stem().string();
         if (!valid_id(id)) continue;
+        if (entry.path().extension() == ".json") files.push_back(id);
+        if (entry.path().extension() == ".journal") journals.insert(id);
+    }
+    for (const auto& id : files) {
+        const fs::path file = file_of(id);
         try {
-            auto summary = SessionDoc::summarize(id, read_file(entry.path()));
+            auto summary = SessionDoc::summarize(id, read_file(file));
             if (!summary) {
-                std::fprintf(stderr, "oxios: skipping unparsable session file %s\n", entry.path().c_str());
+                std::fprintf(stderr, "oxios: skipping unparsable session file %s\n", file.c_str());
+                journals.erase(id);  // keep its journal: not ours to drop
                 continue;
+            }
+            if (journals.erase(id) != 0) {
+                const fs::path jfile = journal_of(id);
+                const std::string text = read_file(jfile);
+                const JournalScan scan = scan_journal(text);
+                auto slot = std::make_shared<Slot>();
+                slot->journal_exchanges = replay(scan, summary->message_count, jfile.c_str(),
+                                                 [&](const ExchangeRecord& r) { apply_record(*summary, r); });
+                if (scan.valid_bytes < text.size()) {
+                    std::fprintf(stderr, "oxios: %s: dropping %zu bytes of torn journal tail\n", jfile.c_str(),
+                                 text.size() - scan.valid_bytes);
+                    truncate_file_durable(jfile, scan.valid_bytes);
+                }
+                slot->journal_bytes = scan.valid_bytes;
+                slots_.emplace(id, std::move(slot));
             }
             index_.emplace(id, std::move(*summary));
         } catch (const std::exception& e) {
-            std::fprintf(stderr, "oxios: skipping unreadable session file %s: %s\n", entry.path().c_str(),
-                         e.what());
+            std::fprintf(stderr, "oxios: skipping unreadable session file %s: %s\n", file.c_str(), e.what());
         }
     }
+    // Journals without a session file: left by a crash during a delete.
+    for (const auto& id : journals) {
+        if (fs::exists(file_of(id))) continue;
+        std::fprintf(stderr, "oxios: removing journal of deleted session %s\n", id.c_str());
+        ::unlink(journal_of(id).c_str());
+    }
+    for (const auto& [id, s] : index_) ordered_.insert(&s);
+}
+
+bool SessionStore::indexed(const std::string& id) const {
+    std::shared_lock lock(index_mutex_);
+    return index_.count(id) != 0;
+}
+
+void SessionStore::index_put(SessionSummary summary) {
+    std::unique_lock lock(index_mutex_);
+    auto [it, fresh] = index_.try_emplace(summary.id);
+    if (!fresh) ordered_.erase(&it->second);  // before its key changes
+    it->second = std::move(summary);
+    ordered_.insert(&it->second);
+}
+
+void SessionStore::index_erase(const std::string& id) {
+    std::unique_lock lock(index_mutex_);
+    auto it = index_.find(id);
+    if (it == index_.end()) return;
+    ordered_.erase(&it->second);
+    index_.erase(it);
 }
 
 SessionStore::Locked SessionStore::lock_slot(const std::string& id) {
@@ -90,7 +171,8 @@ void SessionStore::cache_touch(const std::string& id, const std::shared_ptr<Slot
     lru_.push_front(id);
     slot->lru = lru_.begin();
     slot->in_lru = true;
-    // Evict least recently used sessions that nobody is working on.
+    // Evict least recently used sessions that nobody is working on. Their
+    // journal state stays in the slot; a reload replays the journal.
     auto it = lru_.end();
     while ((cache_total_ > limits_.cache_bytes || lru_.size() > limits_.cache_entries) && it != lru_.begin()) {
         --it;
@@ -107,28 +189,72 @@ void SessionStore::cache_touch(const std::string& id, const std::shared_ptr<Slot
     }
 }
 
-Result SessionStore::get(std::string_view id_view) {
-    if (!valid_id(id_view)) return error_result(OXIOS_E_INVALID, "invalid session id");
-    const std::string id(id_view);
-    {
-        std::lock_guard lock(mutex_);
-        if (!index_.count(id)) return error_result(OXIOS_E_NOT_FOUND, "session not found");
-    }
+Status SessionStore::load_locked(const std::string& id, Slot& slot) {
     std::string text;
     try {
         text = read_file(file_of(id));
-    } catch (const std::exception&) {
-        return error_result(OXIOS_E_NOT_FOUND, "session not found");
+    } catch (const std::exception& e) {
+        if (file_missing(e)) return OXIOS_E_NOT_FOUND;
+        throw;
     }
-    rapidjson::Document doc;
-    doc.Parse(text.data(), text.size());
-    if (doc.HasParseError() || !doc.IsObject()) return error_result(OXIOS_E_IO, "session file is corrupt");
-    rapidjson::Value space(rapidjson::kNullType);
-    if (const auto* md = json::member(doc, "metadata"))
-        if (const auto* sp = json::member(*md, "space_id")) space.CopyFrom(*sp, doc.GetAllocator());
-    doc.RemoveMember("space_id");
-    doc.AddMember("space_id", space, doc.GetAllocator());
-    return Result{OXIOS_OK, json::to_string(doc)};
+    auto doc = SessionDoc::parse(text);
+    if (!doc) return OXIOS_E_IO;  // never overwrite a session we cannot read
+    slot.journal_bytes = 0;
+    slot.journal_exchanges = 0;
+    const fs::path jfile = journal_of(id);
+    std::string journal;
+    try {
+        journal = read_file(jfile);
+    } catch (const std::exception& e) {
+        if (!file_missing(e)) throw;
+    }
+    if (!journal.empty()) {
+        const JournalScan scan = scan_journal(journal);
+        slot.journal_exchanges =
+            replay(scan, doc->user_count(), jfile.c_str(), [&](const ExchangeRecord& r) { doc->apply(r); });
+        // A torn tail must go before the next line is appended after it.
+        if (scan.valid_bytes < journal.size()) truncate_file_durable(jfile, scan.valid_bytes);
+        slot.journal_bytes = scan.valid_bytes;
+    }
+    slot.doc = std::make_unique<SessionDoc>(std::move(*doc));
+    return OXIOS_OK;
+}
+
+void SessionStore::compact_locked(const std::string& id, Slot& slot) {
+    if (slot.journal_exchanges > 0) slot.doc->write(file_of(id));
+    slot.journal_exchanges = 0;
+    if (slot.journal_bytes > 0) {
+        // Not fsynced: should the removal be lost, the lines are below the
+        // file's message count and skipped. The next journal's creation
+        // fsyncs the directory anyway.
+        if (::unlink(journal_of(id).c_str()) != 0 && errno != ENOENT)
+            std::fprintf(stderr, "oxios: session %s: cannot remove its journal: errno %d\n", id.c_str(), errno);
+        else
+            slot.journal_bytes = 0;
+    }
+}
+
+Result SessionStore::get(std::string_view id_view) {
+    if (!valid_id(id_view)) return error_result(OXIOS_E_INVALID, "invalid session id");
+    const std::string id(id_view);
+    if (!indexed(id)) return error_result(OXIOS_E_NOT_FOUND, "session not found");
+    auto locked = lock_slot(id);
+    auto& slot = *locked.slot;
+    if (!slot.doc) {
+        Status st;
+        try {
+            st = load_locked(id, slot);
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "oxios: session %s: read failed: %s\n", id.c_str(), e.what());
+            st = OXIOS_E_IO;
+        }
+        if (st == OXIOS_E_NOT_FOUND) return error_result(OXIOS_E_NOT_FOUND, "session not found");
+        if (st != OXIOS_OK) return error_result(OXIOS_E_IO, "session file is corrupt");
+    }
+    Result out{OXIOS_OK, slot.doc->to_api_json()};
+    std::lock_guard lock(mutex_);
+    cache_touch(id, locked.slot);
+    return out;
 }
 
 Status SessionStore::append(const oxios_exchange& ex) {
@@ -139,37 +265,56 @@ Status SessionStore::append(const oxios_exchange& ex) {
     const int64_t now = now_us_();
     auto locked = lock_slot(id);
     auto& slot = *locked.slot;
+    bool compaction_failed = false;
     try {
+        bool fresh = false;
         if (!slot.doc) {
-            bool known;
-            {
-                std::lock_guard lock(mutex_);
-                known = index_.count(id) != 0;
-            }
-            std::optional<SessionDoc> loaded;
-            if (known) {
-                loaded = SessionDoc::parse(read_file(file_of(id)));
-                if (!loaded) return OXIOS_E_IO;  // never overwrite a session we cannot read
+            if (indexed(id)) {
+                const Status st = load_locked(id, slot);
+                if (st != OXIOS_OK) return st == OXIOS_E_NOT_FOUND ? OXIOS_E_IO : st;
             } else {
                 const std::string_view user =
                     ex.user_id.ptr == nullptr ? std::string_view{} : std::string_view(ex.user_id.ptr, ex.user_id.len);
-                loaded = SessionDoc::create(id, user, ex.user_time_us > 0 ? ex.user_time_us : now);
+                slot.doc = std::make_unique<SessionDoc>(
+                    SessionDoc::create(id, user, ex.user_time_us > 0 ? ex.user_time_us : now));
+                fresh = true;
             }
-            slot.doc = std::make_unique<SessionDoc>(std::move(*loaded));
         }
-        slot.doc->append(ex, now);
-        slot.doc->write(file_of(id));
+        ExchangeRecord record = slot.doc->record(ex, now);
+        const size_t after = slot.doc->bytes() + record.user_item.size() + record.agent_item.size() + 2;
+        if (fresh || (slot.journal_bytes == 0 && after <= limits_.journal_above_bytes)) {
+            // Small (or new): the whole file, complete on return.
+            if (fresh && ::unlink(journal_of(id).c_str()) == 0)  // a stale journal must not replay into it
+                std::fprintf(stderr, "oxios: session %s: removed a stale journal\n", id.c_str());
+            slot.doc->apply(record);
+            slot.doc->write(file_of(id));
+            slot.journal_bytes = 0;
+            slot.journal_exchanges = 0;
+        } else {
+            slot.journal_bytes = append_file_durable(journal_of(id), record.journal_line());
+            slot.doc->apply(record);
+            ++slot.journal_exchanges;
+            if (slot.journal_exchanges >= limits_.journal_max_exchanges ||
+                slot.journal_bytes >= limits_.journal_max_bytes) {
+                try {
+                    compact_locked(id, slot);
+                } catch (const std::exception& e) {  // the exchange is durable in the journal
+                    std::fprintf(stderr, "oxios: session %s: compaction failed: %s\n", id.c_str(), e.what());
+                    compaction_failed = true;
+                }
+            }
+        }
     } catch (const std::exception& e) {
         std::fprintf(stderr, "oxios: session %s: append failed: %s\n", id.c_str(), e.what());
-        slot.doc.reset();  // reload from disk next time: the file is the truth
+        slot.doc.reset();  // reload from disk next time: the files are the truth
         write_failed_ = true;
         std::lock_guard lock(mutex_);
         cache_forget(locked.slot);
         return OXIOS_E_IO;
     }
-    write_failed_ = false;
+    write_failed_ = compaction_failed;
+    index_put(slot.doc->summary(id));
     std::lock_guard lock(mutex_);
-    index_[id] = slot.doc->summary(id);
     cache_touch(id, locked.slot);
     return OXIOS_OK;
 }
@@ -182,28 +327,26 @@ Result SessionStore::list(uint32_t page, uint32_t limit) const {
     rapidjson::Value items(rapidjson::kArrayType);
     size_t total;
     {
-        std::lock_guard lock(mutex_);
-        total = index_.size();
-        std::vector<const SessionSummary*> all;
-        all.reserve(index_.size());
-        for (const auto& [id, s] : index_) all.push_back(&s);
-        const size_t begin = std::min<size_t>(static_cast<size_t>(page - 1) * limit, all.size());
-        const size_t end = std::min<size_t>(begin + limit, all.size());
-        std::partial_sort(all.begin(), all.begin() + static_cast<ptrdiff_t>(end), all.end(), newer);
+        std::shared_lock lock(index_mutex_);
+        total = ordered_.size();
+        const size_t offset = static_cast<size_t>(page - 1) * limit;
         auto nullable = [&a](const std::string& s) {
             return s.empty() ? rapidjson::Value(rapidjson::kNullType) : json::str(s, a);
         };
-        for (size_t i = begin; i < end; ++i) {
-            const auto& s = *all[i];
-            rapidjson::Value item(rapidjson::kObjectType);
-            item.AddMember("id", json::str(s.id, a), a);
-            item.AddMember("user_id", json::str(s.user_id, a), a);
-            item.AddMember("space_id", nullable(s.space_id), a);
-            item.AddMember("message_count", s.message_count, a);
-            item.AddMember("active_seed_id", nullable(s.active_seed_id), a);
-            item.AddMember("created_at", json::str(s.created_at, a), a);
-            item.AddMember("updated_at", json::str(s.updated_at, a), a);
-            items.PushBack(item, a);
+        if (offset < total) {
+            auto it = std::next(ordered_.begin(), static_cast<ptrdiff_t>(offset));
+            for (uint32_t n = 0; n < limit && it != ordered_.end(); ++n, ++it) {
+                const auto& s = **it;
+                rapidjson::Value item(rapidjson::kObjectType);
+                item.AddMember("id", json::str(s.id, a), a);
+                item.AddMember("user_id", json::str(s.user_id, a), a);
+                item.AddMember("space_id", nullable(s.space_id), a);
+                item.AddMember("message_count", s.message_count, a);
+                item.AddMember("active_seed_id", nullable(s.active_seed_id), a);
+                item.AddMember("created_at", json::str(s.created_at, a), a);
+                item.AddMember("updated_at", json::str(s.updated_at, a), a);
+                items.PushBack(item, a);
+            }
         }
     }
     out.AddMember("items", items, a);
@@ -213,29 +356,33 @@ Result SessionStore::list(uint32_t page, uint32_t limit) const {
 
 Status SessionStore::remove_locked(const std::string& id, Locked& locked, int64_t expected_updated_us) {
     {
-        std::lock_guard lock(mutex_);
+        std::shared_lock lock(index_mutex_);
         auto it = index_.find(id);
         if (it == index_.end()) return OXIOS_E_NOT_FOUND;
         if (expected_updated_us >= 0 && it->second.updated_us != expected_updated_us) return OXIOS_E_CONFLICT;
     }
+    // The session file first: a journal left without one is removed at start.
     if (::unlink(file_of(id).c_str()) != 0 && errno != ENOENT) return OXIOS_E_IO;
+    if (::unlink(journal_of(id).c_str()) != 0 && errno != ENOENT)
+        std::fprintf(stderr, "oxios: session %s: cannot remove its journal: errno %d\n", id.c_str(), errno);
     fsync_dir(dir_);
+    index_erase(id);
+    auto& slot = *locked.slot;
+    slot.dead = true;
+    slot.journal_bytes = 0;
+    slot.journal_exchanges = 0;
     std::lock_guard lock(mutex_);
-    index_.erase(id);
-    locked.slot->dead = true;
-    locked.slot->doc.reset();
+    slot.doc.reset();
     cache_forget(locked.slot);
-    slots_.erase(id);
+    auto it = slots_.find(id);
+    if (it != slots_.end() && it->second == locked.slot) slots_.erase(it);
     return OXIOS_OK;
 }
 
 Status SessionStore::remove(std::string_view id_view) {
     if (!valid_id(id_view)) return OXIOS_E_INVALID;
     const std::string id(id_view);
-    {
-        std::lock_guard lock(mutex_);
-        if (!index_.count(id)) return OXIOS_E_NOT_FOUND;
-    }
+    if (!indexed(id)) return OXIOS_E_NOT_FOUND;
     auto locked = lock_slot(id);
     return remove_locked(id, locked, -1);
 }
@@ -249,20 +396,21 @@ Result SessionStore::prune(bool force, int64_t max_sessions, int64_t ttl_hours) 
         run = last_prune_us_.compare_exchange_weak(last, now);  // one auto-prune per hour
     if (run) {
         last_prune_us_ = now;
+        // TTL first, then keep the newest max_sessions: both drop a tail of
+        // the ordered index, so walk it from the oldest end.
         std::vector<std::pair<std::string, int64_t>> victims;
         {
-            std::lock_guard lock(mutex_);
-            std::vector<const SessionSummary*> keep;
-            for (const auto& [id, s] : index_) {
-                if (ttl_hours > 0 && s.updated_us < now - ttl_hours * kHourUs)
-                    victims.emplace_back(id, s.updated_us);
-                else
-                    keep.push_back(&s);
-            }
-            if (max_sessions > 0 && keep.size() > static_cast<size_t>(max_sessions)) {
-                std::sort(keep.begin(), keep.end(), newer);
-                for (size_t i = static_cast<size_t>(max_sessions); i < keep.size(); ++i)
-                    victims.emplace_back(keep[i]->id, keep[i]->updated_us);
+            std::shared_lock lock(index_mutex_);
+            const int64_t cutoff =
+                ttl_hours > 0 ? now - ttl_hours * kHourUs : std::numeric_limits<int64_t>::min();
+            const size_t keep =
+                max_sessions > 0 ? static_cast<size_t>(max_sessions) : std::numeric_limits<size_t>::max();
+            size_t position = ordered_.size();
+            for (auto it = ordered_.rbegin(); it != ordered_.rend(); ++it) {
+                --position;
+                const SessionSummary& s = **it;
+                if (position < keep && s.updated_us >= cutoff) break;
+                victims.emplace_back(s.id, s.updated_us);
             }
         }
         for (const auto& [id, updated] : victims) {
@@ -280,8 +428,28 @@ Result SessionStore::prune(bool force, int64_t max_sessions, int64_t ttl_hours) 
     return Result{OXIOS_OK, json::to_string(out)};
 }
 
+void SessionStore::flush() {
+    std::vector<std::pair<std::string, std::shared_ptr<Slot>>> all;
+    {
+        std::lock_guard lock(mutex_);
+        all.assign(slots_.begin(), slots_.end());
+    }
+    for (auto& [id, slot] : all) {
+        std::unique_lock lock(slot->mutex);
+        if (slot->dead || slot->journal_bytes == 0) continue;
+        try {
+            const bool loaded_here = !slot->doc && slot->journal_exchanges > 0;
+            if (loaded_here && load_locked(id, *slot) != OXIOS_OK) continue;
+            compact_locked(id, *slot);
+            if (loaded_here) slot->doc.reset();  // not in the cache's accounting
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "oxios: session %s: compaction failed: %s\n", id.c_str(), e.what());
+        }
+    }
+}
+
 size_t SessionStore::count() const {
-    std::lock_guard lock(mutex_);
+    std::shared_lock lock(index_mutex_);
     return index_.size();
 }
 

@@ -339,7 +339,24 @@ size_t session_messages(const HostProcess& host, const std::string& id, std::str
     if (text) *text = body;
     auto d = parse(body);
     if (!d.IsObject() || !d.HasMember("user_messages") || !d["user_messages"].IsArray()) return 0;
-    return d["user_messages"].Size();
+    size_t count = d["user_messages"].Size();
+    // A large session's newest exchanges may still be in its journal
+    // (session_store.hpp): each complete line whose "n" is the next index.
+    const auto journal = host.workspace() / "sessions" / (id + ".journal");
+    if (std::filesystem::exists(journal)) {
+        const std::string lines = read_file(journal);
+        for (size_t at = 0, end; (end = lines.find('\n', at)) != std::string::npos; at = end + 1) {
+            const std::string line = lines.substr(at, end - at);
+            rapidjson::Document j;
+            j.Parse(line.data(), line.size());
+            if (j.HasParseError() || !j.IsObject() || !j.HasMember("n") || !j["n"].IsUint64()) break;
+            if (j["n"].GetUint64() < count) continue;  // already in the file
+            if (j["n"].GetUint64() > count) break;
+            ++count;
+            if (text) *text += line;
+        }
+    }
+    return count;
 }
 
 // A WebSocket upgrade request through plain HTTP, to see a refusal as sent.

@@ -23,6 +23,53 @@ size_t count_files(const fs::path& dir) {
     for (auto& e : fs::recursive_directory_iterator(dir)) n += e.is_regular_file() ? 1 : 0;
     return n;
 }
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The ids of the whole listing, in order.
+std::vector<std::string> listed(const SessionStore& store) {
+    std::vector<std::string> ids;
+    auto d = parse(store.list(1, 500).body);
+    for (const auto& item : d["items"].GetArray()) ids.emplace_back(item["id"].GetString());
+    return ids;
+}
+
+std::vector<std::string> user_contents(const rapidjson::Value& session) {
+    std::vector<std::string> out;
+    for (const auto& m : session["user_messages"].GetArray()) out.emplace_back(m["content"].GetString());
+    return out;
+}
+
+// What a kill -9 leaves: the files as they are now, the process gone.
+fs::path crash_copy(const fs::path& sessions, const fs::path& to) {
+    fs::remove_all(to);
+    fs::create_directories(to.parent_path());
+    fs::copy(sessions, to, fs::copy_options::recursive);
+    return to;
+}
+
+SessionStore::Limits journal_always(size_t max_exchanges) {
+    SessionStore::Limits l;
+    l.journal_above_bytes = 0;  // every append after the first goes to the journal
+    l.journal_max_exchanges = max_exchanges;
+    return l;
+}
+
+// A journal line as the store writes it (ExchangeRecord::journal_line).
+std::string journal_line(uint64_t n, const std::string& id, const std::string& content, const std::string& ts) {
+    return "{\"n\":" + std::to_string(n) + ",\"user\":{\"content\":\"" + content + "\",\"timestamp\":\"" + ts +
+           "\"},\"agent\":{\"content\":\"echo: " + content + "\",\"session_id\":\"" + id +
+           "\",\"seed_id\":null,\"phase_reached\":\"execute\",\"evaluation_passed\":true,\"timestamp\":\"" + ts +
+           "\"},\"updated_at\":\"" + ts + "\"}\n";
+}
+
+size_t lines_of(const fs::path& p) {
+    const std::string text = slurp(p);
+    return static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
+}
 }  // namespace
 
 TEST_CASE("sessions: append, get, list, delete") {
@@ -63,6 +110,7 @@ TEST_CASE("sessions: append, get, list, delete") {
     auto file = parse(std::string(std::istreambuf_iterator<char>(std::ifstream(dir.path() / "sessions/s1.json").rdbuf()), {}));
     CHECK(!file.HasMember("space_id"));
     CHECK(file["user_messages"].Size() == 2);
+    CHECK(!fs::exists(dir.path() / "sessions/s1.journal"));  // small: the file is complete, no journal
 
     Exchange other;
     other.session_id = "s2";
@@ -233,4 +281,285 @@ TEST_CASE("sessions: appending to a long session costs about the same as to a sh
     MESSAGE("append (median): short " << short_cost * 1e3 << " ms, 10k-message " << long_cost * 1e3 << " ms");
     CHECK(long_cost <= short_cost * 3 + 0.002);  // small slack for a noisy shared machine
     CHECK(parse(fresh.get("long").body)["user_messages"].Size() == 5021);
+}
+
+TEST_CASE("sessions: list is newest first, ties by id, and pages through ties exactly once") {
+    TempDir dir;
+    SessionStore store(dir.path() / "sessions", clock::now_us);
+    const int64_t t = 1'750'000'000'000'000;
+    for (const std::string id : {"c", "a", "e", "b", "d"}) {
+        Exchange ex;
+        ex.session_id = id;
+        ex.reply_us = t;  // one updated_at for all five
+        REQUIRE(store.append(ex.view()) == OXIOS_OK);
+    }
+    Exchange newest, oldest;
+    newest.session_id = "x";
+    newest.reply_us = t + 10;
+    oldest.session_id = "y";
+    oldest.reply_us = t - 10;
+    REQUIRE(store.append(oldest.view()) == OXIOS_OK);
+    REQUIRE(store.append(newest.view()) == OXIOS_OK);
+    const std::vector<std::string> expected{"x", "a", "b", "c", "d", "e", "y"};
+    CHECK(listed(store) == expected);
+
+    std::vector<std::string> paged;
+    for (uint32_t page = 1; page <= 5; ++page) {
+        auto d = parse(store.list(page, 2).body);
+        CHECK(d["total"].GetInt() == 7);
+        CHECK(d["items"].Size() == (page <= 3 ? 2u : page == 4 ? 1u : 0u));
+        for (const auto& item : d["items"].GetArray()) paged.emplace_back(item["id"].GetString());
+    }
+    CHECK(paged == expected);
+    auto far = parse(store.list(4'000'000'000u, 500).body);
+    CHECK(far["items"].Size() == 0);
+    CHECK(far["total"].GetInt() == 7);
+    auto clamped = parse(store.list(0, 0).body);  // page 1, limit 1
+    REQUIRE(clamped["items"].Size() == 1);
+    CHECK(std::string(clamped["items"][0]["id"].GetString()) == "x");
+}
+
+TEST_CASE("sessions: the ordered index follows appends, deletes, prunes and restarts") {
+    TempDir dir;
+    const int64_t hour = 3600LL * 1'000'000;
+    const int64_t base = 1'800'000'000'000'000;
+    std::atomic<int64_t> now{base + 20 * hour};
+    auto clock_fn = [&] { return now.load(); };
+    std::string before_restart;
+    {
+        SessionStore store(dir.path() / "sessions", clock_fn, journal_always(3));
+        for (int i = 0; i < 5; ++i) {
+            Exchange ex;
+            ex.session_id = "s" + std::to_string(i);
+            ex.reply_us = base + i * hour;
+            REQUIRE(store.append(ex.view()) == OXIOS_OK);
+        }
+        CHECK(listed(store) == std::vector<std::string>{"s4", "s3", "s2", "s1", "s0"});
+        Exchange bump;
+        bump.session_id = "s1";
+        bump.reply_us = base + 10 * hour;
+        REQUIRE(store.append(bump.view()) == OXIOS_OK);  // through the journal
+        CHECK(listed(store) == std::vector<std::string>{"s1", "s4", "s3", "s2", "s0"});
+        CHECK(store.remove("s3") == OXIOS_OK);
+        CHECK(listed(store) == std::vector<std::string>{"s1", "s4", "s2", "s0"});
+        // TTL 19 h at base+20h: s0 (20 h old) goes.
+        CHECK(parse(store.prune(true, 0, 19).body)["count"].GetInt() == 1);
+        CHECK(listed(store) == std::vector<std::string>{"s1", "s4", "s2"});
+        // Keep the newest 2: s2 goes.
+        CHECK(parse(store.prune(true, 2, 0).body)["count"].GetInt() == 1);
+        CHECK(listed(store) == std::vector<std::string>{"s1", "s4"});
+        CHECK(!fs::exists(dir.path() / "sessions/s2.json"));
+        CHECK(store.count() == 2);
+        before_restart = store.list(1, 50).body;
+        // A crash now: the journal of s1 is still there.
+        CHECK(fs::exists(dir.path() / "sessions/s1.journal"));
+        crash_copy(dir.path() / "sessions", dir.path() / "crash/sessions");
+    }
+    {
+        SessionStore store(dir.path() / "crash/sessions", clock_fn);
+        CHECK(store.list(1, 50).body == before_restart);
+        Exchange ex;
+        ex.session_id = "s4";
+        ex.reply_us = base + 11 * hour;
+        REQUIRE(store.append(ex.view()) == OXIOS_OK);
+        CHECK(listed(store) == std::vector<std::string>{"s4", "s1"});
+        CHECK(parse(store.list(1, 50).body)["items"][1]["message_count"].GetInt() == 2);
+    }
+    SessionStore clean(dir.path() / "sessions", clock_fn);  // after a graceful stop
+    CHECK(clean.list(1, 50).body == before_restart);
+}
+
+TEST_CASE("sessions: a journaled session is compacted every K exchanges and keeps every exchange") {
+    TempDir dir;
+    const fs::path sessions = dir.path() / "sessions";
+    std::string body;
+    {
+        SessionStore store(sessions, clock::now_us, journal_always(4));
+        for (int i = 0; i < 10; ++i) {
+            Exchange ex;
+            ex.session_id = "big";
+            ex.space_id = i == 7 ? "sp7" : "";
+            ex.seed_id = i == 8 ? "seed8" : "";
+            ex.user_content = "m" + std::to_string(i);
+            REQUIRE(store.append(ex.view()) == OXIOS_OK);
+        }
+        // 1 in the file at creation, 4 journaled then compacted, 4 again, 1 left in the journal.
+        auto file = parse(slurp(sessions / "big.json"));
+        CHECK(file["user_messages"].Size() == 9);
+        CHECK(file["agent_responses"].Size() == 9);
+        CHECK(lines_of(sessions / "big.journal") == 1);
+        body = store.get("big").body;
+        auto d = parse(body);
+        std::vector<std::string> expected;
+        for (int i = 0; i < 10; ++i) expected.push_back("m" + std::to_string(i));
+        CHECK(user_contents(d) == expected);
+        CHECK(d["agent_responses"].Size() == 10);
+        CHECK(std::string(d["space_id"].GetString()) == "sp7");
+        CHECK(std::string(d["metadata"]["space_id"].GetString()) == "sp7");
+        CHECK(std::string(d["active_seed_id"].GetString()) == "seed8");
+        CHECK(parse(store.list(1, 1).body)["items"][0]["message_count"].GetInt() == 10);
+    }
+    // The destructor (graceful shutdown) compacted the rest.
+    CHECK(!fs::exists(sessions / "big.journal"));
+    auto file = parse(slurp(sessions / "big.json"));
+    CHECK(file["user_messages"].Size() == 10);
+    CHECK(!file.HasMember("space_id"));
+    SessionStore reopened(sessions, clock::now_us);
+    CHECK(reopened.get("big").body == body);  // the same session, byte for byte
+}
+
+TEST_CASE("sessions: after a crash the journal is replayed, a torn last line ignored and cut off") {
+    TempDir dir;
+    const fs::path crashed = dir.path() / "crash/sessions";
+    const int64_t t = 1'780'000'000'000'000;
+    {
+        SessionStore store(dir.path() / "sessions", clock::now_us, journal_always(1000));
+        for (int i = 0; i < 3; ++i) {
+            Exchange ex;
+            ex.session_id = "j";
+            ex.user_content = "m" + std::to_string(i);
+            ex.reply_us = t + i;
+            REQUIRE(store.append(ex.view()) == OXIOS_OK);
+        }
+        crash_copy(dir.path() / "sessions", crashed);
+    }
+    // The host died while writing: one more complete line, then a torn one.
+    {
+        std::ofstream out(crashed / "j.journal", std::ios::binary | std::ios::app);
+        out << journal_line(3, "j", "by hand", "2026-06-01T00:00:00.000000Z");
+        out << R"({"n":4,"user":{"content":"torn)";
+    }
+    CHECK(parse(slurp(crashed / "j.json"))["user_messages"].Size() == 1);  // the file parses, lagging
+    {
+        SessionStore store(crashed, clock::now_us, journal_always(1000));
+        auto listing = parse(store.list(1, 1).body);
+        const auto& item = listing["items"][0];
+        CHECK(item["message_count"].GetInt() == 4);
+        CHECK(std::string(item["updated_at"].GetString()) == "2026-06-01T00:00:00.000000Z");
+        auto d = parse(store.get("j").body);
+        CHECK(user_contents(d) == std::vector<std::string>{"m0", "m1", "m2", "by hand"});
+        CHECK(d["agent_responses"].Size() == 4);
+        Exchange ex;
+        ex.session_id = "j";
+        ex.user_content = "after";
+        REQUIRE(store.append(ex.view()) == OXIOS_OK);
+        // Every journal line is whole: the torn tail was cut before appending.
+        const std::string journal = slurp(crashed / "j.journal");
+        CHECK(journal.find("torn") == std::string::npos);
+        CHECK(journal.back() == '\n');
+        crash_copy(crashed, dir.path() / "crash2/sessions");
+    }
+    SessionStore again(dir.path() / "crash2/sessions", clock::now_us);
+    CHECK(user_contents(parse(again.get("j").body)) == std::vector<std::string>{"m0", "m1", "m2", "by hand", "after"});
+}
+
+TEST_CASE("sessions: journal lines already in the session file are not applied twice") {
+    TempDir dir;
+    const fs::path sessions = dir.path() / "sessions";
+    std::string stale;
+    {
+        SessionStore store(sessions, clock::now_us, journal_always(1000));
+        for (int i = 0; i < 3; ++i) {
+            Exchange ex;
+            ex.session_id = "k";
+            ex.user_content = "m" + std::to_string(i);
+            REQUIRE(store.append(ex.view()) == OXIOS_OK);
+        }
+        stale = slurp(sessions / "k.journal");
+        store.flush();
+        CHECK(!fs::exists(sessions / "k.journal"));
+    }
+    // A crash between writing k.json and removing the journal.
+    std::ofstream(sessions / "k.journal", std::ios::binary) << stale;
+    {
+        SessionStore store(sessions, clock::now_us, journal_always(1000));
+        CHECK(parse(store.list(1, 1).body)["items"][0]["message_count"].GetInt() == 3);
+        CHECK(user_contents(parse(store.get("k").body)) == std::vector<std::string>{"m0", "m1", "m2"});
+        Exchange ex;
+        ex.session_id = "k";
+        ex.user_content = "m3";
+        REQUIRE(store.append(ex.view()) == OXIOS_OK);
+        crash_copy(sessions, dir.path() / "crash/sessions");
+    }
+    SessionStore reopened(dir.path() / "crash/sessions", clock::now_us);
+    CHECK(user_contents(parse(reopened.get("k").body)) == std::vector<std::string>{"m0", "m1", "m2", "m3"});
+}
+
+TEST_CASE("sessions: delete removes the journal too; a journal without its session file goes at start") {
+    TempDir dir;
+    const fs::path sessions = dir.path() / "sessions";
+    {
+        SessionStore store(sessions, clock::now_us, journal_always(1000));
+        for (int i = 0; i < 3; ++i) {
+            Exchange ex;
+            ex.session_id = "d";
+            REQUIRE(store.append(ex.view()) == OXIOS_OK);
+        }
+        REQUIRE(fs::exists(sessions / "d.journal"));
+        CHECK(store.remove("d") == OXIOS_OK);
+        CHECK(!fs::exists(sessions / "d.json"));
+        CHECK(!fs::exists(sessions / "d.journal"));
+        Exchange again;
+        again.session_id = "d";
+        REQUIRE(store.append(again.view()) == OXIOS_OK);  // a new session under the old id
+        CHECK(parse(store.get("d").body)["user_messages"].Size() == 1);
+    }
+    // A crash during a delete: the file went, its journal stayed.
+    std::ofstream(sessions / "o.journal", std::ios::binary) << journal_line(1, "o", "x", "2026-06-01T00:00:00.000000Z");
+    SessionStore store(sessions, clock::now_us);
+    CHECK(!fs::exists(sessions / "o.journal"));
+    CHECK(store.get("o").status == OXIOS_E_NOT_FOUND);
+    CHECK(listed(store) == std::vector<std::string>{"d"});
+}
+
+TEST_CASE("sessions: 100 concurrent appends on one journaled id keep exactly 100 exchanges") {
+    TempDir dir;
+    const fs::path sessions = dir.path() / "sessions";
+    {
+        SessionStore store(sessions, clock::now_us, journal_always(7));
+        std::vector<std::thread> threads;
+        std::atomic<int> failures{0};
+        for (int i = 0; i < 100; ++i) {
+            threads.emplace_back([&, i] {
+                Exchange ex;
+                ex.session_id = "shared";
+                ex.user_content = "m" + std::to_string(i);
+                if (store.append(ex.view()) != OXIOS_OK) ++failures;
+                if (i % 10 == 0) (void)store.get("shared");
+                if (i % 10 == 5) (void)store.list(1, 10);
+            });
+        }
+        for (auto& t : threads) t.join();
+        CHECK(failures == 0);
+        auto d = parse(store.get("shared").body);
+        auto contents = user_contents(d);
+        std::sort(contents.begin(), contents.end());
+        CHECK(std::unique(contents.begin(), contents.end()) == contents.end());
+        CHECK(contents.size() == 100);
+        CHECK(d["agent_responses"].Size() == 100);
+        crash_copy(sessions, dir.path() / "crash/sessions");
+    }
+    SessionStore crashed(dir.path() / "crash/sessions", clock::now_us);
+    CHECK(parse(crashed.list(1, 10).body)["items"][0]["message_count"].GetInt() == 100);
+    CHECK(parse(crashed.get("shared").body)["user_messages"].Size() == 100);
+    auto file = parse(slurp(sessions / "shared.json"));  // flushed at the first store's end
+    CHECK(file["user_messages"].Size() == 100);
+    CHECK(file["agent_responses"].Size() == 100);
+}
+
+TEST_CASE("sessions: an evicted journaled session reloads with its journal") {
+    TempDir dir;
+    SessionStore::Limits l = journal_always(1000);
+    l.cache_entries = 1;
+    SessionStore store(dir.path() / "sessions", clock::now_us, l);
+    for (int round = 0; round < 3; ++round) {
+        for (const std::string id : {"p", "q"}) {  // each append evicts the other
+            Exchange ex;
+            ex.session_id = id;
+            ex.user_content = id + std::to_string(round);
+            REQUIRE(store.append(ex.view()) == OXIOS_OK);
+        }
+    }
+    CHECK(user_contents(parse(store.get("p").body)) == std::vector<std::string>{"p0", "p1", "p2"});
+    CHECK(user_contents(parse(store.get("q").body)) == std::vector<std::string>{"q0", "q1", "q2"});
 }
