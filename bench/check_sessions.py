@@ -4,7 +4,10 @@
 usage: check_sessions.py SESSIONS_DIR [ACK_LOG]
   Every <id>.json must parse as a JSON object with user_messages and
   agent_responses arrays of equal length. Every "session_id<TAB>content" line
-  of ACK_LOG (exchanges acknowledged with 200) must be on disk.
+  of ACK_LOG (exchanges acknowledged with 200) must be on disk: in <id>.json
+  or in its journal <id>.journal (host/kernel/session_store.hpp: a large
+  session's file may lag by a few exchanges; each complete journal line whose
+  "n" is the next user message index adds one; a torn last line is ignored).
 prints: "files N corrupted C acknowledged A missing M duplicated D exchanges E"
 """
 import collections
@@ -30,6 +33,19 @@ for name in sorted(os.listdir(sessions_dir)):
             raise ValueError("user_messages / agent_responses mismatch")
         if doc.get("id") != sid:
             raise ValueError("id does not match the file name")
+        count = len(users)
+        journal = os.path.join(sessions_dir, sid + ".journal")
+        if os.path.exists(journal):
+            with open(journal, "rb") as f:
+                lines = f.read().split(b"\n")[:-1]  # the part after the last newline is torn
+            for line in lines:
+                rec = json.loads(line.decode("utf-8"))  # a bad complete line counts as corruption
+                if rec["n"] < count:
+                    continue  # already in the file
+                if rec["n"] > count:
+                    raise ValueError(f"journal skips from message {count} to {rec['n']}")
+                users.append(rec["user"])
+                count += 1
         contents[sid] = collections.Counter(u["content"] for u in users)
         exchanges += len(users)
     except Exception as e:  # noqa: BLE001

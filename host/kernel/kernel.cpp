@@ -6,6 +6,8 @@
 #include "json_util.hpp"
 #include "kernel_impl.hpp"
 
+#include <algorithm>
+
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -44,12 +46,20 @@ size_t config_size(const Config& c, std::string_view key, int64_t fallback) {
 
 }  // namespace
 
+constexpr size_t kSubscriberQueue = 1024;
+
 Kernel::Impl::Impl(const Options& opts)
     : options(opts),
       config(std::make_unique<Config>(opts.config_path)),
       workspace(resolve_workspace(opts, *config)),
       security(*config, env_api_key()),
-      bus(config_size(*config, "kernel.event_bus_capacity", 256), 1024, clock::now_us),
+      // The replay ring must outlast the deepest backlog a subscriber may
+      // have without being told it lagged (its queue, 1024): a plugin reload
+      // hands every SSE stream over from the old instance's position, and the
+      // new instance replays from the ring. Below that, a busy bus would make
+      // a reload skip events. kernel.event_bus_capacity can only raise it.
+      bus(std::max<size_t>(config_size(*config, "kernel.event_bus_capacity", 256), 4 * kSubscriberQueue),
+          kSubscriberQueue, clock::now_us),
       sessions(fs::path(workspace) / "sessions", clock::now_us),
       spaces(fs::path(workspace) / "spaces", publisher(bus), clock::now_us),
       agents(publisher(bus), clock::now_us),

@@ -150,11 +150,16 @@ std::optional<SessionDoc> SessionDoc::parse(std::string_view text) {
     d.meta_.SetObject();
     auto& a = d.meta_.GetAllocator();
     for (auto& m : doc.GetObject()) {
-        const char* name = m.name.GetString();
-        const bool user = std::strcmp(name, kUser) == 0;
-        if ((user || std::strcmp(name, kAgent) == 0) && m.value.IsArray()) {
+        const std::string_view name(m.name.GetString(), m.name.GetStringLength());
+        const bool user = name == kUser;
+        if (user || name == kAgent) {
+            // frame() writes these two arrays itself: a value of another type
+            // under their names is dropped and repeated arrays are joined, so
+            // a rewritten file never carries either name twice (found by
+            // tests/fuzz/fuzz_session).
+            if (!m.value.IsArray()) continue;
             for (const auto& item : m.value.GetArray()) append_item(user ? d.user_items_ : d.agent_items_, item);
-            if (user) d.user_count_ = m.value.Size();
+            if (user) d.user_count_ += m.value.Size();
         } else {
             d.meta_.AddMember(rapidjson::Value(m.name, a), rapidjson::Value(m.value, a), a);
         }
@@ -166,8 +171,11 @@ std::optional<SessionSummary> SessionDoc::summarize(std::string_view id, std::st
     rapidjson::Document doc;
     doc.Parse(text.data(), text.size());
     if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
-    const auto* users = json::member(doc, kUser);
-    return summary_of(id, doc, users != nullptr && users->IsArray() ? users->Size() : 0);
+    uint64_t users = 0;  // counted as parse() keeps them
+    for (const auto& m : doc.GetObject())
+        if (std::string_view(m.name.GetString(), m.name.GetStringLength()) == kUser && m.value.IsArray())
+            users += m.value.Size();
+    return summary_of(id, doc, users);
 }
 
 ExchangeRecord SessionDoc::record(const oxios_exchange& ex, int64_t now_us) const {

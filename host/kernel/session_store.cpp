@@ -100,10 +100,13 @@ void SessionStore::build_index() {
                 if (scan.valid_bytes < text.size()) {
                     std::fprintf(stderr, "oxios: %s: dropping %zu bytes of torn journal tail\n", jfile.c_str(),
                                  text.size() - scan.valid_bytes);
-                    truncate_file_durable(jfile, scan.valid_bytes);
+                    if (scan.valid_bytes == 0)
+                        ::unlink(jfile.c_str());
+                    else
+                        truncate_file_durable(jfile, scan.valid_bytes);
                 }
                 slot->journal_bytes = scan.valid_bytes;
-                slots_.emplace(id, std::move(slot));
+                if (scan.valid_bytes > 0) slots_.emplace(id, std::move(slot));
             }
             index_.emplace(id, std::move(*summary));
         } catch (const std::exception& e) {

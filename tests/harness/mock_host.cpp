@@ -2186,4 +2186,16 @@ std::vector<LogLine> MockHost::logs() const {
     return impl_->logs_;
 }
 
+void MockHost::clear_records() {
+    {
+        std::lock_guard<std::mutex> lock(impl_->mu_);
+        impl_->calls_.clear();
+        impl_->logs_.clear();
+        impl_->gateway_messages_.clear();
+    }
+    std::lock_guard<std::mutex> lock(impl_->conn_mu_);
+    for (auto it = impl_->conns_.begin(); it != impl_->conns_.end();)
+        it = it->second->open ? std::next(it) : impl_->conns_.erase(it);
+}
+
 }  // namespace oxios::harness

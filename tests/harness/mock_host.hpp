@@ -142,6 +142,10 @@ public:
     void set_call(const std::string& method, CallFn fn);
     std::vector<std::pair<std::string, std::string>> calls() const;  // (method, json_in) seen
     std::vector<LogLine> logs() const;
+    // Forgets what the records above keep (calls, logs, gateway messages) and
+    // every closed WebSocket/SSE connection, so a long run (the fuzz targets)
+    // stays flat in memory without reloading the plugin.
+    void clear_records();
 
     struct Impl;
 
