@@ -5,7 +5,12 @@
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
+#include <atomic>
 #include <fstream>
+#include <unistd.h>
+#include <map>
+#include <mutex>
+#include <thread>
 
 using oxios::test::HostProcess;
 
@@ -130,4 +135,72 @@ TEST_CASE("HEAD is answered by the GET route, without a body") {
     REQUIRE(r);
     CHECK(r->status == 200);
     CHECK(r->body.empty());
+}
+
+TEST_CASE("kill -9 during a chat loop: every session file parses and every acknowledged exchange is on disk") {
+    std::vector<std::pair<std::string, std::string>> acknowledged;  // (session id, content)
+    std::filesystem::path workspace;
+    const std::filesystem::path kept =
+        std::filesystem::temp_directory_path() / ("oxios-kill9-" + std::to_string(::getpid()));
+    std::filesystem::remove_all(kept);
+    {
+        HostProcess::Options options;
+        options.config_json = R"({"security":{"rate_limit_per_minute":0}})";
+        HostProcess host(options);
+        workspace = host.workspace();
+        std::atomic<bool> stop{false};
+        std::mutex m;
+        std::vector<std::thread> clients;
+        for (int t = 0; t < 3; ++t) {
+            clients.emplace_back([&, t] {
+                auto c = host.client();
+                const std::string session = "kill-" + std::to_string(t);
+                for (int i = 0; !stop && i < 100000; ++i) {
+                    const std::string content = "m" + std::to_string(t) + "-" + std::to_string(i);
+                    auto r = c.Post("/api/chat", R"({"content":")" + content + R"(","session_id":")" + session + "\"}",
+                                    "application/json");
+                    if (!r) return;  // the host is gone
+                    if (r->status == 200) {
+                        std::lock_guard lock(m);
+                        acknowledged.emplace_back(session, content);
+                    }
+                }
+            });
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(700));
+        host.stop(9);
+        stop = true;
+        for (auto& t : clients) t.join();
+        // Keep the files: restart a host on the same workspace below.
+        std::filesystem::copy(workspace, kept, std::filesystem::copy_options::recursive);
+    }
+    REQUIRE(acknowledged.size() > 0);
+    // A new host on the same workspace serves every acknowledged exchange.
+    HostProcess::Options options;
+    options.extra_args = {"--workspace", kept.string()};
+    HostProcess again(options);
+    auto c = again.client();
+    std::map<std::string, std::string> bodies;
+    for (int t = 0; t < 3; ++t) {
+        auto r = c.Get(("/api/sessions/kill-" + std::to_string(t)).c_str());
+        REQUIRE(r);
+        if (r->status == 200) {
+            CHECK(parse(r->body).IsObject());
+            bodies["kill-" + std::to_string(t)] = r->body;
+        }
+    }
+    size_t missing = 0;
+    for (auto& [session, content] : acknowledged)
+        if (bodies[session].find("\"" + content + "\"") == std::string::npos) ++missing;
+    CHECK(missing == 0);
+    for (auto& entry : std::filesystem::directory_iterator(kept / "sessions")) {
+        if (entry.path().extension() != ".json") continue;
+        std::ifstream in(entry.path());
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        rapidjson::Document d;
+        d.Parse(text.c_str());
+        CHECK_FALSE(d.HasParseError());
+    }
+    MESSAGE(acknowledged.size() << " exchanges acknowledged before kill -9, " << missing << " missing after restart");
+    std::filesystem::remove_all(kept);
 }
