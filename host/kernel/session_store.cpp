@@ -404,8 +404,13 @@ Result SessionStore::prune(bool force, int64_t max_sessions, int64_t ttl_hours) 
         std::vector<std::pair<std::string, int64_t>> victims;
         {
             std::shared_lock lock(index_mutex_);
-            const int64_t cutoff =
-                ttl_hours > 0 ? now - ttl_hours * kHourUs : std::numeric_limits<int64_t>::min();
+            // The config allows ttl_hours up to 9e15: a TTL whose span does
+            // not fit in int64 microseconds prunes nothing by age (it used to
+            // overflow, undefined behaviour).
+            int64_t cutoff = std::numeric_limits<int64_t>::min(), span = 0, at = 0;
+            if (ttl_hours > 0 && !__builtin_mul_overflow(ttl_hours, kHourUs, &span) &&
+                !__builtin_sub_overflow(now, span, &at))
+                cutoff = at;
             const size_t keep =
                 max_sessions > 0 ? static_cast<size_t>(max_sessions) : std::numeric_limits<size_t>::max();
             size_t position = ordered_.size();

@@ -139,3 +139,19 @@ TEST_CASE("fuzz: config with a large fractional number survives put and reload")
     CHECK(std::fabs(va.GetDouble() - vb.GetDouble()) <= 1e-12 * std::fabs(va.GetDouble()));
     CHECK(*again.get("orchestrator.min_evaluation_score") == "0.7");
 }
+
+// Found while writing fuzz_session (not by a fuzz run): the config allows
+// session.ttl_hours up to 9e15, and prune() computed ttl_hours * 3.6e9 µs in
+// int64 (signed overflow: undefined; in practice a wrapped cutoff that could
+// prune fresh sessions). A TTL that long prunes nothing by age.
+TEST_CASE("fuzz: prune with the largest allowed ttl_hours keeps fresh sessions") {
+    TempDir dir;
+    SessionStore store(dir.path(), [] { return kNow; });
+    REQUIRE(store.append(fuzz_exchange("fresh")) == OXIOS_OK);
+    for (const int64_t ttl : {int64_t{9'000'000'000'000'000}, int64_t{2'562'048}, int64_t{3'000'000'000}}) {
+        auto r = store.prune(true, 0, ttl);
+        REQUIRE(r.status == OXIOS_OK);
+        CHECK(r.body.find("\"count\":0") != std::string::npos);
+        CHECK(store.count() == 1);
+    }
+}
