@@ -44,36 +44,6 @@ kernel::ChatMessage to_message(const oxios_chat_message* m) {
     return out;
 }
 
-// Fills an oxios_delivery view over a kernel delivery (both must outlive use).
-struct DeliveryView {
-    oxios_chat_message msg{};
-    oxios_delivery d{};
-    explicit DeliveryView(const Delivery& k) {
-        msg.size = sizeof msg;
-        msg.id = to_str(k.message->id);
-        msg.content = to_str(k.message->content);
-        msg.user_id = to_str(k.message->user_id);
-        msg.session_id = to_str(k.message->session_id);
-        msg.space_id = to_str(k.message->space_id);
-        msg.connection = k.message->connection;
-        d.size = sizeof d;
-        d.kind = static_cast<uint32_t>(k.kind);
-        d.message = &msg;
-        d.content = to_str(k.content);
-        d.session_id = to_str(k.session_id);
-        d.space_id = to_str(k.space_id);
-        d.phase = to_str(k.phase);
-        d.seed_id = to_str(k.seed_id);
-        d.space_tag = to_str(k.space_tag);
-        d.evaluation_passed = k.evaluation_passed;
-        d.error = k.error;
-        d.duration_ms = k.duration_ms;
-        d.prompt_tokens = k.prompt_tokens;
-        d.completion_tokens = k.completion_tokens;
-        d.agent_id = to_str(k.agent_id);
-    }
-};
-
 PluginManager& mgr(oxios_host* h) { return *h->manager; }
 PluginInstance& inst(oxios_host* h) { return *h->instance; }
 
@@ -194,7 +164,7 @@ oxios_status h_gateway_call(oxios_host* host, const oxios_chat_message* msg, uin
         Delivery d = *waiter->final;
         lock.unlock();
         DeliveryView view(d);
-        if (fn) fn(user, &view.d);
+        if (fn) fn(user, &view.delivery);
         if (d.kind == OXIOS_DELIVERY_ERROR) return d.error == OXIOS_OK ? OXIOS_E_INTERNAL : d.error;
         return OXIOS_OK;
     });

@@ -435,6 +435,20 @@ std::string PluginManager::metrics_text() const {
 
 // ------------------------------------------------------------ requests ---
 
+// Runs the plugin's handle() (the caller holds a Call); the response object
+// is invalid for the plugin afterwards.
+oxios_status PluginManager::call_handle(PluginInstance& inst, const Route& route, const RequestView& view,
+                                        oxios_response& resp) {
+    oxios_status st;
+    try {
+        st = inst.api().handle(inst.handle(), route.route_data, view.get(), &resp);
+    } catch (...) {
+        st = OXIOS_E_INTERNAL;
+    }
+    resp.valid = false;
+    return st;
+}
+
 oxios_route_kind PluginManager::route_kind(std::string_view method, std::string_view path) {
     auto tbl = table();
     const Route* r = nullptr;
@@ -517,13 +531,7 @@ void PluginManager::serve(const httplib::Request& req, httplib::Response& res) {
         if (!call.ok()) continue;
         RequestView view(req, params, route->kind);
         oxios_response resp;
-        oxios_status st;
-        try {
-            st = inst.api().handle(inst.handle(), route->route_data, view.get(), &resp);
-        } catch (...) {
-            st = OXIOS_E_INTERNAL;
-        }
-        resp.valid = false;
+        oxios_status st = call_handle(inst, *route, view, resp);
         if (!resp.responded) {
             res.status = 500;
             res.set_content(json_error(st == OXIOS_OK ? "the plugin gave no response"
@@ -579,13 +587,7 @@ http::Admission PluginManager::admit(const http::HeldRequest& req, oxios_route_k
         if (!call.ok()) continue;
         RequestView view(req, params, kind);
         oxios_response resp;
-        oxios_status st;
-        try {
-            st = inst.api().handle(inst.handle(), route->route_data, view.get(), &resp);
-        } catch (...) {
-            st = OXIOS_E_INTERNAL;
-        }
-        resp.valid = false;
+        oxios_status st = call_handle(inst, *route, view, resp);
         if (route->stats) route->stats->record(resp.responded ? resp.status : (st == OXIOS_OK ? 101 : 500), 0);
         out.headers = std::move(resp.headers);
         if (resp.responded) {
@@ -781,31 +783,9 @@ oxios_status PluginManager::ws_close(uint64_t id, uint16_t code, std::string_vie
 }
 
 void PluginManager::deliver(const std::string& plugin, const kernel::Delivery& d) {
-    oxios_chat_message msg{};
-    msg.size = sizeof msg;
+    DeliveryView view(d);
+    const oxios_delivery& out = view.delivery;
     const auto& m = *d.message;
-    msg.id = to_str(m.id);
-    msg.content = to_str(m.content);
-    msg.user_id = to_str(m.user_id);
-    msg.session_id = to_str(m.session_id);
-    msg.space_id = to_str(m.space_id);
-    msg.connection = m.connection;
-    oxios_delivery out{};
-    out.size = sizeof out;
-    out.kind = static_cast<uint32_t>(d.kind);
-    out.message = &msg;
-    out.content = to_str(d.content);
-    out.session_id = to_str(d.session_id);
-    out.space_id = to_str(d.space_id);
-    out.phase = to_str(d.phase);
-    out.seed_id = to_str(d.seed_id);
-    out.space_tag = to_str(d.space_tag);
-    out.evaluation_passed = d.evaluation_passed;
-    out.error = d.error;
-    out.duration_ms = d.duration_ms;
-    out.prompt_tokens = d.prompt_tokens;
-    out.completion_tokens = d.completion_tokens;
-    out.agent_id = to_str(d.agent_id);
     // The instance current when the delivery arrives finishes it; one that is
     // being retired refuses the call, and the delivery goes to its successor.
     for (int attempt = 0; attempt < 200; ++attempt) {

@@ -11,6 +11,8 @@
 #include "plugins/route_metrics.hpp"
 #include "plugins/route_table.hpp"
 
+struct oxios_response;
+
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -100,6 +102,8 @@ private:
     void reattach(const std::string& plugin, const std::shared_ptr<PluginInstance>& old_instance);
     void retire(const std::shared_ptr<PluginInstance>& instance);
     void fail(const std::string& why);
+    static oxios_status call_handle(PluginInstance& inst, const Route& route, const class RequestView& view,
+                                    oxios_response& resp);
     bool serve_admin(const httplib::Request& req, httplib::Response& res);
     void watch_loop();
     static void remove_stale_private_dirs();

@@ -52,4 +52,30 @@ void RequestView::finish(const Params& params, oxios_route_kind kind) {
     req_.param_count = static_cast<uint32_t>(params_.size());
 }
 
+DeliveryView::DeliveryView(const kernel::Delivery& k) {
+    const auto& m = *k.message;
+    message.size = sizeof message;
+    message.id = to_str(m.id);
+    message.content = to_str(m.content);
+    message.user_id = to_str(m.user_id);
+    message.session_id = to_str(m.session_id);
+    message.space_id = to_str(m.space_id);
+    message.connection = m.connection;
+    delivery.size = sizeof delivery;
+    delivery.kind = static_cast<uint32_t>(k.kind);
+    delivery.message = &message;
+    delivery.content = to_str(k.content);
+    delivery.session_id = to_str(k.session_id);
+    delivery.space_id = to_str(k.space_id);
+    delivery.phase = to_str(k.phase);
+    delivery.seed_id = to_str(k.seed_id);
+    delivery.space_tag = to_str(k.space_tag);
+    delivery.evaluation_passed = k.evaluation_passed;
+    delivery.error = k.error;
+    delivery.duration_ms = k.duration_ms;
+    delivery.prompt_tokens = k.prompt_tokens;
+    delivery.completion_tokens = k.completion_tokens;
+    delivery.agent_id = to_str(k.agent_id);
+}
+
 }  // namespace oxios::plugins

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "http/connection_hub.hpp"
+#include "kernel.hpp"
 #include "oxios_plugin.h"
 #include "plugins/route_table.hpp"
 
@@ -33,5 +34,16 @@ private:
 
 inline oxios_str to_str(const std::string& s) { return {s.data(), s.size()}; }
 inline oxios_str to_str(std::string_view s) { return {s.data(), s.size()}; }
+
+// The ABI's oxios_delivery view over a kernel delivery (which must outlive it).
+class DeliveryView {
+public:
+    explicit DeliveryView(const kernel::Delivery& k);
+    DeliveryView(const DeliveryView&) = delete;
+    DeliveryView& operator=(const DeliveryView&) = delete;
+
+    oxios_chat_message message{};
+    oxios_delivery delivery{};
+};
 
 }  // namespace oxios::plugins
