@@ -12,6 +12,7 @@ BARE=$BENCH_BUILD/bench/oxios-bench-bare
 DISPATCH=$BENCH_BUILD/bench/oxios-bench-dispatch
 STREAMS=$BENCH_BUILD/bench/oxios-bench-streams
 WS_DRIVER=$BENCH_BUILD/bench/oxios-bench-ws
+FAKE_OPENAI=$BENCH_BUILD/tests/fake-openai
 FIXTURES=$BENCH_BUILD/fixtures
 
 STARTED_PIDS=()
@@ -77,7 +78,7 @@ build_release() {
     || { cat "$BENCH_ROOT/cmake.log" >&2; return 1; }
   # shellcheck disable=SC2086
   nice cmake --build "$BENCH_BUILD" -j2 --target oxios-host web_plugin web_plugin_next web_ui oxios-harness \
-    fixtures_extra $fixtures oxios-bench-bare oxios-bench-driver oxios-bench-dispatch oxios-bench-streams oxios-bench-ws >"$BENCH_ROOT/build.log" 2>&1 \
+    fixtures_extra $fixtures oxios-bench-bare oxios-bench-driver oxios-bench-dispatch oxios-bench-streams oxios-bench-ws fake-openai >"$BENCH_ROOT/build.log" 2>&1 \
     || { tail -40 "$BENCH_ROOT/build.log" >&2; return 1; }
 }
 

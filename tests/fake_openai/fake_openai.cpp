@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 #include <stdexcept>
 
 namespace oxios::fake {
@@ -91,7 +92,9 @@ Reply error_reply(int status, std::string_view message) {
     return r;
 }
 
-FakeOpenAI::FakeOpenAI() : server_(std::make_unique<httplib::Server>()) {
+FakeOpenAI::FakeOpenAI(int threads) : server_(std::make_unique<httplib::Server>()) {
+    if (threads > 0)
+        server_->new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
     default_ = stream_of({"Hello", " world"});
     {
         rapidjson::Document d(rapidjson::kObjectType);
@@ -173,6 +176,11 @@ void FakeOpenAI::set_default(Reply reply) {
     default_ = std::move(reply);
 }
 
+void FakeOpenAI::set_chunk_observer(ChunkObserver observer) {
+    std::lock_guard lock(mutex_);
+    observer_ = std::move(observer);
+}
+
 void FakeOpenAI::set_models(int status, std::string body) {
     std::lock_guard lock(mutex_);
     models_status_ = status;
@@ -232,10 +240,15 @@ void FakeOpenAI::serve_chat(Reply reply, void* res_ptr) {
         res.set_content(reply.body, reply.content_type.empty() ? "application/json" : reply.content_type);
         return;
     }
-    ++started_;
+    const int stream = started_.fetch_add(1);
+    ChunkObserver observer;
+    {
+        std::lock_guard lock(mutex_);
+        observer = observer_;
+    }
     auto script = std::make_shared<Reply>(std::move(reply));
     const std::string type = script->content_type.empty() ? "text/event-stream" : script->content_type;
-    res.set_chunked_content_provider(type, [this, script](size_t, httplib::DataSink& sink) {
+    res.set_chunked_content_provider(type, [this, script, stream, observer](size_t, httplib::DataSink& sink) {
         auto failed = [this] {
             ++aborted_;
             std::lock_guard lock(mutex_);
@@ -246,7 +259,11 @@ void FakeOpenAI::serve_chat(Reply reply, void* res_ptr) {
         for (size_t i = 0; i < script->chunks.size(); ++i) {
             if (i > 0 && !sleep_for(script->chunk_delay)) return false;
             const std::string& c = script->chunks[i];
+            timespec ts{};
+            if (observer) clock_gettime(CLOCK_MONOTONIC, &ts);
             if (!sink.write(c.data(), c.size())) return failed();
+            if (observer)
+                observer(stream, i, script->chunks.size(), static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec);
             std::lock_guard lock(mutex_);
             last_chunk_at_ = std::chrono::steady_clock::now();
         }

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -58,7 +59,9 @@ struct Recorded {
 
 class FakeOpenAI {
 public:
-    FakeOpenAI();   // listening when it returns
+    // listening when it returns; threads > 0: that many request threads
+    // (default: cpp-httplib's pool), e.g. for many concurrent streams.
+    explicit FakeOpenAI(int threads = 0);
     ~FakeOpenAI();  // stops (interrupts delays and hanging streams)
     FakeOpenAI(const FakeOpenAI&) = delete;
     FakeOpenAI& operator=(const FakeOpenAI&) = delete;
@@ -72,6 +75,12 @@ public:
     // /models answers 401 unless "Authorization: Bearer <key>" (echoing the
     // key it got in the error, as real providers partly do). "" = no check.
     void require_key(std::string key);
+    // Called for every chunk of every stream, right after it was written:
+    // (stream number from 0 in order of arrival, chunk index, chunks in the
+    // stream, CLOCK_MONOTONIC ns taken just before the write). Set it before
+    // the first request.
+    using ChunkObserver = std::function<void(int stream, size_t index, size_t count, int64_t sent_ns)>;
+    void set_chunk_observer(ChunkObserver observer);
 
     std::vector<Recorded> requests() const;
     std::vector<Recorded> chat_requests() const;
@@ -96,6 +105,7 @@ private:
     int models_status_ = 200;
     std::string models_body_;
     std::string required_key_;
+    ChunkObserver observer_;
     std::vector<Recorded> requests_;
     TimePoint last_chunk_at_{}, aborted_at_{};
     std::atomic<int> started_{0}, aborted_{0};
