@@ -4,11 +4,12 @@
 // approval older than one hour expires: it is listed as "expired" and can no
 // longer be approved or rejected. At most kMaxKept approvals are kept; when
 // over, the oldest resolved or expired ones are dropped first.
-#include "services/ids.hpp"
+#include "ids.hpp"
+#include "uuid.hpp"
 #include "services/json_util.hpp"
 #include "services/service_error.hpp"
 #include "services/service_registry.hpp"
-#include "services/timestamps.hpp"
+#include "clock.hpp"
 
 #include <algorithm>
 #include <mutex>
@@ -44,7 +45,7 @@ struct ApprovalsService {
     std::mutex mutex;
     std::vector<Approval> approvals;  // in creation order
 
-    int64_t now() const { return timestamps::now_us(ctx.now_us); }
+    int64_t now() const { return ctx.now_us ? ctx.now_us() : clock::now_us(); }
 
     // Caller holds mutex.
     void expire(int64_t now_us) {
@@ -79,9 +80,9 @@ struct ApprovalsService {
         a.action = field(in, "action", true);
         a.resource = field(in, "resource", false);
         a.reason = field(in, "reason", false);
-        a.id = ids::new_uuid_v4();
+        a.id = uuid_v4();
         a.created_us = now();
-        a.created_at = timestamps::rfc3339_utc(a.created_us);
+        a.created_at = clock::format_rfc3339(a.created_us);
 
         json::Builder event;
         event.begin_object()
@@ -126,7 +127,7 @@ struct ApprovalsService {
 
     Result resolve(const rapidjson::Value& in, State to) {
         std::string id = json::req_string(in, "id");
-        if (!ids::valid(id)) fail(OXIOS_E_INVALID, "invalid approval id");
+        if (!kernel::valid_id(id)) fail(OXIOS_E_INVALID, "invalid approval id");
         {
             std::lock_guard lock(mutex);
             expire(now());

@@ -8,11 +8,12 @@
 // registration and updated on create, so list/get/search read no file (get
 // falls back to the disk for an entry another process wrote since).
 #include "services/fs_util.hpp"
-#include "services/ids.hpp"
+#include "ids.hpp"
+#include "uuid.hpp"
 #include "services/json_util.hpp"
 #include "services/service_error.hpp"
 #include "services/service_registry.hpp"
-#include "services/timestamps.hpp"
+#include "clock.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -114,7 +115,7 @@ struct MemoryService {
                  it.increment(ec)) {
                 if (it->path().extension() != ".json") continue;
                 std::string id = it->path().stem().string();
-                if (!ids::valid(id)) continue;
+                if (!kernel::valid_id(id)) continue;
                 if (auto e = read_entry(id, category)) index.emplace(id, std::move(*e));
             }
         }
@@ -140,12 +141,12 @@ struct MemoryService {
             fail(OXIOS_E_INVALID, "importance must be between 0 and 1");
 
         Entry e;
-        e.id = ids::new_uuid_v4();
+        e.id = uuid_v4();
         e.category = category;
         e.content = std::move(content);
         e.tags = std::move(tags);
         e.importance = importance;
-        e.created_at = timestamps::rfc3339_utc(timestamps::now_us(ctx.now_us));
+        e.created_at = clock::format_rfc3339((ctx.now_us ? ctx.now_us() : clock::now_us()));
         e.content_lc = lower(e.content);
         for (const auto& t : e.tags) e.tags_lc.push_back(lower(t));
 
@@ -200,7 +201,7 @@ struct MemoryService {
 
     Result get(const rapidjson::Value& in) {
         std::string name = json::req_string(in, "name");
-        if (!ids::valid(name)) fail(OXIOS_E_INVALID, "invalid memory name");
+        if (!kernel::valid_id(name)) fail(OXIOS_E_INVALID, "invalid memory name");
         std::optional<Entry> found;
         {
             std::shared_lock lock(mutex);

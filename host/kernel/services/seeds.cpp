@@ -11,7 +11,8 @@
 //       (`**score**: 0.8`) are allowed. A missing file or line gives null.
 // Ids follow ^[A-Za-z0-9_-]{1,128}$.
 #include "services/fs_util.hpp"
-#include "services/ids.hpp"
+#include "ids.hpp"
+#include "uuid.hpp"
 #include "services/json_util.hpp"
 #include "services/service_error.hpp"
 #include "services/service_registry.hpp"
@@ -107,9 +108,9 @@ struct SeedsService {
         return {};
     }
 
-    static std::string valid_id(const rapidjson::Value& in) {
+    static std::string id_arg(const rapidjson::Value& in) {
         std::string id = json::req_string(in, "id");
-        if (!ids::valid(id)) fail(OXIOS_E_INVALID, "invalid seed id");
+        if (!kernel::valid_id(id)) fail(OXIOS_E_INVALID, "invalid seed id");
         return id;
     }
 
@@ -126,7 +127,7 @@ struct SeedsService {
             const fs::path& p = it->path();
             if (p.extension() != ".json") continue;
             std::string id = p.stem().string();
-            if (!ids::valid(id)) continue;
+            if (!kernel::valid_id(id)) continue;
             auto doc = load(id);
             if (!doc) continue;
             Summary s;
@@ -159,7 +160,7 @@ struct SeedsService {
     }
 
     Result get(const rapidjson::Value& in) const {
-        std::string id = valid_id(in);
+        std::string id = id_arg(in);
         std::optional<std::string> text;
         try {
             text = files::read_file(seeds_dir() / (id + ".json"));
@@ -172,7 +173,7 @@ struct SeedsService {
     }
 
     Result evolution(const rapidjson::Value& in) const {
-        std::string id = valid_id(in);
+        std::string id = id_arg(in);
         struct Node {
             std::string id, goal;
             std::optional<double> generation;
@@ -182,7 +183,7 @@ struct SeedsService {
         std::vector<Node> chain;
         std::unordered_set<std::string> seen;
         std::optional<std::string> next = id;
-        while (next && ids::valid(*next) && seen.insert(*next).second && chain.size() < kMaxChain) {
+        while (next && kernel::valid_id(*next) && seen.insert(*next).second && chain.size() < kMaxChain) {
             auto doc = load(*next);
             if (!doc) break;  // the oldest seed still on disk is the root
             Node n;

@@ -24,7 +24,8 @@
 // A skill is disabled while the marker file <workspace>/skills/<name>/.disabled
 // exists (written atomically; deleted with the skill).
 #include "services/fs_util.hpp"
-#include "services/ids.hpp"
+#include "ids.hpp"
+#include "uuid.hpp"
 #include "services/json_util.hpp"
 #include "services/service_error.hpp"
 #include "services/service_registry.hpp"
@@ -291,7 +292,7 @@ struct SkillsService {
 
     static std::string valid_name(const rapidjson::Value& in) {
         std::string name = json::req_string(in, "name");
-        if (!ids::valid(name, kMaxNameLen)) fail(OXIOS_E_INVALID, "invalid skill name");
+        if (!kernel::valid_id(name, kMaxNameLen)) fail(OXIOS_E_INVALID, "invalid skill name");
         return name;
     }
 
@@ -355,7 +356,7 @@ struct SkillsService {
         std::error_code ec;
         for (fs::directory_iterator it(skills_dir(), ec), end; !ec && it != end; it.increment(ec)) {
             std::string name = it->path().filename().string();
-            if (!ids::valid(name, kMaxNameLen)) continue;
+            if (!kernel::valid_id(name, kMaxNameLen)) continue;
             std::optional<std::string> text;
             try {
                 text = files::read_file(it->path() / kSkillFile);
