@@ -67,8 +67,8 @@ ensure_packages() {
 }
 
 build_release() {
-  if [[ -n ${OXIOS_BENCH_NO_BUILD:-} ]]; then  # measure the binaries already in $BENCH_BUILD
-    log "OXIOS_BENCH_NO_BUILD set: not building"; return 0
+  if [[ ${OXIOS_BENCH_NO_BUILD:-0} != 0 ]]; then  # measure the binaries already in $BENCH_BUILD
+    log "OXIOS_BENCH_NO_BUILD=$OXIOS_BENCH_NO_BUILD: not building"; return 0
   fi
   local fixtures
   fixtures=$(ls tests/fixtures/*.cpp 2>/dev/null | xargs -n1 basename | sed 's/\.cpp$//; s/^/fixture_/' | tr '\n' ' ')
