@@ -122,6 +122,7 @@ bool Front::process_and_close_socket(socket_t sock) {
         if (hand_over_stream(strm, sock)) return true;  // the hub owns the socket now
         bool closed = false;
         ok = process_request(strm, count == 1 || svr_sock_ == INVALID_SOCKET, closed, nullptr);
+        if (!strm.flush()) ok = false;
         if (!ok || closed) break;
     }
     ::shutdown(sock, SHUT_RDWR);

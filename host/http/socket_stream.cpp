@@ -39,10 +39,23 @@ void addr_to_text(const sockaddr_storage& addr, std::string& ip, int& port) {
 SocketStream::SocketStream(int fd, time_t read_timeout_sec, time_t write_timeout_sec)
     : fd_(fd), read_timeout_sec_(read_timeout_sec), write_timeout_sec_(write_timeout_sec) {
     buf_.reserve(4096);
+    out_.reserve(4096);
+    // A blocking send() gives up after the write timeout instead of a poll()
+    // before every write.
+    timeval tv{write_timeout_sec, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) addr_to_text(addr, remote_ip_, remote_port_);
+    len = sizeof addr;
+    if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) addr_to_text(addr, local_ip_, local_port_);
 }
 
 bool SocketStream::is_readable() const {
-    return pos_ < buf_.size() || poll_fd(fd_, POLLIN, static_cast<int>(read_timeout_sec_ * 1000));
+    if (pos_ < buf_.size()) return true;
+    // Whatever was written must reach the peer before waiting for its answer.
+    if (!const_cast<SocketStream*>(this)->flush()) return false;
+    return poll_fd(fd_, POLLIN, static_cast<int>(read_timeout_sec_ * 1000));
 }
 
 bool SocketStream::is_writable() const {
@@ -50,7 +63,7 @@ bool SocketStream::is_writable() const {
 }
 
 bool SocketStream::fill_once(int timeout_ms) {
-    if (!poll_fd(fd_, POLLIN, timeout_ms)) return false;
+    if (!flush() || !poll_fd(fd_, POLLIN, timeout_ms)) return false;
     if (pos_ == buf_.size()) {
         buf_.clear();
         pos_ = 0;
@@ -87,24 +100,41 @@ ssize_t SocketStream::read(char* ptr, size_t size) {
 }
 
 ssize_t SocketStream::write(const char* ptr, size_t size) {
-    if (!is_writable()) return -1;
-    ssize_t n;
-    do {
-        n = ::send(fd_, ptr, size, MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    return n;
+    if (out_.size() + size <= kFlushAt) {
+        out_.append(ptr, size);
+        return static_cast<ssize_t>(size);
+    }
+    // Large writes go out directly, after what is already buffered.
+    if (!flush() || !send_all(ptr, size)) return -1;
+    return static_cast<ssize_t>(size);
+}
+
+bool SocketStream::flush() {
+    if (out_.empty()) return true;
+    const bool ok = send_all(out_.data(), out_.size());
+    out_.clear();
+    return ok;
+}
+
+bool SocketStream::send_all(const char* ptr, size_t size) const {
+    while (size > 0) {
+        ssize_t n = ::send(fd_, ptr, size, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;  // peer gone, or SO_SNDTIMEO passed (EAGAIN)
+        ptr += n;
+        size -= static_cast<size_t>(n);
+    }
+    return true;
 }
 
 void SocketStream::get_remote_ip_and_port(std::string& ip, int& port) const {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    if (::getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) addr_to_text(addr, ip, port);
+    ip = remote_ip_;
+    port = remote_port_;
 }
 
 void SocketStream::get_local_ip_and_port(std::string& ip, int& port) const {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof addr;
-    if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) addr_to_text(addr, ip, port);
+    ip = local_ip_;
+    port = local_port_;
 }
 
 std::string SocketStream::take_buffered() {

@@ -1,6 +1,12 @@
-// A buffered httplib::Stream over an accepted socket, so the host can look at
-// the start of a request (to spot WebSocket and SSE routes) before
-// cpp-httplib's request parser reads the same bytes.
+// A buffered httplib::Stream over an accepted socket.
+// Input is buffered so the host can look at the start of a request (to spot
+// WebSocket and SSE routes) before cpp-httplib's request parser reads the same
+// bytes. Output is buffered so a response's status line, headers and body
+// leave in one send() (cpp-httplib writes headers and body separately: two
+// TCP segments and twice the syscalls per small response); the buffer is
+// flushed before any read (a 100 Continue must reach the client before its
+// body is awaited), when it grows past kFlushAt, and by flush() after each
+// response. The peer addresses are read once per connection.
 #pragma once
 
 #include <httplib.h>
@@ -22,6 +28,10 @@ public:
     void get_local_ip_and_port(std::string& ip, int& port) const override;
     int socket() const override { return fd_; }
 
+    // Sends everything buffered for output; false if the peer is gone or the
+    // write timeout passed.
+    bool flush();
+
     // Waits up to timeout_ms for data (buffered or on the socket); false on
     // timeout, peer close or error.
     bool wait_readable(int timeout_ms);
@@ -34,12 +44,18 @@ public:
     std::string take_buffered();
 
 private:
+    static constexpr size_t kFlushAt = 64 * 1024;
+
     bool fill_once(int timeout_ms);
+    bool send_all(const char* ptr, size_t size) const;
 
     int fd_;
     time_t read_timeout_sec_, write_timeout_sec_;
     std::string buf_;
     size_t pos_ = 0;
+    std::string out_;
+    std::string remote_ip_, local_ip_;
+    int remote_port_ = 0, local_port_ = 0;
 };
 
 }  // namespace oxios::http
