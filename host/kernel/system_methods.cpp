@@ -1,4 +1,4 @@
-// system.status (JSON) and system.metrics (Prometheus text).
+// system.components and system.status (JSON), system.metrics (Prometheus text).
 #include "json_util.hpp"
 #include "kernel_impl.hpp"
 
@@ -79,12 +79,10 @@ bool store_health(Kernel::Impl& k, std::string& detail) {
     return healthy;
 }
 
-Result status(Kernel::Impl& k) {
-    char buffer[16384];  // the whole document usually fits: no heap pool
-    rapidjson::MemoryPoolAllocator<> pool(buffer, sizeof buffer);
-    rapidjson::Document out(rapidjson::kObjectType, &pool);
+// The component health the web channel's /api/status shows; system.status
+// adds the host's own sections to the same members.
+void add_components(Kernel::Impl& k, rapidjson::Document& out) {
     auto& a = out.GetAllocator();
-    out.AddMember("version", json::str(k.options.host_version, a), a);
     out.AddMember("uptime_secs", k.uptime_secs(), a);
     std::string detail;
     const bool store_ok = store_health(k, detail);
@@ -104,6 +102,23 @@ Result status(Kernel::Impl& k) {
     agents.AddMember("total_failed", counts.failed, a);
     out.AddMember("agents", agents, a);
     out.AddMember("spaces_active", static_cast<uint64_t>(k.spaces.count_unarchived()), a);
+}
+
+Result components(Kernel::Impl& k) {
+    char buffer[4096];  // the whole document fits: no heap pool
+    rapidjson::MemoryPoolAllocator<> pool(buffer, sizeof buffer);
+    rapidjson::Document out(rapidjson::kObjectType, &pool);
+    add_components(k, out);
+    return Result{OXIOS_OK, json::to_string(out)};
+}
+
+Result status(Kernel::Impl& k) {
+    char buffer[16384];  // the whole document usually fits: no heap pool
+    rapidjson::MemoryPoolAllocator<> pool(buffer, sizeof buffer);
+    rapidjson::Document out(rapidjson::kObjectType, &pool);
+    auto& a = out.GetAllocator();
+    out.AddMember("version", json::str(k.options.host_version, a), a);
+    add_components(k, out);
     out.AddMember("plugins", plugins_status(k, a), a);
     rapidjson::Value gateway(rapidjson::kObjectType);
     gateway.AddMember("queue_depth", static_cast<uint64_t>(k.gateway.queue_depth()), a);
@@ -153,6 +168,7 @@ Result metrics(Kernel::Impl& k) {
 }  // namespace
 
 void register_system_methods(ServiceRegistry& registry, Kernel::Impl& kernel) {
+    registry.add("system.components", [&kernel](const rapidjson::Value&) { return components(kernel); });
     registry.add("system.status", [&kernel](const rapidjson::Value&) { return status(kernel); });
     registry.add("system.metrics", [&kernel](const rapidjson::Value&) { return metrics(kernel); });
 }

@@ -16,8 +16,11 @@ std::string format_uptime(uint64_t secs) {
 }
 
 void status(Ctx& ctx) {
-    const std::string out = service_call(ctx, "system.status", "{}");
-    const json::Document doc = json::parse_host(out, "system.status");
+    std::string out;
+    oxios_status s = ctx.host().call("system.components", "{}", out);
+    if (s == OXIOS_E_UNSUPPORTED) s = ctx.host().call("system.status", "{}", out);  // an older host
+    service_check(s, out);
+    const json::Document doc = json::parse_host(out, "system.components");
     uint64_t uptime = 0;
     if (const json::Value* up = json::find(doc, "uptime_secs"); up && up->IsNumber()) {
         const double d = up->GetDouble();

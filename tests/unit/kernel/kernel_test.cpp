@@ -70,6 +70,14 @@ TEST_CASE("kernel: system.status and system.metrics") {
     });
     CHECK(parse(k.call("system.status", "{}").body)["plugins"]["reloads"].GetInt() == 3);
 
+    // system.components: the same component members, without the host's own sections.
+    auto components = parse(k.call("system.components", "{}").body);
+    for (const char* key : {"uptime_secs", "state_store", "event_bus", "memory", "agents", "spaces_active"})
+        CHECK(components.HasMember(key));
+    for (const char* key : {"version", "plugins", "gateway", "engine"}) CHECK_FALSE(components.HasMember(key));
+    CHECK(components["state_store"]["healthy"].GetBool());
+    CHECK(components["agents"]["total_forked"].GetInt() == status["agents"]["total_forked"].GetInt());
+
     k.set_http_metrics_provider([] { return std::string("oxios_http_requests_total 5"); });
     auto metrics = k.call("system.metrics", "{}");
     REQUIRE(metrics.ok());

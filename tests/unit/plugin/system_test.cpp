@@ -82,6 +82,19 @@ TEST_CASE_FIXTURE(Fixture, "/api/status shape") {
     CHECK(c["spaces_active"].GetInt() == 1);
 }
 
+TEST_CASE_FIXTURE(Fixture, "/api/status reads system.components when the host has it") {
+    std::string components = status_json(true);
+    components.replace(components.find("5025"), 4, "61");
+    host.set_call("system.components", answer(OXIOS_OK, components));
+    host.set_call("system.status", answer(OXIOS_E_INTERNAL, R"({"error":"not this one"})"));
+    auto d = json_of(host.get("/api/status"), 200);
+    CHECK(std::string(d["uptime"].GetString()) == "0h 1m 1s");
+    CHECK(d["components"]["memory"]["total_entries"].GetInt() == 7);
+
+    host.set_call("system.components", answer(OXIOS_E_IO, R"({"error":"disk on fire"})"));
+    CHECK(error_of(host.get("/api/status"), 500) == "disk on fire");
+}
+
 TEST_CASE_FIXTURE(Fixture, "/api/status maps host failures") {
     host.set_call("system.status", answer(OXIOS_E_IO, R"({"error":"disk on fire"})"));
     CHECK(error_of(host.get("/api/status"), 500) == "disk on fire");
