@@ -147,23 +147,33 @@ void Gateway::forget(const std::shared_ptr<Job>& job) {
     }
 }
 
+size_t Gateway::active_limit() const {
+    const size_t limit = options_.max_active ? options_.max_active() : 0;
+    return limit == 0 ? options_.max_concurrent : std::min(limit, options_.max_concurrent);
+}
+
 void Gateway::worker_loop() {
     for (;;) {
         std::shared_ptr<Job> job;
+        bool more = false;
         {
             std::unique_lock lock(mutex_);
-            work_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-            if (queue_.empty()) return;  // stopping
+            work_cv_.wait(lock, [this] { return stopping_ || (!queue_.empty() && in_flight_ < active_limit()); });
+            if (queue_.empty()) return;  // stopping (shutdown empties the queue first)
             job = std::move(queue_.front());
             queue_.pop_front();
             ++in_flight_;
+            // A raised limit frees several slots at once: pass the turn on.
+            more = !queue_.empty() && in_flight_ < active_limit();
         }
+        if (more) work_cv_.notify_one();
         serve(job);
         forget(job);
         {
             std::lock_guard lock(mutex_);
             --in_flight_;
         }
+        work_cv_.notify_one();  // a slot is free for a queued message
         idle_cv_.notify_all();
     }
 }

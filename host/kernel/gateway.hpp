@@ -38,6 +38,10 @@ public:
         size_t queue_capacity = 1024;
         size_t max_concurrent = 32;
         std::function<uint64_t()> reply_timeout_ms;  // read at each submit
+        // Messages served at once (kernel.max_agents: each is an agent), read
+        // at each dispatch; 0 or unset = max_concurrent. Never above
+        // max_concurrent (the worker count). The rest wait in the queue.
+        std::function<size_t()> max_active;
     };
     struct Services {
         SpaceStore* spaces = nullptr;   // optional
@@ -70,6 +74,7 @@ private:
     using Clock = std::chrono::steady_clock;
 
     void worker_loop();
+    size_t active_limit() const;  // under mutex_
     void reaper_loop();
     void serve(const std::shared_ptr<Job>& job);
     void forget(const std::shared_ptr<Job>& job);
