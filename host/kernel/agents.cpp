@@ -106,7 +106,7 @@ AgentRegistry::Counts AgentRegistry::counts() const {
 
 void register_agents_methods(ServiceRegistry& registry, AgentRegistry& agents) {
     registry.add("agents.list", [&agents](const rapidjson::Value& in) {
-        const auto p = json::page_args(in);
+        const auto p = json::read_page(in, /*lenient=*/true);
         return agents.list(p.page, p.limit);
     });
     registry.add("agents.kill", [&agents](const rapidjson::Value& in) {

@@ -1,12 +1,24 @@
 #include "json_util.hpp"
 
+#include "services/service_error.hpp"
+
 #include <rapidjson/prettywriter.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <cmath>
 
 namespace oxios::kernel::json {
+namespace {
+
+using services::fail;
+
+// A member that is present and not null.
+const rapidjson::Value* given(const rapidjson::Value& in, const char* key) {
+    const auto* v = member(in, key);
+    return (v == nullptr || v->IsNull()) ? nullptr : v;
+}
+
+}  // namespace
 
 std::string to_string(const rapidjson::Value& value) {
     rapidjson::StringBuffer buffer;
@@ -23,10 +35,9 @@ std::string to_pretty_string(const rapidjson::Value& value) {
     return std::string(buffer.GetString(), buffer.GetSize()) + "\n";
 }
 
-std::optional<rapidjson::Document> parse(std::string_view text) {
-    rapidjson::Document doc;
-    doc.Parse(text.data(), text.size());
-    if (doc.HasParseError()) return std::nullopt;
+std::optional<rapidjson::Document> parse_object(std::string_view text) {
+    auto doc = parse<rapidjson::kParseIterativeFlag>(text);
+    if (doc && !doc->IsObject()) return std::nullopt;
     return doc;
 }
 
@@ -36,10 +47,14 @@ const rapidjson::Value* member(const rapidjson::Value& obj, const char* name) {
     return it == obj.MemberEnd() ? nullptr : &it->value;
 }
 
-std::string get_string(const rapidjson::Value& obj, const char* name, std::string fallback) {
+std::optional<std::string> member_string(const rapidjson::Value& obj, const char* name) {
     const auto* v = member(obj, name);
-    if (v == nullptr || !v->IsString()) return fallback;
+    if (v == nullptr || !v->IsString()) return std::nullopt;
     return std::string(v->GetString(), v->GetStringLength());
+}
+
+std::string get_string(const rapidjson::Value& obj, const char* name, std::string fallback) {
+    return member_string(obj, name).value_or(std::move(fallback));
 }
 
 int64_t get_int(const rapidjson::Value& obj, const char* name, int64_t fallback) {
@@ -56,12 +71,67 @@ bool get_bool(const rapidjson::Value& obj, const char* name, bool fallback) {
     return (v != nullptr && v->IsBool()) ? v->GetBool() : fallback;
 }
 
-Page page_args(const rapidjson::Value& in) {
+std::optional<std::string> opt_string(const rapidjson::Value& in, const char* key) {
+    const rapidjson::Value* v = given(in, key);
+    if (!v) return std::nullopt;
+    if (!v->IsString()) fail(OXIOS_E_INVALID, std::string(key) + " must be a string");
+    return std::string(v->GetString(), v->GetStringLength());
+}
+
+std::string req_string(const rapidjson::Value& in, const char* key) {
+    auto s = opt_string(in, key);
+    if (!s) fail(OXIOS_E_INVALID, std::string(key) + " is required");
+    return std::move(*s);
+}
+
+std::optional<double> opt_number(const rapidjson::Value& in, const char* key) {
+    const rapidjson::Value* v = given(in, key);
+    if (!v) return std::nullopt;
+    if (!v->IsNumber()) fail(OXIOS_E_INVALID, std::string(key) + " must be a number");
+    return v->GetDouble();
+}
+
+std::optional<int64_t> opt_int(const rapidjson::Value& in, const char* key) {
+    const rapidjson::Value* v = given(in, key);
+    if (!v) return std::nullopt;
+    if (v->IsInt64()) return v->GetInt64();
+    if (v->IsUint64()) return INT64_MAX;  // larger than any sane value: saturate
+    if (v->IsDouble()) {
+        double d = v->GetDouble();
+        if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e18)
+            return static_cast<int64_t>(d);
+    }
+    fail(OXIOS_E_INVALID, std::string(key) + " must be an integer");
+}
+
+std::optional<bool> opt_bool(const rapidjson::Value& in, const char* key) {
+    const rapidjson::Value* v = given(in, key);
+    if (!v) return std::nullopt;
+    if (!v->IsBool()) fail(OXIOS_E_INVALID, std::string(key) + " must be a boolean");
+    return v->GetBool();
+}
+
+std::vector<std::string> opt_string_array(const rapidjson::Value& in, const char* key) {
+    std::vector<std::string> out;
+    const rapidjson::Value* v = given(in, key);
+    if (!v) return out;
+    if (!v->IsArray()) fail(OXIOS_E_INVALID, std::string(key) + " must be an array of strings");
+    for (const auto& item : v->GetArray()) {
+        if (!item.IsString())
+            fail(OXIOS_E_INVALID, std::string(key) + " must be an array of strings");
+        out.emplace_back(item.GetString(), item.GetStringLength());
+    }
+    return out;
+}
+
+Page read_page(const rapidjson::Value& in, bool lenient) {
+    auto arg = [&](const char* key, int64_t fallback) {
+        return lenient ? get_int(in, key, fallback) : opt_int(in, key).value_or(fallback);
+    };
     Page p;
-    int64_t page = get_int(in, "page", 1);
-    int64_t limit = get_int(in, "limit", 50);
-    p.page = static_cast<uint32_t>(std::clamp<int64_t>(page, 1, 1'000'000));
-    p.limit = static_cast<uint32_t>(std::clamp<int64_t>(limit, 1, 500));
+    // The page cap also keeps offset() from overflowing on absurd pages.
+    p.page = static_cast<uint64_t>(std::clamp<int64_t>(arg("page", 1), 1, lenient ? 1'000'000 : int64_t{1} << 40));
+    p.limit = static_cast<uint64_t>(std::clamp<int64_t>(arg("limit", 50), 1, 500));
     return p;
 }
 

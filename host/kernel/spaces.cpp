@@ -234,7 +234,7 @@ size_t SpaceStore::count_unarchived() const {
 
 void register_spaces_methods(ServiceRegistry& registry, SpaceStore& spaces) {
     registry.add("spaces.list", [&spaces](const rapidjson::Value& in) {
-        const auto p = json::page_args(in);
+        const auto p = json::read_page(in, /*lenient=*/true);
         bool archived = json::get_bool(in, "include_archived", false);
         const std::string text = json::get_string(in, "include_archived");  // query strings pass through
         if (text == "true" || text == "1") archived = true;

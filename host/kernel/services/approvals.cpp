@@ -6,7 +6,7 @@
 // over, the oldest resolved or expired ones are dropped first.
 #include "ids.hpp"
 #include "uuid.hpp"
-#include "services/json_util.hpp"
+#include "json_util.hpp"
 #include "services/service_error.hpp"
 #include "services/service_registry.hpp"
 #include "clock.hpp"

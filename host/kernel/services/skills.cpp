@@ -26,7 +26,7 @@
 #include "services/fs_util.hpp"
 #include "ids.hpp"
 #include "uuid.hpp"
-#include "services/json_util.hpp"
+#include "json_util.hpp"
 #include "services/service_error.hpp"
 #include "services/service_registry.hpp"
 

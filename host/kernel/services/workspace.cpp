@@ -4,7 +4,7 @@
 // workspace_paths::resolve before anything is created or read, so no request
 // reaches outside the root (`..`, absolute paths, NUL bytes, symlinks).
 #include "services/fs_util.hpp"
-#include "services/json_util.hpp"
+#include "json_util.hpp"
 #include "services/service_error.hpp"
 #include "services/service_registry.hpp"
 #include "services/workspace_paths.hpp"
