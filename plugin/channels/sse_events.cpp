@@ -57,14 +57,6 @@ const TypeRule* rule_for(std::string_view type) {
 
 // ---- event bus callbacks ----------------------------------------------------
 
-void collect(void* user, uint64_t seq, const char* data, size_t len) {
-    try {
-        auto* out = static_cast<std::vector<std::pair<uint64_t, std::string>>*>(user);
-        out->emplace_back(seq, std::string(data == nullptr ? "" : data, data == nullptr ? 0 : len));
-    } catch (...) {
-    }
-}
-
 void max_seq(void* user, uint64_t seq, const char*, size_t) {
     auto* m = static_cast<uint64_t*>(user);
     *m = std::max(*m, seq);
@@ -163,6 +155,10 @@ void SseEvents::stop_impl() {
         std::lock_guard lock(mutex_);
         gone.swap(streams_);
     }
+    {
+        std::lock_guard lock(frames_mutex_);
+        frames_.clear();
+    }
     for (auto& [id, s] : gone) {
         std::lock_guard lock(s->mutex);
         s->closed = true;
@@ -245,12 +241,41 @@ std::vector<std::pair<uint64_t, std::shared_ptr<SseEvents::Stream>>> SseEvents::
     return out;
 }
 
-void SseEvents::write_event(uint64_t id, Stream& s, uint64_t seq, std::string_view sanitized) {
-    if (sanitized.empty()) {
+SseEvents::Frame SseEvents::frame_for(uint64_t seq, std::string_view raw) {
+    {
+        std::lock_guard lock(frames_mutex_);
+        if (auto it = frames_.find(seq); it != frames_.end()) return it->second;
+    }
+    // Made outside the lock; two threads may make the same frame (the first
+    // one cached wins, both are equal).
+    const std::string sanitized = sanitize_event(raw);
+    auto made = std::make_shared<const std::string>(sanitized.empty() ? std::string() : sse_event_frame(seq, sanitized));
+    std::lock_guard lock(frames_mutex_);
+    Frame out = frames_.emplace(seq, std::move(made)).first->second;
+    while (frames_.size() > kFrameCache) frames_.erase(frames_.begin());
+    return out;
+}
+
+namespace {
+struct Collected {
+    SseEvents* self;
+    std::vector<std::pair<uint64_t, std::shared_ptr<const std::string>>> frames;
+};
+}  // namespace
+
+void SseEvents::collect_frame(void* user, uint64_t seq, const char* json, size_t len) {
+    try {
+        auto* c = static_cast<Collected*>(user);
+        c->frames.emplace_back(seq, c->self->frame_for(seq, std::string_view(json == nullptr ? "" : json, json == nullptr ? 0 : len)));
+    } catch (...) {
+    }
+}
+
+void SseEvents::write_event(uint64_t id, Stream& s, uint64_t seq, const std::string& frame) {
+    if (frame.empty()) {
         s.pos = seq;  // not an event the UI could read (never happens with the kernel's bus)
         return;
     }
-    const std::string frame = sse_event_frame(seq, sanitized);
     const oxios_status st = host_.api().stream_write(host_.raw(), id, seq, to_str(frame));
     if (st == OXIOS_E_CLOSED) {
         s.closed = true;  // gone, or moved to another instance
@@ -261,9 +286,9 @@ void SseEvents::write_event(uint64_t id, Stream& s, uint64_t seq, std::string_vi
 
 void SseEvents::catch_up(uint64_t id, Stream& s) {
     if (s.closed) return;
-    std::vector<std::pair<uint64_t, std::string>> events;
+    Collected events{this, {}};
     uint64_t missed = 0;
-    host_.api().events_since(host_.raw(), s.pos, collect, &events, &missed);
+    host_.api().events_since(host_.raw(), s.pos, collect_frame, &events, &missed);
     if (missed > 0) {
         const std::string frame = sse_resync_frame(missed);
         if (host_.api().stream_write(host_.raw(), id, 0, to_str(frame)) == OXIOS_E_CLOSED) {
@@ -271,10 +296,10 @@ void SseEvents::catch_up(uint64_t id, Stream& s) {
             return;
         }
     }
-    for (const auto& [seq, raw] : events) {
+    for (const auto& [seq, frame] : events.frames) {
         if (s.closed) return;
         if (seq <= s.pos) continue;
-        write_event(id, s, seq, sanitize_event(raw));
+        write_event(id, s, seq, *frame);
     }
 }
 
@@ -314,13 +339,13 @@ void SseEvents::live(uint64_t seq, std::string_view raw) {
         streams = snapshot();
     }
     if (streams.empty()) return;
-    const std::string sanitized = sanitize_event(raw);
+    const Frame frame = frame_for(seq, raw);
     for (auto& [id, s] : streams) {
         std::lock_guard lock(s->mutex);
         if (s->closed || seq <= s->pos) continue;
         if (seq > s->pos + 1) catch_up(id, *s);  // a hole: fill it from the bus
         if (s->closed || seq <= s->pos) continue;
-        write_event(id, *s, seq, sanitized);
+        write_event(id, *s, seq, *frame);
     }
 }
 

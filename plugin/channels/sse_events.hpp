@@ -6,12 +6,19 @@
 // resumed open, so a reload neither repeats nor skips an event. A stream is
 // registered before it replays (events_since), and its mutex is held during
 // the replay, so a live event either waits for the replay or was part of it.
+//
+// Each event is sanitised and framed once per instance (a bounded cache by
+// seq), whether it reaches a stream live or in a catch-up: a catch-up (after
+// a reload, or after the subscription lagged) then costs one write per event
+// and stream, no more than live delivery, so a stream that fell behind gains
+// on the bus instead of falling further behind.
 #pragma once
 
 #include "host.hpp"
 #include "json.hpp"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -62,10 +69,12 @@ private:
         uint64_t pos = 0;     // events up to here were written or predate the stream
         bool closed = false;
     };
-    struct Buffered {
-        uint64_t seq;
-        std::string raw;
-    };
+    // "id: <seq>\ndata: <sanitised json>\n\n", or "" for an event the UI
+    // could not read (skipped, never written).
+    using Frame = std::shared_ptr<const std::string>;
+    // Frames kept: the kernel's default replay ring (4 x its 1024-event
+    // subscriber queue), the deepest catch-up a stream normally needs.
+    static constexpr size_t kFrameCache = 4096;
 
     void stop_impl();
     static void on_event(void* user, uint64_t seq, const char* json, size_t len);
@@ -74,7 +83,11 @@ private:
     // it is gone). s.mutex held by the caller.
     void catch_up(uint64_t id, Stream& s);
     // Writes one event (seq > s.pos). s.mutex held by the caller.
-    void write_event(uint64_t id, Stream& s, uint64_t seq, std::string_view sanitized);
+    void write_event(uint64_t id, Stream& s, uint64_t seq, const std::string& frame);
+    // The frame of bus event `seq` (raw JSON `raw`), from the cache or made
+    // and cached now.
+    Frame frame_for(uint64_t seq, std::string_view raw);
+    static void collect_frame(void* user, uint64_t seq, const char* json, size_t len);
     std::vector<std::pair<uint64_t, std::shared_ptr<Stream>>> snapshot() const;
     // The bus's newest seq now (head_ brought up to date).
     uint64_t bus_head();
@@ -88,6 +101,9 @@ private:
     uint64_t imported_head_ = 0;
     uint64_t subscription_ = 0;
     bool subscribed_ = false;
+
+    std::mutex frames_mutex_;           // frames_
+    std::map<uint64_t, Frame> frames_;  // the newest kFrameCache frames made
 };
 
 }  // namespace web::channels

@@ -561,20 +561,28 @@ TEST_CASE("reload under open sockets and streams with messages in flight: nothin
     auto c = host.client();
     auto last_chat = c.Post("/api/chat", R"({"content":"final","session_id":"reload-final"})", "application/json");
     REQUIRE(last_chat);
-    const auto target_ready = [&] {
-        uint64_t top = 0;
-        for (auto& s : streams) top = std::max(top, s->last_id());
-        return top;
+    // Wait (generously: a sanitizer build is ~10x slower) until every stream
+    // has that chat's message_received, then until every stream has reached
+    // the newest id any stream has seen. No fixed pause decides the target.
+    const auto saw_final = [](SseClient& s) {
+        for (const auto& m : s.messages())
+            if (m.data.find("\"message_received\"") != std::string::npos &&
+                m.data.find("\"reload-final\"") != std::string::npos)
+                return true;
+        return false;
     };
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
-    const uint64_t top = target_ready();
-    const auto until = Clock::now() + std::chrono::seconds(10);
-    while (Clock::now() < until) {
-        bool all = true;
-        for (auto& s : streams) all = all && s->last_id() >= top;
-        if (all) break;
+    const auto every_stream = [&](const auto& pred) {
+        for (auto& s : streams)
+            if (!s->closed() && !pred(*s)) return false;
+        return true;
+    };
+    const auto until = Clock::now() + std::chrono::seconds(60);
+    while (!every_stream(saw_final) && Clock::now() < until)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    uint64_t top = 0;
+    for (auto& s : streams) top = std::max(top, s->last_id());
+    while (!every_stream([&](SseClient& s) { return s.last_id() >= top; }) && Clock::now() < until)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
     stop_sse = true;
     for (auto& t : sse_threads) t.join();
 
@@ -611,6 +619,7 @@ TEST_CASE("reload under open sockets and streams with messages in flight: nothin
         gaps += ok ? 0 : 1;
         CHECK_FALSE(s->closed());
         closed_streams += s->closed() ? 1 : 0;
+        CHECK(saw_final(*s));
         CHECK(b >= top);
         events_seen += b >= a && a > 0 ? b - a + 1 : 0;
         size_t reloaded = 0;
