@@ -230,9 +230,8 @@ struct MemoryService {
 
     Result search(const rapidjson::Value& in) const {
         std::string query = json::opt_string(in, "query").value_or("");
-        std::optional<std::string> category = json::opt_string(in, "memory_type");
-        if (category && category->empty()) category.reset();
-        if (category && !valid_category(*category))
+        const std::string category = json::opt_string(in, "memory_type").value_or("");  // "" = any
+        if (!category.empty() && !valid_category(category))
             fail(OXIOS_E_INVALID, "memory_type must be fact, episode, or knowledge");
         int64_t limit = std::clamp<int64_t>(
             json::opt_int(in, "limit").value_or(kDefaultSearchLimit), 1, kMaxSearchLimit);
@@ -261,7 +260,7 @@ struct MemoryService {
             std::shared_lock lock(mutex);
             std::vector<Hit> hits;
             for (const auto& [id, e] : index) {
-                if (category && e.category != *category) continue;
+                if (!category.empty() && e.category != category) continue;
                 size_t total = 0;
                 bool all = true;
                 for (const auto& w : words) {
@@ -298,7 +297,10 @@ struct MemoryService {
             out.end_array().end_object();
         }
         json::Builder event;  // never the query
-        event.begin_object().field("count", count).field("memory_type", category).end_object();
+        event.begin_object().field("count", count).key("memory_type");
+        if (category.empty()) event.null();
+        else event.value(category);
+        event.end_object();
         publish("memory_recalled", event);
         return out.result();
     }
