@@ -127,8 +127,10 @@ uint64_t EventBus::publish(std::string_view type, const rapidjson::Value& fields
                 sub->lagging = true;
                 ++sub->missed;
             } else {
+                // A non-empty queue means the subscriber is awake or already
+                // woken: one wake-up per batch, not per event.
+                wake = sub->queue.empty();
                 sub->queue.emplace_back(seq, text);
-                wake = true;
             }
         }
         if (wake) sub->cv.notify_one();
