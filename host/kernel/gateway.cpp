@@ -91,23 +91,43 @@ Gateway::Gateway(Options options, std::shared_ptr<Engine> engine, Services servi
 Gateway::~Gateway() { shutdown(0); }
 
 Status Gateway::submit(ChatMessage message, DeliverySink sink) {
+    return admit(std::move(message), std::move(sink), false);
+}
+
+Status Gateway::call(ChatMessage message, DeliverySink sink) {
+    return admit(std::move(message), std::move(sink), true);
+}
+
+Status Gateway::admit(ChatMessage message, DeliverySink sink, bool may_run_here) {
     auto job = std::make_shared<Job>();
     job->message = std::make_shared<const ChatMessage>(std::move(message));
     job->sink = std::move(sink);
     const uint64_t timeout_ms = std::max<uint64_t>(options_.reply_timeout_ms(), 1);
     job->timeout_secs = (timeout_ms + 999) / 1000;
+    bool wake_reaper = false;
+    bool run_here = false;
     {
         std::lock_guard lock(mutex_);
         if (!accepting_) return OXIOS_E_CLOSED;
-        if (queue_.size() >= options_.queue_capacity) return OXIOS_E_BUSY;
+        // A caller that would only wait for a worker serves its message
+        // itself when a slot is free and nobody is queued before it: two
+        // thread hand-offs fewer, same limits, deadline and cancellation.
+        run_here = may_run_here && queue_.empty() && in_flight_ < active_limit();
+        if (!run_here && queue_.size() >= options_.queue_capacity) return OXIOS_E_BUSY;
         job->key = next_key_++;
-        queue_.push_back(job);
+        if (run_here) ++in_flight_;
+        else queue_.push_back(job);
         live_.emplace(job->key, job);
         job->deadline = deadlines_.emplace(Clock::now() + std::chrono::milliseconds(timeout_ms), job);
         job->has_deadline = true;
+        wake_reaper = job->deadline->first < reaper_wakes_at_;
     }
-    work_cv_.notify_one();
-    reaper_cv_.notify_one();
+    if (wake_reaper) reaper_cv_.notify_one();
+    if (run_here) {
+        run(job);
+    } else {
+        work_cv_.notify_one();
+    }
     return OXIOS_OK;
 }
 
@@ -167,15 +187,21 @@ void Gateway::worker_loop() {
             more = !queue_.empty() && in_flight_ < active_limit();
         }
         if (more) work_cv_.notify_one();
-        serve(job);
-        forget(job);
-        {
-            std::lock_guard lock(mutex_);
-            --in_flight_;
-        }
-        work_cv_.notify_one();  // a slot is free for a queued message
-        idle_cv_.notify_all();
+        run(job);
     }
+}
+
+void Gateway::run(const std::shared_ptr<Job>& job) {
+    serve(job);
+    forget(job);
+    bool queued = false;
+    {
+        std::lock_guard lock(mutex_);
+        --in_flight_;
+        queued = !queue_.empty();
+    }
+    if (queued) work_cv_.notify_one();  // a slot is free for a queued message
+    idle_cv_.notify_all();
 }
 
 void Gateway::serve(const std::shared_ptr<Job>& job) {
@@ -312,12 +338,12 @@ void Gateway::reaper_loop() {
             lock.lock();
             continue;
         }
-        if (deadlines_.empty()) {
-            reaper_cv_.wait(lock);
-        } else {
-            const Clock::time_point next = deadlines_.begin()->first;  // a copy: the node may go
-            reaper_cv_.wait_until(lock, next);
-        }
+        // A message submitted from now on is due no earlier than now + the
+        // reply timeout, so the reaper needs no wake-up for it unless the
+        // timeout was lowered (submit compares with reaper_wakes_at_).
+        const auto soonest_new = now + std::chrono::milliseconds(std::max<uint64_t>(options_.reply_timeout_ms(), 1));
+        reaper_wakes_at_ = deadlines_.empty() ? soonest_new : std::min(deadlines_.begin()->first, soonest_new);
+        reaper_cv_.wait_until(lock, reaper_wakes_at_);
     }
 }
 

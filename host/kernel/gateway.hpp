@@ -57,6 +57,11 @@ public:
     // OXIOS_E_BUSY when the queue is full, OXIOS_E_CLOSED after shutdown
     // (the sink is never called then).
     Status submit(ChatMessage message, DeliverySink sink);
+    // The same for a caller that blocks until the final delivery anyway:
+    // when a slot is free and nothing is queued, the message is served on
+    // the calling thread and call() returns after its final delivery;
+    // otherwise it is queued as by submit().
+    Status call(ChatMessage message, DeliverySink sink);
     // Cancels queued and running messages of a connection (ERROR deliveries,
     // OXIOS_E_CLOSED "cancelled: connection closed").
     void cancel_connection(uint64_t connection);
@@ -73,7 +78,9 @@ public:
 private:
     using Clock = std::chrono::steady_clock;
 
+    Status admit(ChatMessage message, DeliverySink sink, bool may_run_here);
     void worker_loop();
+    void run(const std::shared_ptr<Job>& job);  // serve, then free its slot
     size_t active_limit() const;  // under mutex_
     void reaper_loop();
     void serve(const std::shared_ptr<Job>& job);
@@ -91,6 +98,7 @@ private:
     std::unordered_map<uint64_t, std::shared_ptr<Job>> live_;  // queued + running
     std::multimap<Clock::time_point, std::weak_ptr<Job>> deadlines_;
     std::vector<std::shared_ptr<Job>> to_fail_;  // cancelled while queued
+    Clock::time_point reaper_wakes_at_ = Clock::time_point::min();  // the reaper's next own wake-up
     size_t in_flight_ = 0;
     uint64_t next_key_ = 1;
     bool accepting_ = true;

@@ -111,6 +111,7 @@ uint16_t Kernel::port() const { return static_cast<uint16_t>(impl_->config->get_
 std::string Kernel::bind_host() const { return impl_->config->get_string("gateway.host", "127.0.0.1"); }
 
 Status Kernel::submit(ChatMessage msg, DeliverySink sink) { return impl_->gateway.submit(std::move(msg), std::move(sink)); }
+Status Kernel::call_chat(ChatMessage msg, DeliverySink sink) { return impl_->gateway.call(std::move(msg), std::move(sink)); }
 void Kernel::cancel_connection(uint64_t connection) { impl_->gateway.cancel_connection(connection); }
 size_t Kernel::queue_depth() const { return impl_->gateway.queue_depth(); }
 size_t Kernel::in_flight() const { return impl_->gateway.in_flight(); }

@@ -85,6 +85,9 @@ public:
     // The gateway enforces gateway.reply_timeout_secs: on timeout it delivers
     // an ERROR with OXIOS_E_TIMEOUT.
     Status submit(ChatMessage msg, DeliverySink sink);
+    // For a caller that blocks until the final delivery: may serve the
+    // message on the calling thread (Gateway::call).
+    Status call_chat(ChatMessage msg, DeliverySink sink);
     // Cancels every message submitted with this connection id (socket closed).
     void cancel_connection(uint64_t connection);
     size_t queue_depth() const;

@@ -144,7 +144,7 @@ oxios_status h_gateway_call(oxios_host* host, const oxios_chat_message* msg, uin
             std::optional<Delivery> final;
         };
         auto waiter = std::make_shared<Waiter>();
-        auto st = mgr(host).kernel().submit(to_message(msg), [waiter](const Delivery& d) {
+        auto st = mgr(host).kernel().call_chat(to_message(msg), [waiter](const Delivery& d) {
             if (d.kind == OXIOS_DELIVERY_TOKEN) return;
             std::lock_guard lock(waiter->mutex);
             if (!waiter->final) waiter->final = d;

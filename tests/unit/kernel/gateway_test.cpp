@@ -160,6 +160,35 @@ TEST_CASE("gateway: max_active (kernel.max_agents) caps messages served at once,
     CHECK(gw.in_flight() == 0);
 }
 
+TEST_CASE("gateway: call() serves on the calling thread when a slot is free, else queues") {
+    auto engine = std::make_shared<BlockingEngine>();
+    Gateway gw(opts(16, 1), engine, {});
+    Recorder rec;
+    // The only slot is taken: call() queues and returns at once.
+    REQUIRE(gw.submit(msg("busy"), rec.sink()) == OXIOS_OK);
+    REQUIRE(wait_for([&] { return engine->started.load() == 1; }));
+    std::thread::id delivered_on;
+    REQUIRE(gw.call(msg("queued"), [&](const Delivery& d) {
+        if (d.kind != OXIOS_DELIVERY_TOKEN) delivered_on = std::this_thread::get_id();
+        rec.sink()(d);
+    }) == OXIOS_OK);
+    CHECK(gw.queue_depth() == 1);
+    CHECK(rec.finals("queued") == 0);
+    engine->release = true;
+    REQUIRE(wait_for([&] { return rec.finals("busy") == 1 && rec.finals("queued") == 1; }));
+    CHECK(delivered_on != std::this_thread::get_id());  // a worker served it
+
+    // A free slot and an empty queue: served here, final delivery before return.
+    REQUIRE(gw.call(msg("here", "inline"), [&](const Delivery& d) {
+        if (d.kind != OXIOS_DELIVERY_TOKEN) delivered_on = std::this_thread::get_id();
+        rec.sink()(d);
+    }) == OXIOS_OK);
+    CHECK(rec.finals("here") == 1);
+    CHECK(delivered_on == std::this_thread::get_id());
+    CHECK(rec.final_of("here").content == "late: inline");
+    CHECK(gw.in_flight() == 0);
+}
+
 TEST_CASE("gateway: timeout delivers exactly one ERROR, even when the engine finishes late") {
     auto engine = std::make_shared<BlockingEngine>();
     engine->ignore_cancel = true;
