@@ -19,8 +19,9 @@
 // * send() / close() may be called from any thread: they look the
 //   connection up in the id map (behind a mutex) and post onto its strand.
 //   The queued byte count is an atomic so overflow is detected at once.
-// * A connection is "pending" from adopt() until its 101 / SSE headers are
-//   written, then "open" (in the id map, id assigned, opened() called).
+// * A connection is "pending" from adopt() until its 101 is written (SSE:
+//   until its headers are queued, ahead of anything opened() sends), then
+//   "open" (in the id map, id assigned, opened() called).
 //   Whoever erases an open connection from the map calls closed(), so it is
 //   called exactly once; after that send/close return OXIOS_E_CLOSED.
 // * shutdown() must not be called from a StreamHandler callback (it joins
@@ -701,32 +702,34 @@ public:
     tcp::socket& socket() override { return sock_; }
 
 private:
+    // The stream is opened (the plugin positions it on the event bus) before
+    // its head is written: an event published after the client got its 200
+    // is one the stream is already waiting for. Sends from opened() queue
+    // behind the head (writing_ is held until it is out).
     void start() override {
         if (aborted_) return;
-        net::async_write(sock_, net::buffer(head_), [s = self<SseConn>()](beast::error_code ec, size_t) { s->on_head(ec); });
-    }
-
-    void on_head(beast::error_code ec) {
-        if (aborted_) return;
-        if (ec) {
-            aborted_ = true;
-            close_socket();
-            hub_.drop_pending(*this);
-            return;
-        }
-        std::string().swap(head_);
         if (!hub_.promote(*this)) {
             aborted_ = true;
             close_socket();
             return;
         }
         open_ = true;
+        writing_ = true;
         try {
             hub_.handler.opened(id_, kind_, req_, last_event_id_);
         } catch (...) {
         }
+        if (done_) return;
+        net::async_write(sock_, net::buffer(head_), [s = self<SseConn>()](beast::error_code ec, size_t) { s->on_head(ec); });
         do_read();
         arm_ping();
+    }
+
+    void on_head(beast::error_code ec) {
+        writing_ = false;
+        if (done_) return;
+        if (ec) return kill(OXIOS_CLOSE_PEER);
+        std::string().swap(head_);
         pump();
     }
 

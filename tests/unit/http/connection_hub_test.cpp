@@ -344,6 +344,27 @@ TEST_CASE("SSE: headers, Last-Event-ID, data, pings, peer close") {
     CHECK(hub.send(op->id, "data: x\n\n") == OXIOS_E_CLOSED);
 }
 
+TEST_CASE("SSE: the stream is open before the client sees its 200; what opened() sends follows the head") {
+    // A client that triggers an event as soon as it has the response head
+    // must get that event: the plugin positions the stream in opened().
+    Recorder rec;
+    rec.opened_delay_ms = 200;
+    rec.greet = true;
+    ConnectionHub hub(quick_options(), rec);
+    rec.hub = &hub;
+    Acceptor acc(hub, OXIOS_ROUTE_SSE);
+    int fd = raw_connect(acc.port);
+    REQUIRE(fd >= 0);
+    REQUIRE(raw_send(fd, "GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n"));
+    std::string in;
+    REQUIRE(raw_read_until(fd, in, "\r\n\r\n"));
+    CHECK(rec.wait_opened(0, 0ms));  // already there, no waiting
+    REQUIRE(raw_read_until(fd, in, "hello "));
+    CHECK(in.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+    CHECK(in.find("hello ") > in.find("\r\n\r\n"));
+    ::close(fd);
+}
+
 TEST_CASE("SSE: a bad Last-Event-ID is 0; the plugin's end flushes queued bytes first") {
     Recorder rec;
     ConnectionHub hub(quick_options(), rec);

@@ -73,6 +73,7 @@ public:
     std::atomic<ConnectionHub*> hub{nullptr};
     std::atomic<bool> echo{true};
     std::atomic<bool> greet{false};  // opened() sends at once (like an SSE replay)
+    std::atomic<int> opened_delay_ms{0};  // opened() takes this long before it records
 
     void set_admission(Admission a) {
         std::lock_guard lk(mu_);
@@ -88,6 +89,7 @@ public:
         return admission_;
     }
     void opened(uint64_t id, oxios_route_kind kind, const HeldRequest& req, uint64_t last_event_id) override {
+        if (int d = opened_delay_ms.load(); d > 0) std::this_thread::sleep_for(ms(d));
         Event e{Event::Opened};
         e.id = id;
         e.route = kind;
