@@ -322,10 +322,10 @@ typedef struct oxios_host_api {
      * `fn` on the calling thread before this returns; tokens are not passed.
      * Returns OXIOS_OK when fn got a REPLY, the delivery's error for an ERROR,
      * OXIOS_E_BUSY (queue full) or OXIOS_E_TIMEOUT (no reply in time; fn is
-     * not called then). Any thread; blocks. The host may serve the message on
-     * the calling thread (when the gateway has a free slot and nothing is
-     * queued); a timeout then returns once the engine has stopped on its
-     * cancellation (within about a second). */
+     * not called then). Any thread; blocks. With timeout_ms 0 the host may
+     * serve the message on the calling thread (when the gateway has a free
+     * slot and nothing is queued); the gateway's timeout then returns once
+     * the engine has stopped on its cancellation (within about a second). */
     oxios_status (*gateway_call)(oxios_host* host, const oxios_chat_message* msg,
                                  uint32_t timeout_ms, oxios_delivery_fn fn, void* user);
 

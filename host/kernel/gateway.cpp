@@ -112,7 +112,7 @@ Status Gateway::admit(ChatMessage message, DeliverySink sink, bool may_run_here)
         // A caller that would only wait for a worker serves its message
         // itself when a slot is free and nobody is queued before it: two
         // thread hand-offs fewer, same limits, deadline and cancellation.
-        run_here = may_run_here && queue_.empty() && in_flight_ < active_limit();
+        run_here = may_run_here && queue_.empty() && in_flight_ < options_.max_concurrent;
         if (!run_here && queue_.size() >= options_.queue_capacity) return OXIOS_E_BUSY;
         job->key = next_key_++;
         if (run_here) ++in_flight_;
@@ -167,32 +167,36 @@ void Gateway::forget(const std::shared_ptr<Job>& job) {
     }
 }
 
-size_t Gateway::active_limit() const {
-    const size_t limit = options_.max_active ? options_.max_active() : 0;
-    return limit == 0 ? options_.max_concurrent : std::min(limit, options_.max_concurrent);
-}
-
 void Gateway::worker_loop() {
     for (;;) {
         std::shared_ptr<Job> job;
-        bool more = false;
         {
             std::unique_lock lock(mutex_);
-            work_cv_.wait(lock, [this] { return stopping_ || (!queue_.empty() && in_flight_ < active_limit()); });
+            // Callers serving their own message (call()) hold slots too.
+            work_cv_.wait(lock, [this] {
+                return stopping_ || (!queue_.empty() && in_flight_ < options_.max_concurrent);
+            });
             if (queue_.empty()) return;  // stopping (shutdown empties the queue first)
             job = std::move(queue_.front());
             queue_.pop_front();
             ++in_flight_;
-            // A raised limit frees several slots at once: pass the turn on.
-            more = !queue_.empty() && in_flight_ < active_limit();
         }
-        if (more) work_cv_.notify_one();
         run(job);
     }
 }
 
 void Gateway::run(const std::shared_ptr<Job>& job) {
+    // The slot is given back even when serve() throws (on a caller's thread
+    // the exception reaches the caller; on a worker it would end the process).
+    struct Slot {
+        Gateway& gateway;
+        const std::shared_ptr<Job>& job;
+        ~Slot() { gateway.release(job); }
+    } slot{*this, job};
     serve(job);
+}
+
+void Gateway::release(const std::shared_ptr<Job>& job) {
     forget(job);
     bool queued = false;
     {
@@ -379,6 +383,10 @@ void Gateway::shutdown(uint32_t deadline_ms) {
         if (t.joinable()) t.join();
     workers_.clear();
     if (reaper_.joinable()) reaper_.join();
+    // Callers serving their own message (call()) leave too before the
+    // gateway may go: their engine stops on the cancellation above.
+    std::unique_lock lock(mutex_);
+    idle_cv_.wait(lock, [this] { return in_flight_ == 0; });
 }
 
 }  // namespace oxios::kernel

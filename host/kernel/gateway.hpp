@@ -38,10 +38,6 @@ public:
         size_t queue_capacity = 1024;
         size_t max_concurrent = 32;
         std::function<uint64_t()> reply_timeout_ms;  // read at each submit
-        // Messages served at once (kernel.max_agents: each is an agent), read
-        // at each dispatch; 0 or unset = max_concurrent. Never above
-        // max_concurrent (the worker count). The rest wait in the queue.
-        std::function<size_t()> max_active;
     };
     struct Services {
         SpaceStore* spaces = nullptr;   // optional
@@ -66,7 +62,8 @@ public:
     // OXIOS_E_CLOSED "cancelled: connection closed").
     void cancel_connection(uint64_t connection);
     // Stops accepting, fails queued messages, waits up to deadline_ms for the
-    // running ones, fails what is left, joins the threads. Idempotent.
+    // running ones, fails (and cancels) what is left, joins the threads and
+    // waits until callers serving their own message have left. Idempotent.
     void shutdown(uint32_t deadline_ms);
 
     size_t queue_depth() const;
@@ -80,8 +77,8 @@ private:
 
     Status admit(ChatMessage message, DeliverySink sink, bool may_run_here);
     void worker_loop();
-    void run(const std::shared_ptr<Job>& job);  // serve, then free its slot
-    size_t active_limit() const;  // under mutex_
+    void run(const std::shared_ptr<Job>& job);      // serve, then release()
+    void release(const std::shared_ptr<Job>& job);  // forget it, free its slot
     void reaper_loop();
     void serve(const std::shared_ptr<Job>& job);
     void forget(const std::shared_ptr<Job>& job);

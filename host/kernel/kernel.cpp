@@ -69,8 +69,7 @@ Kernel::Impl::Impl(const Options& opts)
                                [c = config.get()] {
                                    return static_cast<uint64_t>(c->get_int("gateway.reply_timeout_secs", 120)) *
                                           1000;
-                               },
-                               [c = config.get()] { return static_cast<size_t>(c->get_int("kernel.max_agents", 10)); }},
+                               }},
               engine, Gateway::Services{&spaces, &agents, publisher(bus)}) {
     ServiceContext ctx;
     ctx.workspace = workspace;

@@ -144,12 +144,16 @@ oxios_status h_gateway_call(oxios_host* host, const oxios_chat_message* msg, uin
             std::optional<Delivery> final;
         };
         auto waiter = std::make_shared<Waiter>();
-        auto st = mgr(host).kernel().call_chat(to_message(msg), [waiter](const Delivery& d) {
+        auto sink = [waiter](const Delivery& d) {
             if (d.kind == OXIOS_DELIVERY_TOKEN) return;
             std::lock_guard lock(waiter->mutex);
             if (!waiter->final) waiter->final = d;
             waiter->cv.notify_all();
-        });
+        };
+        // Without a timeout of its own the caller waits as long as the
+        // gateway would: it may as well serve the message on this thread.
+        auto& kernel = mgr(host).kernel();
+        auto st = timeout_ms == 0 ? kernel.call_chat(to_message(msg), sink) : kernel.submit(to_message(msg), sink);
         if (st != OXIOS_OK) return st;
         std::chrono::milliseconds limit(timeout_ms);
         if (timeout_ms == 0) {

@@ -128,38 +128,6 @@ TEST_CASE("gateway: a full queue answers BUSY and calls no sink") {
     CHECK(rec.final_of("b").content == "late: hello");
 }
 
-TEST_CASE("gateway: max_active (kernel.max_agents) caps messages served at once, read live") {
-    auto engine = std::make_shared<BlockingEngine>();
-    std::atomic<size_t> limit{2};
-    auto o = opts(16, 8);
-    o.max_active = [&] { return limit.load(); };
-    Gateway gw(o, engine, {});
-    Recorder rec;
-    for (int i = 0; i < 5; ++i) REQUIRE(gw.submit(msg("m" + std::to_string(i)), rec.sink()) == OXIOS_OK);
-    REQUIRE(wait_for([&] { return engine->started.load() == 2; }));
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // a third would have started by now
-    CHECK(engine->started.load() == 2);
-    CHECK(gw.in_flight() == 2);
-    CHECK(gw.queue_depth() == 3);
-
-    limit = 4;  // raised from the UI: the next dispatch serves up to 4
-    REQUIRE(gw.submit(msg("m5"), rec.sink()) == OXIOS_OK);
-    REQUIRE(wait_for([&] { return engine->started.load() == 4; }));
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    CHECK(engine->started.load() == 4);
-    CHECK(gw.queue_depth() == 2);
-
-    limit = 0;  // 0 = no limit below max_concurrent
-    engine->release = true;
-    REQUIRE(wait_for([&] {
-        for (int i = 0; i < 6; ++i)
-            if (rec.finals("m" + std::to_string(i)) != 1) return false;
-        return true;
-    }));
-    CHECK(engine->started.load() == 6);
-    CHECK(gw.in_flight() == 0);
-}
-
 TEST_CASE("gateway: call() serves on the calling thread when a slot is free, else queues") {
     auto engine = std::make_shared<BlockingEngine>();
     Gateway gw(opts(16, 1), engine, {});
