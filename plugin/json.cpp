@@ -5,6 +5,7 @@
 #include <rapidjson/error/en.h>
 
 #include <cmath>
+#include <vector>
 #include <string>
 
 namespace web::json {
@@ -21,9 +22,25 @@ std::string to_string(const Value& v) {
     return b.take();
 }
 
+bool all_finite(const Value& value) {
+    std::vector<const Value*> todo{&value};
+    while (!todo.empty()) {
+        const Value* v = todo.back();
+        todo.pop_back();
+        if (v->IsDouble()) {
+            if (!std::isfinite(v->GetDouble())) return false;
+        } else if (v->IsArray()) {
+            for (const auto& item : v->GetArray()) todo.push_back(&item);
+        } else if (v->IsObject()) {
+            for (const auto& m : v->GetObject()) todo.push_back(&m.value);
+        }
+    }
+    return true;
+}
+
 bool parse(std::string_view text, Document& doc) {
     doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
-    return !doc.HasParseError();
+    return !doc.HasParseError() && all_finite(doc);
 }
 
 Document parse_body_object(std::string_view body) {
@@ -36,6 +53,7 @@ Document parse_body_object(std::string_view body) {
                                  rapidjson::GetParseError_En(doc.GetParseError()));
     }
     if (!doc.IsObject()) throw HttpError(400, "invalid request body: expected a JSON object");
+    if (!all_finite(doc)) throw HttpError(400, "invalid JSON in request body: a number is out of range");
     return doc;
 }
 

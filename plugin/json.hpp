@@ -69,7 +69,13 @@ std::string error_body(std::string_view message);
 // Serialises any value.
 std::string to_string(const Value& v);
 
-// Parses `text` (UTF-8 validated). Returns false on malformed JSON.
+// False when a number in `value` is infinite or NaN: RapidJSON parses a long
+// mantissa with a moderate exponent to infinity without an error, and its
+// Writer cannot write one (the output would be broken JSON). Iterative.
+bool all_finite(const Value& value);
+
+// Parses `text` (UTF-8 validated). Returns false on malformed JSON or a
+// number out of double range.
 bool parse(std::string_view text, Document& doc);
 
 // Parses a request body that must be a JSON object. Throws HttpError 400

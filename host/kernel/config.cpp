@@ -28,6 +28,9 @@ rapidjson::Document load(const std::string& path, std::string_view text) {
             throw std::runtime_error("Invalid config: " + (path.empty() ? std::string("config") : path) +
                                      ": malformed JSON (" + rapidjson::GetParseError_En(file.GetParseError()) +
                                      " at offset " + std::to_string(file.GetErrorOffset()) + ")");
+        if (!json::all_finite(file))
+            throw std::runtime_error("Invalid config: " + (path.empty() ? std::string("config") : path) +
+                                     ": a number is out of range");
     }
     if (auto why = config_schema::validate(file)) throw std::runtime_error("Invalid config: " + *why);
     rapidjson::Document doc = config_schema::defaults();

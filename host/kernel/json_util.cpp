@@ -35,6 +35,22 @@ std::string to_pretty_string(const rapidjson::Value& value) {
     return std::string(buffer.GetString(), buffer.GetSize()) + "\n";
 }
 
+bool all_finite(const rapidjson::Value& value) {
+    std::vector<const rapidjson::Value*> todo{&value};
+    while (!todo.empty()) {
+        const rapidjson::Value* v = todo.back();
+        todo.pop_back();
+        if (v->IsDouble()) {
+            if (!std::isfinite(v->GetDouble())) return false;
+        } else if (v->IsArray()) {
+            for (const auto& item : v->GetArray()) todo.push_back(&item);
+        } else if (v->IsObject()) {
+            for (const auto& m : v->GetObject()) todo.push_back(&m.value);
+        }
+    }
+    return true;
+}
+
 std::optional<rapidjson::Document> parse_object(std::string_view text) {
     auto doc = parse<rapidjson::kParseIterativeFlag>(text);
     if (doc && !doc->IsObject()) return std::nullopt;

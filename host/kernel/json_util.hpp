@@ -27,12 +27,20 @@ std::string to_string(const rapidjson::Value& value);
 // Indented serialisation (config file on disk).
 std::string to_pretty_string(const rapidjson::Value& value);
 
-// Parses `text`; nullopt on a parse error. An empty text is an error.
+// False when a number in `value` is infinite or NaN. RapidJSON parses a long
+// mantissa with a moderate exponent ("3444...4E233") to infinity without an
+// error, and its Writer cannot write one: a document holding it would be
+// written as broken JSON. Every parse of outside text refuses such numbers.
+// Iterative (deeply nested documents are fine).
+bool all_finite(const rapidjson::Value& value);
+
+// Parses `text`; nullopt on a parse error or a number out of double range
+// (all_finite). An empty text is an error.
 template <unsigned ParseFlags = rapidjson::kParseDefaultFlags>
 std::optional<rapidjson::Document> parse(std::string_view text) {
     rapidjson::Document doc;
     doc.Parse<ParseFlags>(text.data(), text.size());
-    if (doc.HasParseError()) return std::nullopt;
+    if (doc.HasParseError() || !all_finite(doc)) return std::nullopt;
     return doc;
 }
 // Parses (iteratively: no recursion on deep nesting) text that must hold a

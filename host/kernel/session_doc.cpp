@@ -87,7 +87,7 @@ std::string ExchangeRecord::journal_line() const {
 std::optional<ExchangeRecord> ExchangeRecord::from_journal_line(std::string_view line) {
     rapidjson::Document d;
     d.Parse(line.data(), line.size());
-    if (d.HasParseError() || !d.IsObject()) return std::nullopt;
+    if (d.HasParseError() || !d.IsObject() || !json::all_finite(d)) return std::nullopt;
     const auto* n = json::member(d, "n");
     const auto* user = json::member(d, "user");
     const auto* agent = json::member(d, "agent");
@@ -145,7 +145,8 @@ SessionDoc SessionDoc::create(std::string_view id, std::string_view user_id, int
 std::optional<SessionDoc> SessionDoc::parse(std::string_view text) {
     rapidjson::Document doc;
     doc.Parse(text.data(), text.size());
-    if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
+    // A number out of double range would make the rewritten file broken JSON.
+    if (doc.HasParseError() || !doc.IsObject() || !json::all_finite(doc)) return std::nullopt;
     SessionDoc d;
     d.meta_.SetObject();
     auto& a = d.meta_.GetAllocator();
@@ -170,7 +171,7 @@ std::optional<SessionDoc> SessionDoc::parse(std::string_view text) {
 std::optional<SessionSummary> SessionDoc::summarize(std::string_view id, std::string_view text) {
     rapidjson::Document doc;
     doc.Parse(text.data(), text.size());
-    if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
+    if (doc.HasParseError() || !doc.IsObject() || !json::all_finite(doc)) return std::nullopt;
     uint64_t users = 0;  // counted as parse() keeps them
     for (const auto& m : doc.GetObject())
         if (std::string_view(m.name.GetString(), m.name.GetStringLength()) == kUser && m.value.IsArray())

@@ -2,6 +2,7 @@
 // it to the registered method (abi/METHODS.md).
 #include "services/service_registry.hpp"
 
+#include "json_util.hpp"
 #include "services/service_error.hpp"
 
 #include <rapidjson/error/en.h>
@@ -43,6 +44,7 @@ Result ServiceRegistry::call(std::string_view method, std::string_view json_in) 
                                         rapidjson::GetParseError_En(doc.GetParseError()) +
                                         " (offset " + std::to_string(doc.GetErrorOffset()) + ")");
             }
+            if (!json::all_finite(doc)) return error_result(OXIOS_E_INVALID, "invalid JSON: a number is out of range");
             if (!doc.IsObject())
                 return error_result(OXIOS_E_INVALID, "invalid JSON: argument must be an object");
         }

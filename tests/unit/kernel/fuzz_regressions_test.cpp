@@ -1,6 +1,7 @@
 // Inputs found by the libFuzzer targets (tests/fuzz, scripts/fuzz), replayed
 // through the normal suite so the fixes stay fixed.
 #include "config.hpp"
+#include "json_util.hpp"
 #include "session_doc.hpp"
 #include "session_store.hpp"
 #include "test_util.hpp"
@@ -154,4 +155,31 @@ TEST_CASE("fuzz: prune with the largest allowed ttl_hours keeps fresh sessions")
         CHECK(r.body.find("\"count\":0") != std::string::npos);
         CHECK(store.count() == 1);
     }
+}
+
+// fuzz_session crash-1eaf95ffff61e888a9e69ef8ea370999f0b3d600: RapidJSON
+// parses a long mantissa with a moderate exponent ("3444...4E233") to
+// infinity without an error, and its Writer cannot write infinity: the
+// session was kept and rewritten as broken JSON (an assertion in Debug, a
+// member without a value in Release). Such text is now refused like
+// malformed JSON wherever the kernel reads outside text.
+TEST_CASE("fuzz: a number RapidJSON reads as infinity is refused, never written back") {
+    const std::string huge = "3" + std::string(200, '4') + "E233";
+    {
+        rapidjson::Document d;
+        d.Parse(huge.c_str(), huge.size());
+        REQUIRE_FALSE(d.HasParseError());  // the RapidJSON behaviour this guards against
+        REQUIRE(std::isinf(d.GetDouble()));
+    }
+    const std::string session = "{\"5]}us\":[" + huge + ",7],\"user_messages\":[]}";
+    CHECK_FALSE(SessionDoc::parse(session));
+    CHECK_FALSE(SessionDoc::summarize("s", session));
+    CHECK_FALSE(json::parse(session));
+    CHECK_FALSE(json::parse_object(session));
+    CHECK(json::parse("{\"a\":[1.5e300,-2e-300]}"));  // large but finite is fine
+
+    TempDir dir;
+    const fs::path file = dir.path() / "config.json";
+    std::ofstream(file) << "{\"x\":" << huge << "}";
+    CHECK_THROWS_WITH_AS(Config(file.string()), doctest::Contains("out of range"), std::runtime_error);
 }

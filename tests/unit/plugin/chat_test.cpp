@@ -106,6 +106,10 @@ TEST_CASE_FIXTURE(Fixture, "chat error mapping: 504, 503, 502") {
 TEST_CASE_FIXTURE(Fixture, "chat request validation") {
     SUBCASE("malformed JSON -> 400") { error_of(host.post("/api/chat", R"({"content":)"), 400); }
     SUBCASE("not an object -> 400") { error_of(host.post("/api/chat", R"(["content"])"), 400); }
+    SUBCASE("a number out of double range -> 400 (RapidJSON would read it as infinity)") {
+        const std::string huge = "3" + std::string(200, '4') + "E233";
+        CHECK(contains(error_of(host.post("/api/chat", R"({"content":"x","n":)" + huge + "}"), 400), "out of range"));
+    }
     SUBCASE("missing content -> 422 naming it") {
         CHECK(contains(error_of(host.post("/api/chat", R"({"user_id":"u"})"), 422), "content"));
     }
