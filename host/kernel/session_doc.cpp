@@ -85,9 +85,9 @@ std::string ExchangeRecord::journal_line() const {
 }
 
 std::optional<ExchangeRecord> ExchangeRecord::from_journal_line(std::string_view line) {
-    rapidjson::Document d;
-    d.Parse(line.data(), line.size());
-    if (d.HasParseError() || !d.IsObject() || !json::all_finite(d)) return std::nullopt;
+    const auto parsed = json::parse(line);
+    if (!parsed || !parsed->IsObject()) return std::nullopt;
+    const rapidjson::Value& d = *parsed;
     const auto* n = json::member(d, "n");
     const auto* user = json::member(d, "user");
     const auto* agent = json::member(d, "agent");
@@ -143,14 +143,14 @@ SessionDoc SessionDoc::create(std::string_view id, std::string_view user_id, int
 }
 
 std::optional<SessionDoc> SessionDoc::parse(std::string_view text) {
-    rapidjson::Document doc;
-    doc.Parse(text.data(), text.size());
-    // A number out of double range would make the rewritten file broken JSON.
-    if (doc.HasParseError() || !doc.IsObject() || !json::all_finite(doc)) return std::nullopt;
+    // json::parse also refuses a number out of double range, which would make
+    // the rewritten file broken JSON.
+    auto doc = json::parse(text);
+    if (!doc || !doc->IsObject()) return std::nullopt;
     SessionDoc d;
     d.meta_.SetObject();
     auto& a = d.meta_.GetAllocator();
-    for (auto& m : doc.GetObject()) {
+    for (auto& m : doc->GetObject()) {
         const std::string_view name(m.name.GetString(), m.name.GetStringLength());
         const bool user = name == kUser;
         if (user || name == kAgent) {
@@ -169,14 +169,13 @@ std::optional<SessionDoc> SessionDoc::parse(std::string_view text) {
 }
 
 std::optional<SessionSummary> SessionDoc::summarize(std::string_view id, std::string_view text) {
-    rapidjson::Document doc;
-    doc.Parse(text.data(), text.size());
-    if (doc.HasParseError() || !doc.IsObject() || !json::all_finite(doc)) return std::nullopt;
+    const auto doc = json::parse(text);
+    if (!doc || !doc->IsObject()) return std::nullopt;
     uint64_t users = 0;  // counted as parse() keeps them
-    for (const auto& m : doc.GetObject())
+    for (const auto& m : doc->GetObject())
         if (std::string_view(m.name.GetString(), m.name.GetStringLength()) == kUser && m.value.IsArray())
             users += m.value.Size();
-    return summary_of(id, doc, users);
+    return summary_of(id, *doc, users);
 }
 
 ExchangeRecord SessionDoc::record(const oxios_exchange& ex, int64_t now_us) const {

@@ -160,7 +160,7 @@ oxios_status h_gateway_call(oxios_host* host, const oxios_chat_message* msg, uin
             // The gateway enforces the configured reply timeout and then
             // delivers an error; wait a little longer than that.
             long secs = 120;
-            if (auto v = mgr(host).kernel().config_get("gateway.reply_timeout_secs")) secs = std::atol(v->c_str());
+            if (auto v = kernel.config_get("gateway.reply_timeout_secs")) secs = std::atol(v->c_str());
             limit = std::chrono::milliseconds(secs * 1000 + 2000);
         }
         std::unique_lock lock(waiter->mutex);
