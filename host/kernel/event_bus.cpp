@@ -174,12 +174,15 @@ uint64_t EventBus::since(uint64_t after_seq, const EventFn& fn) const {
     uint64_t missed = 0;
     {
         std::lock_guard lock(mutex_);
-        if (after_seq < seq_) {
-            const uint64_t first = ring_.empty() ? seq_ + 1 : ring_.front().first;
+        if (after_seq < seq_ && !ring_.empty()) {
+            // The ring holds consecutive seqs: start at the first one wanted.
+            const uint64_t first = ring_.front().first;
             if (after_seq + 1 < first) missed = first - 1 - after_seq;
+            const size_t skip = after_seq + 1 > first ? static_cast<size_t>(after_seq + 1 - first) : 0;
+            events.assign(ring_.begin() + static_cast<std::ptrdiff_t>(skip), ring_.end());
+        } else if (after_seq < seq_) {
+            missed = seq_ - after_seq;
         }
-        for (const auto& e : ring_)
-            if (e.first > after_seq) events.push_back(e);
     }
     for (const auto& e : events) fn(e.first, *e.second);
     return missed;

@@ -57,8 +57,12 @@ Kernel::Impl::Impl(const Options& opts)
       // have without being told it lagged (its queue, 1024): a plugin reload
       // hands every SSE stream over from the old instance's position, and the
       // new instance replays from the ring. Below that, a busy bus would make
-      // a reload skip events. kernel.event_bus_capacity can only raise it.
-      bus(std::max<size_t>(config_size(*config, "kernel.event_bus_capacity", 256), 4 * kSubscriberQueue),
+      // a reload skip events. It is also where an SSE stream whose client
+      // reads slower than events come for a while waits (backpressure, see
+      // plugin/channels/sse_events.hpp): 16 queues' worth (a few MB, shared by
+      // every stream) lets a client fall seconds behind before it needs a
+      // resync. kernel.event_bus_capacity can only raise it.
+      bus(std::max<size_t>(config_size(*config, "kernel.event_bus_capacity", 256), 16 * kSubscriberQueue),
           kSubscriberQueue, clock::now_us),
       sessions(fs::path(workspace) / "sessions", clock::now_us),
       spaces(fs::path(workspace) / "spaces", publisher(bus), clock::now_us),
