@@ -66,7 +66,7 @@ extern "C" {
 #endif
 
 #define OXIOS_ABI_MAJOR 1u
-#define OXIOS_ABI_MINOR 0u
+#define OXIOS_ABI_MINOR 1u
 
 /* Name of the single symbol a plugin exports (see oxios_plugin_entry_fn). */
 #define OXIOS_PLUGIN_ENTRY_SYMBOL "oxios_plugin_entry"
@@ -293,8 +293,15 @@ typedef struct oxios_host_api {
      * (returns OK without writing) an event whose seq is not above it, so a
      * replay after a reload never repeats. seq 0 = other bytes (comments,
      * resync), always written. Only the instance that currently holds the
-     * stream may write (else OXIOS_E_CLOSED). Never blocks: each connection
-     * has a bounded queue; overflow closes that connection. Any thread. */
+     * stream may write (else OXIOS_E_CLOSED). Never blocks. Any thread.
+     * Backpressure (since minor 1, only for a plugin that provides
+     * stream_writable): while the connection's unsent bytes are above the
+     * host's high-water mark, the write is refused with OXIOS_E_BUSY and
+     * nothing is written or remembered (the seq is not counted as written);
+     * the host then calls stream_writable once the queue has drained, and
+     * the plugin writes what it held back. A plugin without stream_writable
+     * (minor 0) is never refused: a queue past the host's hard limit closes
+     * that connection instead. */
     oxios_status (*stream_write)(oxios_host* host, uint64_t stream, uint64_t seq, oxios_str data);
     /* Ends a stream (the connection is closed after queued bytes). Any thread. */
     oxios_status (*stream_end)(oxios_host* host, uint64_t stream);
@@ -447,6 +454,20 @@ typedef struct oxios_plugin_api {
 
     /* Frees the instance. Nothing of it may run afterwards. */
     void (*destroy)(void* instance);
+
+    /* -- since minor 1 (check with OXIOS_HAS) -------------------------------- */
+
+    /* A stream that refused a stream_write with OXIOS_E_BUSY has drained
+     * below the host's low-water mark: the instance holding it now may write
+     * again (the events it held back, from its own position). Called once
+     * per refusal episode, on a host I/O thread, never concurrently for the
+     * same stream; it may call stream_write, but should return quickly (hand
+     * a long catch-up to a thread of its own: the I/O thread writes other
+     * connections meanwhile). After a reload it goes to the
+     * instance holding the stream, which may not be the one that was
+     * refused: an instance that has nothing to catch up ignores it.
+     * Optional (NULL): the host then never refuses this plugin's writes. */
+    void (*stream_writable)(void* instance, uint64_t stream);
 } oxios_plugin_api;
 
 typedef struct oxios_plugin_descriptor {

@@ -171,6 +171,17 @@ void plugin_stream_close(void* instance, uint64_t stream, uint32_t) {
     }
 }
 
+void plugin_stream_writable(void* instance, uint64_t stream) {
+    Instance* inst = as_instance(instance);
+    if (inst == nullptr) return;
+    try {
+        inst->events.writable(stream);
+    } catch (const std::exception& e) {
+        log_failure(inst, "stream_writable", e.what());
+    } catch (...) {
+    }
+}
+
 oxios_status plugin_ws_open(void* instance, void*, uint64_t, const oxios_request*, uint32_t) {
     return instance == nullptr ? OXIOS_E_INVALID : OXIOS_OK;
 }
@@ -227,6 +238,7 @@ const oxios_plugin_api kApi = {
     .export_state = plugin_export_state,
     .stop = plugin_stop,
     .destroy = plugin_destroy,
+    .stream_writable = plugin_stream_writable,
 };
 
 const oxios_plugin_descriptor kDescriptor = {

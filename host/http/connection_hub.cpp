@@ -19,6 +19,10 @@
 // * send() / close() may be called from any thread: they look the
 //   connection up in the id map (behind a mutex) and post onto its strand.
 //   The queued byte count is an atomic so overflow is detected at once.
+//   An SSE send may ask for backpressure instead (refuse_when_full): above
+//   the high-water mark it is refused (OXIOS_E_BUSY) and the handler's
+//   writable() runs on the strand once a write completion brings the queue
+//   down to the low-water mark.
 // * A connection is "pending" from adopt() until its 101 is written (SSE:
 //   until its headers are queued, ahead of anything opened() sends), then
 //   "open" (in the id map, id assigned, opened() called).
@@ -326,12 +330,21 @@ public:
     uint64_t id() const { return id_; }
     void set_id(uint64_t id) { id_ = id; }  // under hub.mu, on the strand
 
-    // Any thread.
-    oxios_status send(std::string_view data) {
+    // Any thread. refuse_when_full: backpressure instead of overflow (see
+    // ConnectionHub::send). The want_writable_ store and the second look at
+    // the queue pair with maybe_writable()'s decrement-then-exchange (all
+    // seq_cst): either this look sees the queue drained, or the write
+    // completion that drains it sees the flag.
+    oxios_status send(std::string_view data, bool refuse_when_full) {
         if (closing_.load(std::memory_order_acquire)) return OXIOS_E_CLOSED;
+        if (refuse_when_full && queued_.load() >= hub_.opt.sse_high_water) {
+            want_writable_.store(true);
+            if (queued_.load() >= hub_.opt.sse_high_water) return OXIOS_E_BUSY;
+        }
         size_t n = data.size();
         size_t before = queued_.fetch_add(n, std::memory_order_acq_rel);
-        if (before + n > hub_.opt.max_queued_bytes) {
+        // A refusing sender is bounded by the high-water mark instead.
+        if (!refuse_when_full && before + n > hub_.opt.max_queued_bytes) {
             if (!closing_.exchange(true))
                 net::post(strand_, [self = shared_from_this()] { self->on_overflow(); });
             return OXIOS_E_CLOSED;
@@ -366,7 +379,17 @@ protected:
         socket().shutdown(tcp::socket::shutdown_both, ec);
         socket().close(ec);
     }
-    void unqueue(size_t n) { queued_.fetch_sub(n, std::memory_order_acq_rel); }
+    void unqueue(size_t n) { queued_.fetch_sub(n); }
+    // After a write completed: a sender refused with OXIOS_E_BUSY is told,
+    // once, that the queue drained below the low-water mark.
+    void maybe_writable() {
+        if (queued_.load() <= hub_.opt.sse_low_water && want_writable_.exchange(false)) {
+            try {
+                hub_.handler.writable(id_);
+            } catch (...) {
+            }
+        }
+    }
 
     // On the strand.
     virtual void start() = 0;
@@ -383,6 +406,7 @@ protected:
     uint64_t id_ = 0;
     std::atomic<bool> closing_{false};   // no more sends accepted
     std::atomic<size_t> queued_{0};      // bytes sent but not yet written
+    std::atomic<bool> want_writable_{false};  // a send was refused (OXIOS_E_BUSY)
 };
 
 // -------------------------------------------------------------- Refusal ---
@@ -778,6 +802,7 @@ private:
             if (s->done_) return;
             if (ec) return s->kill(OXIOS_CLOSE_PEER);
             s->pump();
+            s->maybe_writable();
         });
     }
 
@@ -1113,10 +1138,10 @@ void ConnectionHub::adopt(int fd, std::string buffered, oxios_route_kind kind) {
     }
 }
 
-oxios_status ConnectionHub::send(uint64_t id, std::string_view data) {
+oxios_status ConnectionHub::send(uint64_t id, std::string_view data, bool refuse_when_full) {
     try {
         auto h = impl_->find(id);
-        return h ? h->send(data) : OXIOS_E_CLOSED;
+        return h ? h->send(data, refuse_when_full) : OXIOS_E_CLOSED;
     } catch (...) {
         return OXIOS_E_INTERNAL;
     }

@@ -50,6 +50,10 @@ public:
     virtual void message(uint64_t id, std::string_view data, bool text) = 0;
     // The connection is gone (code: WebSocket close code, 0 if none).
     virtual void closed(uint64_t id, uint16_t code, oxios_close_reason reason) = 0;
+    // SSE: a send refused with OXIOS_E_BUSY has drained below the low-water
+    // mark; the stream takes writes again. Once per refusal, on the
+    // connection's strand (I/O thread), after opened() and before closed().
+    virtual void writable(uint64_t /*id*/) {}
 };
 
 class ConnectionHub {
@@ -59,6 +63,13 @@ public:
         std::chrono::milliseconds ws_silence_limit{90000};
         std::chrono::milliseconds sse_ping_interval{30000};
         size_t max_queued_bytes = 8 * 1024 * 1024;  // per connection; overflow closes it
+        // SSE backpressure (send with refuse_when_full, instead of the
+        // overflow close): refused at or above high water, writable() again
+        // at or below low water. As deep as the overflow limit, so a client
+        // gets as much slack as before; past it, it waits instead of losing
+        // its stream.
+        size_t sse_high_water = 8 * 1024 * 1024;
+        size_t sse_low_water = 2 * 1024 * 1024;
         size_t max_message_bytes = 1024 * 1024;     // WebSocket message cap (1009 over it)
         unsigned io_threads = 2;
     };
@@ -75,7 +86,10 @@ public:
     // SSE: raw bytes appended to the stream. WebSocket: one text frame.
     // Never blocks. OXIOS_E_CLOSED when the connection is gone. Overflow of
     // the per-connection queue closes that connection (WS 1008).
-    oxios_status send(uint64_t id, std::string_view data);
+    // refuse_when_full (SSE): while the unsent bytes are at or above
+    // Options::sse_high_water, nothing is queued and OXIOS_E_BUSY is
+    // returned; StreamHandler::writable() follows once they drain.
+    oxios_status send(uint64_t id, std::string_view data, bool refuse_when_full = false);
     // SSE: ends the stream after queued bytes. WS: close frame with code.
     oxios_status close(uint64_t id, uint16_t code, std::string_view reason);
 

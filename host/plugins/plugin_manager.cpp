@@ -679,6 +679,27 @@ void PluginManager::message(uint64_t id, std::string_view data, bool text) {
     }
 }
 
+void PluginManager::writable(uint64_t id) {
+    // To the instance holding the stream now (after a reload, maybe not the
+    // one that was refused: it catches up from its own position).
+    std::shared_ptr<PluginInstance> owner;
+    {
+        std::lock_guard lock(conn_mutex_);
+        auto it = attachments_.find(id);
+        if (it == attachments_.end() || it->second.kind != OXIOS_ROUTE_SSE) return;
+        owner = it->second.owner;
+    }
+    if (!owner) return;
+    PluginInstance::Call call(*owner);
+    // A retiring owner: its successor's stream_open catches up anyway.
+    if (!call.ok() || !OXIOS_HAS(&owner->api(), oxios_plugin_api, stream_writable) || !owner->api().stream_writable)
+        return;
+    try {
+        owner->api().stream_writable(owner->handle(), id);
+    } catch (...) {
+    }
+}
+
 void PluginManager::closed(uint64_t id, uint16_t code, oxios_close_reason reason) {
     Attachment a;
     {
@@ -745,11 +766,13 @@ oxios_status PluginManager::stream_write(PluginInstance& instance, uint64_t id, 
     auto it = attachments_.find(id);
     if (it == attachments_.end() || it->second.kind != OXIOS_ROUTE_SSE || it->second.owner.get() != &instance)
         return OXIOS_E_CLOSED;
-    if (seq > 0) {
-        if (seq <= it->second.last_seq) return OXIOS_OK;
-        it->second.last_seq = seq;
-    }
-    return hub_->send(id, data);
+    if (seq > 0 && seq <= it->second.last_seq) return OXIOS_OK;
+    // Backpressure only for a plugin that is told when to write again.
+    const bool refuse = OXIOS_HAS(&instance.api(), oxios_plugin_api, stream_writable) &&
+                        instance.api().stream_writable != nullptr;
+    const oxios_status st = hub_->send(id, data, refuse);
+    if (st == OXIOS_OK && seq > 0) it->second.last_seq = seq;
+    return st;
 }
 
 oxios_status PluginManager::stream_end(PluginInstance& instance, uint64_t id) {

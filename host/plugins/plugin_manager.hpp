@@ -68,6 +68,7 @@ public:
                 uint64_t last_event_id) override;
     void message(uint64_t id, std::string_view data, bool text) override;
     void closed(uint64_t id, uint16_t code, oxios_close_reason reason) override;
+    void writable(uint64_t id) override;
 
     // ---- used by the host API (host_api.cpp) ----
     kernel::Kernel& kernel() { return kernel_; }

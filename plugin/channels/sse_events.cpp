@@ -124,9 +124,14 @@ oxios_status SseEvents::start() {
         head_ = std::max(head_, head);
         head_at_start_ = head;
     }
+    {
+        std::lock_guard lock(resume_mutex_);
+        resume_stop_ = false;
+    }
+    if (!resumer_.joinable()) resumer_ = std::thread([this] { run_resumer(); });
     uint64_t sub = 0;
     const oxios_status s = api.events_subscribe(host_.raw(), on_event, this, &sub);
-    if (s != OXIOS_OK) return s;
+    if (s != OXIOS_OK) return s;  // stop() joins the thread
     std::lock_guard lock(mutex_);
     subscription_ = sub;
     subscribed_ = true;
@@ -150,6 +155,13 @@ void SseEvents::stop_impl() {
         subscribed_ = false;
     }
     if (had) host_.api().events_unsubscribe(host_.raw(), sub);
+    {
+        std::lock_guard lock(resume_mutex_);
+        resume_stop_ = true;
+        resume_.clear();
+    }
+    resume_cv_.notify_all();
+    if (resumer_.joinable()) resumer_.join();
     std::unordered_map<uint64_t, std::shared_ptr<Stream>> gone;
     {
         std::lock_guard lock(mutex_);
@@ -157,7 +169,7 @@ void SseEvents::stop_impl() {
     }
     {
         std::lock_guard lock(frames_mutex_);
-        frames_.clear();
+        for (auto& slot : frames_) slot = {};
     }
     for (auto& [id, s] : gone) {
         std::lock_guard lock(s->mutex);
@@ -234,6 +246,48 @@ void SseEvents::close(uint64_t id) {
     s->closed = true;
 }
 
+void SseEvents::writable(uint64_t id) {
+    {
+        std::lock_guard lock(resume_mutex_);
+        if (resume_stop_) return;
+        resume_.push_back(id);
+    }
+    resume_cv_.notify_one();
+}
+
+void SseEvents::run_resumer() {
+    std::vector<uint64_t> ids;
+    for (;;) {
+        {
+            std::unique_lock lock(resume_mutex_);
+            resume_cv_.wait(lock, [&] { return resume_stop_ || !resume_.empty(); });
+            if (resume_stop_) return;
+            ids.swap(resume_);
+        }
+        for (uint64_t id : ids) {
+            {
+                std::lock_guard lock(resume_mutex_);
+                if (resume_stop_) return;
+            }
+            std::shared_ptr<Stream> s;
+            {
+                std::lock_guard lock(mutex_);
+                auto it = streams_.find(id);
+                if (it == streams_.end()) continue;
+                s = it->second;
+            }
+            try {
+                std::lock_guard lock(s->mutex);
+                if (s->closed) continue;
+                s->blocked = false;
+                catch_up(id, *s);
+            } catch (...) {
+            }
+        }
+        ids.clear();
+    }
+}
+
 std::vector<std::pair<uint64_t, std::shared_ptr<SseEvents::Stream>>> SseEvents::snapshot() const {
     std::vector<std::pair<uint64_t, std::shared_ptr<Stream>>> out;
     out.reserve(streams_.size());
@@ -242,30 +296,36 @@ std::vector<std::pair<uint64_t, std::shared_ptr<SseEvents::Stream>>> SseEvents::
 }
 
 SseEvents::Frame SseEvents::frame_for(uint64_t seq, std::string_view raw) {
+    auto& slot = frames_[seq % kFrameCache];
     {
         std::lock_guard lock(frames_mutex_);
-        if (auto it = frames_.find(seq); it != frames_.end()) return it->second;
+        if (slot.first == seq && slot.second) return slot.second;
     }
-    // Made outside the lock; two threads may make the same frame (the first
-    // one cached wins, both are equal).
+    // Made outside the lock; two threads may make the same frame (both are
+    // equal). An older seq never replaces a newer one in its slot.
     const std::string sanitized = sanitize_event(raw);
     auto made = std::make_shared<const std::string>(sanitized.empty() ? std::string() : sse_event_frame(seq, sanitized));
     std::lock_guard lock(frames_mutex_);
-    Frame out = frames_.emplace(seq, std::move(made)).first->second;
-    while (frames_.size() > kFrameCache) frames_.erase(frames_.begin());
-    return out;
+    if (slot.first <= seq) slot = {seq, made};
+    return made;
 }
 
 namespace {
 struct Collected {
     SseEvents* self;
+    size_t limit;
     std::vector<std::pair<uint64_t, std::shared_ptr<const std::string>>> frames;
+    bool more = false;  // the bus held more than `limit`
 };
 }  // namespace
 
 void SseEvents::collect_frame(void* user, uint64_t seq, const char* json, size_t len) {
     try {
         auto* c = static_cast<Collected*>(user);
+        if (c->frames.size() >= c->limit) {
+            c->more = true;
+            return;
+        }
         c->frames.emplace_back(seq, c->self->frame_for(seq, std::string_view(json == nullptr ? "" : json, json == nullptr ? 0 : len)));
     } catch (...) {
     }
@@ -281,25 +341,38 @@ void SseEvents::write_event(uint64_t id, Stream& s, uint64_t seq, const std::str
         s.closed = true;  // gone, or moved to another instance
         return;
     }
+    if (st == OXIOS_E_BUSY) {
+        s.blocked = true;  // not written: writable() resumes from s.pos
+        return;
+    }
     s.pos = seq;
 }
 
 void SseEvents::catch_up(uint64_t id, Stream& s) {
-    if (s.closed) return;
-    Collected events{this, {}};
-    uint64_t missed = 0;
-    host_.api().events_since(host_.raw(), s.pos, collect_frame, &events, &missed);
-    if (missed > 0) {
-        const std::string frame = sse_resync_frame(missed);
-        if (host_.api().stream_write(host_.raw(), id, 0, to_str(frame)) == OXIOS_E_CLOSED) {
-            s.closed = true;
-            return;
+    for (bool more = true; more;) {
+        if (s.closed || s.blocked) return;
+        Collected events{this, kCatchUpBatch, {}};
+        uint64_t missed = 0;
+        host_.api().events_since(host_.raw(), s.pos, collect_frame, &events, &missed);
+        more = events.more;
+        if (missed > 0) {
+            const std::string frame = sse_resync_frame(missed);
+            const oxios_status st = host_.api().stream_write(host_.raw(), id, 0, to_str(frame));
+            if (st == OXIOS_E_CLOSED) {
+                s.closed = true;
+                return;
+            }
+            if (st == OXIOS_E_BUSY) {
+                s.blocked = true;
+                return;
+            }
+            s.pos += missed;  // announced: the next catch-up does not count them again
         }
-    }
-    for (const auto& [seq, frame] : events.frames) {
-        if (s.closed) return;
-        if (seq <= s.pos) continue;
-        write_event(id, s, seq, *frame);
+        for (const auto& [seq, frame] : events.frames) {
+            if (s.closed || s.blocked) return;
+            if (seq <= s.pos) continue;
+            write_event(id, s, seq, *frame);
+        }
     }
 }
 
@@ -326,7 +399,7 @@ void SseEvents::live(uint64_t seq, std::string_view raw) {
         }
         for (auto& [id, s] : streams) {
             std::lock_guard lock(s->mutex);
-            if (!s->closed) catch_up(id, *s);
+            catch_up(id, *s);  // not a closed or blocked one
         }
         return;
     }
@@ -342,9 +415,9 @@ void SseEvents::live(uint64_t seq, std::string_view raw) {
     const Frame frame = frame_for(seq, raw);
     for (auto& [id, s] : streams) {
         std::lock_guard lock(s->mutex);
-        if (s->closed || seq <= s->pos) continue;
+        if (s->closed || s->blocked || seq <= s->pos) continue;  // blocked: writable() catches up
         if (seq > s->pos + 1) catch_up(id, *s);  // a hole: fill it from the bus
-        if (s->closed || seq <= s->pos) continue;
+        if (s->closed || s->blocked || seq <= s->pos) continue;
         write_event(id, *s, seq, *frame);
     }
 }

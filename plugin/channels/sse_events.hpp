@@ -7,6 +7,13 @@
 // registered before it replays (events_since), and its mutex is held during
 // the replay, so a live event either waits for the replay or was part of it.
 //
+// Backpressure: when the host refuses a write (OXIOS_E_BUSY, the client
+// reads slower than events come), the stream stops where it is, live events
+// pass it by, and after writable() the catch-up thread brings it up to date
+// from the bus; if the bus no longer holds what it missed, the client gets an
+// `event: resync` first. A slow reader is never cut off and never makes the
+// host buffer without end.
+//
 // Each event is sanitised and framed once per instance (a bounded cache by
 // seq), whether it reaches a stream live or in a catch-up: a catch-up (after
 // a reload, or after the subscription lagged) then costs one write per event
@@ -17,12 +24,13 @@
 #include "host.hpp"
 #include "json.hpp"
 
+#include <condition_variable>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -56,6 +64,10 @@ public:
     oxios_status open(uint64_t stream, uint64_t last_seq, bool resumed);
     // The instance loses the stream; no write to it after this returns.
     void close(uint64_t stream);
+    // The host takes writes again on a stream that refused one (backpressure):
+    // what was held back is written by this instance's catch-up thread, not on
+    // the calling (host I/O) thread, which must stay free to write sockets.
+    void writable(uint64_t stream);
 
     // Hand-over: {"head":N,"streams":[[id,pos],...]}.
     void export_state(json::Builder& out) const;
@@ -68,17 +80,23 @@ private:
         std::mutex mutex;
         uint64_t pos = 0;     // events up to here were written or predate the stream
         bool closed = false;
+        bool blocked = false;  // the host refused a write (OXIOS_E_BUSY): wait for writable()
     };
     // "id: <seq>\ndata: <sanitised json>\n\n", or "" for an event the UI
     // could not read (skipped, never written).
     using Frame = std::shared_ptr<const std::string>;
-    // Frames kept: the kernel's default replay ring (4 x its 1024-event
+    // Frames kept: the kernel's default replay ring (16 x its 1024-event
     // subscriber queue), the deepest catch-up a stream normally needs.
-    static constexpr size_t kFrameCache = 4096;
+    static constexpr size_t kFrameCache = 16384;
+    // Events one catch-up round collects; it goes round again while the
+    // stream takes them (a refused write ends it sooner).
+    static constexpr size_t kCatchUpBatch = 2048;
 
     void stop_impl();
     static void on_event(void* user, uint64_t seq, const char* json, size_t len);
     void live(uint64_t seq, std::string_view raw);
+    // The catch-up thread: runs catch_up for each stream writable() named.
+    void run_resumer();
     // Writes what the bus still holds after s.pos (and a resync when some of
     // it is gone). s.mutex held by the caller.
     void catch_up(uint64_t id, Stream& s);
@@ -102,8 +120,16 @@ private:
     uint64_t subscription_ = 0;
     bool subscribed_ = false;
 
-    std::mutex frames_mutex_;           // frames_
-    std::map<uint64_t, Frame> frames_;  // the newest kFrameCache frames made
+    std::mutex resume_mutex_;  // resume_, resume_stop_
+    std::condition_variable resume_cv_;
+    std::vector<uint64_t> resume_;  // streams writable() named, not yet caught up
+    bool resume_stop_ = false;
+    std::thread resumer_;
+
+    std::mutex frames_mutex_;  // frames_
+    // Slot seq % kFrameCache holds the frame of that seq, if it was made
+    // (and not yet overwritten by seq + kFrameCache).
+    std::vector<std::pair<uint64_t, Frame>> frames_ = std::vector<std::pair<uint64_t, Frame>>(kFrameCache);
 };
 
 }  // namespace web::channels

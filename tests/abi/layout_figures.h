@@ -119,7 +119,7 @@
     F(oxios_host_api, token_check, 192, 8)                             \
     F(oxios_host_api, call, 200, 8)                                    \
                                                                        \
-    S(oxios_plugin_api, 112)                                           \
+    S(oxios_plugin_api, 120)                                           \
     F(oxios_plugin_api, size, 0, 4)                                    \
     F(oxios_plugin_api, reserved0, 4, 4)                               \
     F(oxios_plugin_api, create, 8, 8)                                  \
@@ -135,6 +135,7 @@
     F(oxios_plugin_api, export_state, 88, 8)                           \
     F(oxios_plugin_api, stop, 96, 8)                                   \
     F(oxios_plugin_api, destroy, 104, 8)                               \
+    F(oxios_plugin_api, stream_writable, 112, 8)                       \
                                                                        \
     S(oxios_plugin_descriptor, 56)                                     \
     F(oxios_plugin_descriptor, size, 0, 4)                             \

@@ -248,6 +248,9 @@ struct Conn {
     std::vector<std::string> frames;  // ws: text frames the plugin sent
     std::string data;                 // sse: bytes written
     uint64_t highest_seq = 0;         // sse: highest event seq written
+    size_t read = 0;                  // sse: bytes of data the client consumed (sse_read)
+    size_t window = 0;                // sse: unread bytes at which writes are refused (0: never)
+    bool want_writable = false;       // sse: a write was refused; sse_read calls stream_writable
     // Serialises plugin callbacks for this connection (ws_message, open,
     // close); never held while waiting for anything but such a callback.
     std::mutex serial;
@@ -1317,10 +1320,14 @@ oxios_status MockHost::Impl::stream_write(Instance* inst, uint64_t stream, uint6
         if (it == conns_.end()) return OXIOS_E_CLOSED;
         Conn& c = *it->second;
         if (c.ws || !c.open || c.holder.get() != inst) return OXIOS_E_CLOSED;
-        if (seq > 0) {
-            if (seq <= c.highest_seq) return OXIOS_OK;  // already written: a replay never repeats
-            c.highest_seq = seq;
+        if (seq > 0 && seq <= c.highest_seq) return OXIOS_OK;  // already written: a replay never repeats
+        // Backpressure as the host does it: only for a plugin that has stream_writable.
+        const bool refuses = OXIOS_HAS(inst->api, oxios_plugin_api, stream_writable) && inst->api->stream_writable;
+        if (refuses && c.window > 0 && c.data.size() - c.read >= c.window) {
+            c.want_writable = true;
+            return OXIOS_E_BUSY;
         }
+        if (seq > 0) c.highest_seq = seq;
         c.data.append(data);
     }
     conn_cv_.notify_all();
@@ -2082,6 +2089,38 @@ bool MockHost::sse_open(uint64_t stream) const {
     std::lock_guard<std::mutex> lock(impl_->conn_mu_);
     auto it = impl_->conns_.find(stream);
     return it != impl_->conns_.end() && !it->second->ws && it->second->open;
+}
+
+void MockHost::sse_set_window(uint64_t stream, size_t bytes) {
+    std::lock_guard<std::mutex> lock(impl_->conn_mu_);
+    auto it = impl_->conns_.find(stream);
+    if (it != impl_->conns_.end()) it->second->window = bytes;
+}
+
+std::string MockHost::sse_read(uint64_t stream) {
+    auto c = impl_->find_conn(stream);
+    if (!c || c->ws) return {};
+    std::string out;
+    bool notify = false;
+    std::shared_ptr<Instance> holder;
+    {
+        std::lock_guard<std::mutex> lock(impl_->conn_mu_);
+        out = c->data.substr(c->read);
+        c->read = c->data.size();
+        notify = c->open && c->want_writable;
+        c->want_writable = false;
+        holder = c->holder;
+    }
+    if (!notify) return out;
+    std::lock_guard<std::mutex> serial(c->serial);
+    Flight f(holder);
+    if (f && OXIOS_HAS(f->api, oxios_plugin_api, stream_writable) && f->api->stream_writable) {
+        try {
+            f->api->stream_writable(f->self, stream);
+        } catch (...) {
+        }
+    }
+    return out;
 }
 
 void MockHost::sse_client_close(uint64_t stream) {

@@ -117,6 +117,13 @@ public:
     std::string sse_wait(uint64_t stream, const std::string& needle,
                          std::chrono::milliseconds timeout = std::chrono::seconds(5));
     void sse_client_close(uint64_t stream);
+    // Backpressure, as the host applies it to a plugin with stream_writable:
+    // while `bytes` or more written bytes are unread, stream_write answers
+    // OXIOS_E_BUSY (0, the default: never). sse_read returns the unread
+    // bytes, marks them read and, if a write was refused, calls the plugin's
+    // stream_writable on this thread before returning.
+    void sse_set_window(uint64_t stream, size_t bytes);
+    std::string sse_read(uint64_t stream);
     bool sse_open(uint64_t stream) const;  // false once closed by either side or unknown
 
     // ---- scripted kernel services ----

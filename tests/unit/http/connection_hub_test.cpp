@@ -431,7 +431,7 @@ TEST_CASE("WebSocket: a client that never reads is closed when its send queue ov
     ::close(fd);
 }
 
-TEST_CASE("SSE: a client that never reads is closed when its queue overflows") {
+TEST_CASE("SSE: a client that never reads is closed when its queue overflows (no backpressure asked for)") {
     Recorder rec;
     auto o = quick_options();
     o.max_queued_bytes = 64 * 1024;
@@ -456,6 +456,77 @@ TEST_CASE("SSE: a client that never reads is closed when its queue overflows") {
     CHECK(cl->reason == OXIOS_CLOSE_ERROR);
     CHECK(hub.stream_count() == 0);
     ::close(fd);
+}
+
+TEST_CASE("SSE backpressure: a client that stops reading is refused, not closed; writable() follows its reading") {
+    Recorder rec;
+    auto o = quick_options();
+    o.sse_high_water = 64 * 1024;
+    o.sse_low_water = 16 * 1024;
+    o.max_queued_bytes = 256 * 1024;  // never reached: refusal comes first
+    ConnectionHub hub(o, rec);
+    Acceptor acc(hub, OXIOS_ROUTE_SSE);
+
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    int small = 4096;  // fewer bytes parked in the kernel before the hub's queue fills
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(acc.port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    REQUIRE(raw_send(fd, "GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n"));
+    auto op = rec.wait_opened();
+    REQUIRE(op);
+    const uint64_t id = op->id;
+
+    // Numbered chunks as fast as the hub takes them; the client reads
+    // nothing. Each refusal is followed by writable() while the kernel's
+    // socket buffers still take bytes; once they are full, by nothing.
+    auto chunk = [](int n) { return "data: " + std::to_string(n) + " " + std::string(8 * 1024, 'x') + "\n\n"; };
+    auto writables = [&] { return rec.count([id](const Event& e) { return e.kind == Event::Writable && e.id == id; }); };
+    std::string accepted;
+    int n = 0;
+    size_t refusals = 0;
+    bool stuck = false;
+    for (auto until = Clock::now() + 20s; !stuck && Clock::now() < until;) {
+        const oxios_status st = hub.send(id, chunk(n), true);
+        if (st == OXIOS_OK) {
+            accepted += chunk(n++);
+            continue;
+        }
+        REQUIRE(st == OXIOS_E_BUSY);
+        ++refusals;
+        const size_t before = writables();
+        stuck = true;
+        for (auto wait_until = Clock::now() + 500ms; stuck && Clock::now() < wait_until;) {
+            std::this_thread::sleep_for(5ms);
+            stuck = writables() == before;
+        }
+    }
+    REQUIRE(stuck);
+    CHECK(writables() == refusals - 1);  // one per refusal but the last
+    CHECK(rec.count(Event::Closed) == 0);
+    CHECK(hub.stream_count() == 1);
+
+    // The client reads: the queue drains, writable() is called once more.
+    std::string got;
+    REQUIRE(n > 0);
+    REQUIRE(raw_read_until(fd, got, chunk(n - 1), 10s));  // the last accepted chunk, whole
+    for (auto until = Clock::now() + 5s; writables() < refusals && Clock::now() < until;)
+        std::this_thread::sleep_for(5ms);
+    CHECK(writables() == refusals);
+    const std::string more = "data: after\n\n";
+    CHECK(hub.send(id, more, true) == OXIOS_OK);
+    REQUIRE(raw_read_until(fd, got, more, 5s));
+    // Exactly the accepted bytes, in order; the refused chunks never went out.
+    const size_t body = got.find("\r\n\r\n");
+    REQUIRE(body != std::string::npos);
+    const bool exact = got.substr(body + 4) == accepted + more;
+    CHECK_MESSAGE(exact, "received " << got.size() - body - 4 << " bytes, accepted " << accepted.size() + more.size());
+    CHECK(rec.count(Event::Closed) == 0);
+    ::close(fd);
+    REQUIRE(rec.wait_closed(id));
 }
 
 TEST_CASE("shutdown closes WebSockets with 1001, ends streams, reports each once and refuses new adopts") {

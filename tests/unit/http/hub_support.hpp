@@ -57,7 +57,7 @@ inline const bool sigpipe_ignored = [] {
 // ------------------------------------------------------------- Recorder ---
 
 struct Event {
-    enum Kind { Admit, Opened, Message, Closed } kind;
+    enum Kind { Admit, Opened, Message, Closed, Writable } kind;
     uint64_t id = 0;
     oxios_route_kind route = OXIOS_ROUTE_PLAIN;
     std::string data;
@@ -119,6 +119,12 @@ public:
         e.id = id;
         e.code = code;
         e.reason = reason;
+        push(std::move(e));
+    }
+
+    void writable(uint64_t id) override {
+        Event e{Event::Writable};
+        e.id = id;
         push(std::move(e));
     }
 

@@ -271,3 +271,99 @@ TEST_CASE_FIXTURE(Fixture, "sse: no gap and no repeat across reloads under a con
     MESSAGE("sse reload: " << kReloads << " reloads, " << (last - first + 1) << " events, " << total
                            << " delivered over " << streams.size() << " streams, no gap or repeat checked");
 }
+
+namespace {
+
+// Reads (sse_read: consumes, and lets a held-back stream write again) until
+// a message with id >= seq arrived or nothing moves for a while; returns
+// every message read.
+std::vector<SseMessage> read_until(MockHost& host, uint64_t stream, uint64_t seq) {
+    std::string all;
+    auto idle_since = std::chrono::steady_clock::now();
+    for (;;) {
+        const std::string chunk = host.sse_read(stream);
+        all += chunk;
+        auto msgs = messages_of(all);
+        if (!msgs.empty() && msgs.back().id >= seq) return msgs;
+        if (!chunk.empty()) idle_since = std::chrono::steady_clock::now();
+        else if (std::chrono::steady_clock::now() - idle_since > std::chrono::seconds(5)) return msgs;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
+}  // namespace
+
+TEST_CASE_FIXTURE(Fixture, "sse: a slow client is held back, not cut off: it gets every event in order once it reads") {
+    auto [s, resp] = host.sse_connect("/api/events");
+    REQUIRE(s != 0);
+    constexpr size_t kWindow = 2000;  // about 15 frames
+    host.sse_set_window(s, kWindow);
+    const uint64_t first = host.publish_event("space_created", R"({"space_id":"first","name":"n"})");
+    uint64_t last = first;
+    for (int i = 0; i < 100; ++i) last = host.publish_event("space_created", R"({"space_id":"sp","name":"n"})");
+    // Nothing read yet: the plugin stops at the window instead of piling up
+    // (events reach it on the harness's bus thread).
+    for (auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+         host.sse_data(s).size() < kWindow && std::chrono::steady_clock::now() < until;)
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const std::string held = host.sse_data(s);
+    CHECK(held.size() >= kWindow);
+    CHECK(held.size() < kWindow + 200);
+    CHECK(host.sse_open(s));
+    auto msgs = read_until(host, s, last);
+    for (const auto& m : msgs) CHECK(m.event.empty());  // no resync: the bus still held all of it
+    CHECK(check_consecutive(msgs, first, last) == last - first + 1);
+    // Caught up: live again.
+    const uint64_t live = host.publish_event("space_archived", R"({"space_id":"sp","name":"n"})");
+    msgs = read_until(host, s, live);
+    REQUIRE(!msgs.empty());
+    CHECK(msgs.back().id == live);
+    CHECK(host.sse_open(s));
+}
+
+TEST_CASE_FIXTURE(Fixture, "sse: a client held back longer than the bus keeps events gets a resync, then the rest in order") {
+    auto [s, resp] = host.sse_connect("/api/events");
+    REQUIRE(s != 0);
+    host.sse_set_window(s, 1000);
+    const uint64_t first = host.publish_event("memory_recalled", R"({"count":1})");
+    uint64_t last = first;
+    for (int i = 0; i < 400; ++i) last = host.publish_event("memory_recalled", R"({"count":1})");
+    auto msgs = read_until(host, s, last);
+    REQUIRE(!msgs.empty());
+    // What was written before the refusal, then one resync, then the 256 the
+    // harness's bus still holds.
+    size_t resync_at = msgs.size();
+    for (size_t i = 0; i < msgs.size(); ++i)
+        if (msgs[i].event == "resync") {
+            CHECK(resync_at == msgs.size());  // only one
+            resync_at = i;
+        }
+    REQUIRE(resync_at < msgs.size());
+    REQUIRE(resync_at > 0);
+    const uint64_t written = msgs[resync_at - 1].id;
+    const uint64_t first_kept = last - 256 + 1;
+    auto r = parse(msgs[resync_at].data);
+    CHECK(r["missed"].GetUint64() == first_kept - written - 1);
+    std::vector<SseMessage> before(msgs.begin(), msgs.begin() + static_cast<long>(resync_at));
+    std::vector<SseMessage> after(msgs.begin() + static_cast<long>(resync_at) + 1, msgs.end());
+    check_consecutive(before, first, written);
+    CHECK(check_consecutive(after, first_kept, last) == 256);
+}
+
+TEST_CASE_FIXTURE(Fixture, "sse: a held-back stream moved to a new instance by a reload resumes without gap or repeat") {
+    const std::string next = next_plugin_path();
+    REQUIRE(!next.empty());
+    auto [s, resp] = host.sse_connect("/api/events");
+    REQUIRE(s != 0);
+    host.sse_set_window(s, 1500);
+    const uint64_t first = host.publish_event("space_created", R"({"space_id":"a","name":"n"})");
+    uint64_t last = first;
+    for (int i = 0; i < 60; ++i) last = host.publish_event("space_created", R"({"space_id":"a","name":"n"})");
+    host.reload(next);  // the new instance is refused too: it waits for the read
+    CHECK(host.sse_open(s));
+    for (int i = 0; i < 60; ++i) last = host.publish_event("space_created", R"({"space_id":"b","name":"n"})");
+    auto msgs = read_until(host, s, last);
+    for (const auto& m : msgs) CHECK(m.event.empty());
+    CHECK(check_consecutive(msgs, first, last) == last - first + 1);
+}
