@@ -48,6 +48,7 @@ public:
 
 private:
     bool process_and_close_socket(socket_t sock) override;
+    void initialise_library_statics();
     bool wait_for_next_request(class SocketStream& strm);
     bool hand_over_stream(class SocketStream& strm, socket_t sock);
 

@@ -6,7 +6,10 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 using namespace hubtest;
@@ -39,10 +42,10 @@ struct RunningFront {
     std::thread thread;
     uint16_t port = 0;
 
-    RunningFront() {
+    explicit RunningFront(Dispatcher* other = nullptr, ConnectionHub* hub = nullptr) {
         Front::Options o;
         o.port = 0;
-        front = std::make_unique<Front>(o, dispatcher, nullptr);
+        front = std::make_unique<Front>(o, other ? *other : dispatcher, hub);
         port = static_cast<uint16_t>(front->bind());
         thread = std::thread([this] { front->serve_forever(); });
     }
@@ -82,7 +85,70 @@ std::string read_response(int fd, std::string& in, ms timeout = 10000ms) {
     }
 }
 
+// Holds the GET of /second in route_kind (the front asks it, with a hub, before
+// cpp-httplib parses the request) until /first has been parsed and served on
+// another worker. The wait is a relaxed atomic on purpose: like two requests
+// that simply arrive together, it orders nothing between the two workers
+// (a lock or an acquire would tell ThreadSanitizer more than a server knows).
+class FirstRequestsDispatcher final : public Dispatcher {
+public:
+    std::atomic<bool> first_served{false};
+    std::mutex mu;
+    std::condition_variable cv;
+    bool second_waiting = false;
+
+    oxios_route_kind route_kind(std::string_view, std::string_view path) override {
+        if (path == "/second") {
+            {
+                std::lock_guard lk(mu);
+                second_waiting = true;
+            }
+            cv.notify_all();
+            auto until = Clock::now() + 5s;
+            while (!first_served.load(std::memory_order_relaxed) && Clock::now() < until)
+                std::this_thread::sleep_for(1ms);
+        }
+        return OXIOS_ROUTE_PLAIN;
+    }
+    void serve(const httplib::Request& req, httplib::Response& res) override {
+        res.set_content(req.method + " " + req.path, "text/plain");
+        if (req.path == "/first") first_served.store(true, std::memory_order_relaxed);
+    }
+};
+
 }  // namespace
+
+// Also registered on its own (http_front_first_requests in tests/CMakeLists.txt):
+// it only means something as the first requests of a process, before
+// cpp-httplib's function-local statics are initialised. Under ThreadSanitizer
+// the second worker then read what the first had just initialised, through a
+// guard whose acquire TSan cannot see (host/http/front.cpp,
+// Front::initialise_library_statics), and the run aborted.
+TEST_CASE("front: the first requests of a process, parsed on two workers at once, are both answered") {
+    FirstRequestsDispatcher d;
+    Recorder recorder;
+    ConnectionHub hub({}, recorder);
+    {
+        RunningFront f(&d, &hub);
+        int second = raw_connect(f.port), first = raw_connect(f.port);
+        REQUIRE(second >= 0);
+        REQUIRE(first >= 0);
+        // A Range header each: parse_range_header has first-use statics too.
+        REQUIRE(raw_send(second, "GET /second HTTP/1.1\r\nHost: x\r\nRange: bytes=0-2\r\n\r\n"));
+        {
+            std::unique_lock lk(d.mu);
+            REQUIRE(d.cv.wait_for(lk, 5s, [&] { return d.second_waiting; }));
+        }
+        REQUIRE(raw_send(first, "GET /first HTTP/1.1\r\nHost: x\r\nRange: bytes=0-2\r\n\r\n"));
+        std::string in_first, in_second;
+        CHECK(read_response(first, in_first) == "GET");
+        CHECK(read_response(second, in_second) == "GET");
+        CHECK(d.first_served.load());
+        ::close(first);
+        ::close(second);
+    }
+    hub.shutdown();
+}
 
 TEST_CASE("front: Expect: 100-continue gets its interim 100 before the client sends the body") {
     RunningFront f;
