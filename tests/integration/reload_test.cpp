@@ -47,6 +47,17 @@ TEST_CASE("replacing web_plugin.so under load: zero failed requests, new version
     std::atomic<bool> stop{false};
     std::atomic<long> ok{0}, failed{0};
     std::vector<std::thread> clients;
+    // However the case ends: a failed REQUIRE throws, and joinable threads
+    // would terminate the whole suite instead of reporting the failure.
+    struct JoinClients {
+        std::atomic<bool>& stop;
+        std::vector<std::thread>& threads;
+        ~JoinClients() {
+            stop = true;
+            for (auto& t : threads)
+                if (t.joinable()) t.join();
+        }
+    } join_clients{stop, clients};
     for (int t = 0; t < 3; ++t) {
         clients.emplace_back([&, t] {
             auto c = host.client();
@@ -69,6 +80,7 @@ TEST_CASE("replacing web_plugin.so under load: zero failed requests, new version
         bool to_next = i % 2 == 0;
         auto t0 = std::chrono::steady_clock::now();
         host.install_plugin(to_next ? next : first);
+        INFO("host stderr:\n" << host.log());
         REQUIRE(host.wait_for_version(to_next ? "0.4.0-next" : "0.4.0"));
         reload_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
