@@ -349,6 +349,18 @@ public:
                 net::post(strand_, [self = shared_from_this()] { self->on_overflow(); });
             return OXIOS_E_CLOSED;
         }
+        if (kind_ == OXIOS_ROUTE_SSE) {
+            // A byte stream: sends coalesce into one pending buffer and one
+            // hand-off to the strand per batch, not one per event.
+            bool first = false;
+            {
+                std::lock_guard lk(pending_mu_);
+                first = pending_.empty();
+                pending_.append(data);
+            }
+            if (first) net::post(strand_, [self = shared_from_this()] { self->take_pending(); });
+            return OXIOS_OK;
+        }
         net::post(strand_, [self = shared_from_this(), s = std::string(data)]() mutable { self->on_send(std::move(s)); });
         return OXIOS_OK;
     }
@@ -380,6 +392,15 @@ protected:
         socket().close(ec);
     }
     void unqueue(size_t n) { queued_.fetch_sub(n); }
+    // On the strand: what SSE sends put in pending_ since the last take.
+    void take_pending() {
+        std::string data;
+        {
+            std::lock_guard lk(pending_mu_);
+            data.swap(pending_);
+        }
+        if (!data.empty()) on_send(std::move(data));
+    }
     // After a write completed: a sender refused with OXIOS_E_BUSY is told,
     // once, that the queue drained below the low-water mark.
     void maybe_writable() {
@@ -407,6 +428,8 @@ protected:
     std::atomic<bool> closing_{false};   // no more sends accepted
     std::atomic<size_t> queued_{0};      // bytes sent but not yet written
     std::atomic<bool> want_writable_{false};  // a send was refused (OXIOS_E_BUSY)
+    std::mutex pending_mu_;                   // pending_
+    std::string pending_;                     // SSE: sent, not yet handed to the strand
 };
 
 // -------------------------------------------------------------- Refusal ---
