@@ -36,7 +36,8 @@
  *   - create, start, stop, destroy, export_state, import_state: called by the
  *     host's plugin manager, one at a time per instance, never concurrently
  *     with each other for the same instance.
- *   - handle, stream_open, ws_open, ws_message, deliver, event callbacks: may
+ *   - handle, stream_open, ws_open, ws_message, deliver, stream_writable,
+ *     event callbacks: may
  *     arrive concurrently from any host thread, between start and stop.
  *     ws_message calls for ONE connection are serialised (never concurrent
  *     with each other), in the order frames arrived.
@@ -458,10 +459,13 @@ typedef struct oxios_plugin_api {
     /* -- since minor 1 (check with OXIOS_HAS) -------------------------------- */
 
     /* A stream that refused a stream_write with OXIOS_E_BUSY has drained
-     * below the host's low-water mark: the instance holding it now may write
-     * again (the events it held back, from its own position). Called once
-     * per refusal episode, on a host I/O thread, never concurrently for the
-     * same stream; it may call stream_write, but should return quickly (hand
+     * to the host's low-water mark: the instance holding it now may write
+     * again (the events it held back, from its own position). Called after
+     * a refusal, at most once per drain (rarely also without one: treat it
+     * as a hint), on a host I/O thread, never concurrently with itself for
+     * the same stream but concurrently with event callbacks and
+     * stream_open/stream_close (also before a RESUMED stream_open returns:
+     * ignore a stream you do not know); it may call stream_write, but should return quickly (hand
      * a long catch-up to a thread of its own: the I/O thread writes other
      * connections meanwhile). After a reload it goes to the
      * instance holding the stream, which may not be the one that was

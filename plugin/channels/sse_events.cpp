@@ -214,6 +214,10 @@ oxios_status SseEvents::open(uint64_t id, uint64_t last_seq, bool resumed) {
                 auto it = imported_.find(id);
                 pos = it != imported_.end() ? it->second : std::min(imported_head_, head_at_start_);
                 if (it == imported_.end() && imported_head_ == 0) pos = head_at_start_;
+            } else if (auto it = imported_.find(id); it != imported_.end()) {
+                // The previous instance may be ahead of the host's count by
+                // a resync it announced (seq 0): not announced twice.
+                pos = std::max(pos, it->second);
             }
         } else if (pos == 0 || pos > bus) {
             // Fresh: live from the bus's position now. A Last-Event-ID the bus
