@@ -317,19 +317,13 @@ SseEvents::Frame SseEvents::frame_for(uint64_t seq, std::string_view raw) {
 namespace {
 struct Collected {
     SseEvents* self;
-    size_t limit;
     std::vector<std::pair<uint64_t, std::shared_ptr<const std::string>>> frames;
-    bool more = false;  // the bus held more than `limit`
 };
 }  // namespace
 
 void SseEvents::collect_frame(void* user, uint64_t seq, const char* json, size_t len) {
     try {
         auto* c = static_cast<Collected*>(user);
-        if (c->frames.size() >= c->limit) {
-            c->more = true;
-            return;
-        }
         c->frames.emplace_back(seq, c->self->frame_for(seq, std::string_view(json == nullptr ? "" : json, json == nullptr ? 0 : len)));
     } catch (...) {
     }
@@ -353,30 +347,29 @@ void SseEvents::write_event(uint64_t id, Stream& s, uint64_t seq, const std::str
 }
 
 void SseEvents::catch_up(uint64_t id, Stream& s) {
-    for (bool more = true; more;) {
+    if (s.closed || s.blocked) return;
+    // One pass over what the bus holds (events_since visits all of it):
+    // what comes meanwhile arrives live, or leaves a hole live() fills.
+    Collected events{this, {}};
+    uint64_t missed = 0;
+    host_.api().events_since(host_.raw(), s.pos, collect_frame, &events, &missed);
+    if (missed > 0) {
+        const std::string frame = sse_resync_frame(missed);
+        const oxios_status st = host_.api().stream_write(host_.raw(), id, 0, to_str(frame));
+        if (st == OXIOS_E_CLOSED) {
+            s.closed = true;
+            return;
+        }
+        if (st == OXIOS_E_BUSY) {
+            s.blocked = true;
+            return;
+        }
+        s.pos += missed;  // announced: the next catch-up does not count them again
+    }
+    for (const auto& [seq, frame] : events.frames) {
         if (s.closed || s.blocked) return;
-        Collected events{this, kCatchUpBatch, {}};
-        uint64_t missed = 0;
-        host_.api().events_since(host_.raw(), s.pos, collect_frame, &events, &missed);
-        more = events.more;
-        if (missed > 0) {
-            const std::string frame = sse_resync_frame(missed);
-            const oxios_status st = host_.api().stream_write(host_.raw(), id, 0, to_str(frame));
-            if (st == OXIOS_E_CLOSED) {
-                s.closed = true;
-                return;
-            }
-            if (st == OXIOS_E_BUSY) {
-                s.blocked = true;
-                return;
-            }
-            s.pos += missed;  // announced: the next catch-up does not count them again
-        }
-        for (const auto& [seq, frame] : events.frames) {
-            if (s.closed || s.blocked) return;
-            if (seq <= s.pos) continue;
-            write_event(id, s, seq, *frame);
-        }
+        if (seq <= s.pos) continue;
+        write_event(id, s, seq, *frame);
     }
 }
 

@@ -88,9 +88,6 @@ private:
     // Frames kept: the kernel's default replay ring (16 x its 1024-event
     // subscriber queue), the deepest catch-up a stream normally needs.
     static constexpr size_t kFrameCache = 16384;
-    // Events one catch-up round collects; it goes round again while the
-    // stream takes them (a refused write ends it sooner).
-    static constexpr size_t kCatchUpBatch = 2048;
 
     void stop_impl();
     static void on_event(void* user, uint64_t seq, const char* json, size_t len);
