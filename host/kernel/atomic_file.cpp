@@ -1,5 +1,6 @@
 #include "atomic_file.hpp"
 
+#include "spare_files.hpp"
 #include "uuid.hpp"
 
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <optional>
 #include <system_error>
 
 namespace oxios::kernel {
@@ -53,11 +55,31 @@ void fsync_dir(const std::filesystem::path& dir) {
     ::close(fd);
 }
 
-void write_file_atomic(const std::filesystem::path& target, const std::vector<std::string_view>& pieces) {
+void write_file_atomic(const std::filesystem::path& target, const std::vector<std::string_view>& pieces,
+                       SpareFiles* spares) {
     const auto dir = target.parent_path().empty() ? std::filesystem::path(".") : target.parent_path();
-    const auto tmp = dir / ("." + target.filename().string() + "." + uuid_v4() + ".tmp");
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) fail("create " + tmp.string());
+    if (spares != nullptr && spares->dir() != dir) spares = nullptr;
+    std::optional<SpareFiles::File> spare;
+    if (spares != nullptr) spare = spares->take();
+    struct Refill {  // once this write is over, successful or not
+        SpareFiles* spares;
+        ~Refill() {
+            if (spares != nullptr) spares->refill();
+        }
+    } refill{spares};
+    std::filesystem::path tmp;
+    int fd;
+    if (spare) {
+        tmp = std::move(spare->path);
+        fd = spare->fd;
+    } else {
+        std::string name = target.filename().string();  // ".<name>.<uuid>.tmp", appended in place:
+        name.insert(0, 1, '.');                          // GCC 12 warns (-Wrestrict) on "." + name
+        name.append(".").append(uuid_v4()).append(".tmp");
+        tmp = dir / name;
+        fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        if (fd < 0) fail("create " + tmp.string());
+    }
     try {
         write_all(fd, pieces, tmp.string());
         if (::fsync(fd) != 0) fail("fsync " + tmp.string());

@@ -11,10 +11,15 @@
 
 namespace oxios::kernel {
 
+class SpareFiles;
+
 // Throws std::system_error on failure (the temp file is removed).
 void write_file_atomic(const std::filesystem::path& target, std::string_view data);
 // Same, with the content given as consecutive pieces (written with writev).
-void write_file_atomic(const std::filesystem::path& target, const std::vector<std::string_view>& pieces);
+// With `spares` of the target's directory, the temp file is a spare created
+// ahead of time when one is ready (spare_files.hpp); the protocol is the same.
+void write_file_atomic(const std::filesystem::path& target, const std::vector<std::string_view>& pieces,
+                       SpareFiles* spares = nullptr);
 
 // Whole file into a string; throws std::system_error when unreadable.
 std::string read_file(const std::filesystem::path& path);

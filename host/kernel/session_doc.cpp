@@ -267,14 +267,15 @@ std::string SessionDoc::frame(size_t& user_at, size_t& agent_at, bool api) const
     return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-void SessionDoc::write(const std::filesystem::path& file) const {
+void SessionDoc::write(const std::filesystem::path& file, SpareFiles* spares) const {
     size_t user_at = 0, agent_at = 0;
     const std::string f = frame(user_at, agent_at, false);
     const std::string_view fv(f);
     // frame = A "[]" B "[]" C  ->  A "[" users "]" B "[" agents "]" C
     write_file_atomic(file, std::vector<std::string_view>{
                                 fv.substr(0, user_at + 1), user_items_, fv.substr(user_at + 1, agent_at + 1 - (user_at + 1)),
-                                agent_items_, fv.substr(agent_at + 1)});
+                                agent_items_, fv.substr(agent_at + 1)},
+                      spares);
 }
 
 std::string SessionDoc::splice(bool api) const {

@@ -22,6 +22,8 @@
 
 namespace oxios::kernel {
 
+class SpareFiles;
+
 struct SessionSummary {
     std::string id, user_id, space_id, active_seed_id;  // "" = null
     std::string created_at, updated_at;
@@ -70,7 +72,8 @@ public:
     void apply(const ExchangeRecord& record);
     void append(const oxios_exchange& exchange, int64_t now_us) { apply(record(exchange, now_us)); }
 
-    void write(const std::filesystem::path& file) const;  // atomic + durable
+    // Atomic + durable; the temp file is one of `spares` when one is ready.
+    void write(const std::filesystem::path& file, SpareFiles* spares = nullptr) const;
     std::string to_json() const;                          // the file's text
     // The file's text plus a top-level "space_id" (metadata.space_id or null):
     // the GET /api/sessions/{id} body.

@@ -51,7 +51,8 @@ uint64_t replay(const JournalScan& scan, uint64_t count, const char* file, Apply
 SessionStore::SessionStore(fs::path dir, std::function<int64_t()> now_us, Limits limits)
     : dir_(std::move(dir)), now_us_(std::move(now_us)), limits_(limits) {
     fs::create_directories(dir_);
-    build_index();
+    build_index();  // removes the spares a crash left behind
+    spares_ = std::make_unique<SpareFiles>(dir_, kSpareFiles);
 }
 
 SessionStore::~SessionStore() {
@@ -87,7 +88,9 @@ void SessionStore::build_index() {
             auto summary = SessionDoc::summarize(id, read_file(file));
             if (!summary) {
                 std::fprintf(stderr, "oxios: skipping unparsable session file %s\n", file.c_str());
-                journals.erase(id);  // keep its journal: not ours to drop
+                // Keep its journal (not ours to drop) unless a new session
+                // takes the id: then it must not replay into it.
+                if (journals.erase(id) != 0) stale_journals_.insert(id);
                 continue;
             }
             if (journals.erase(id) != 0) {
@@ -120,6 +123,11 @@ void SessionStore::build_index() {
         ::unlink(journal_of(id).c_str());
     }
     for (const auto& [id, s] : index_) ordered_.insert(&s);
+}
+
+bool SessionStore::take_stale_journal(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    return stale_journals_.erase(id) != 0;
 }
 
 bool SessionStore::indexed(const std::string& id) const {
@@ -224,7 +232,7 @@ Status SessionStore::load_locked(const std::string& id, Slot& slot) {
 }
 
 void SessionStore::compact_locked(const std::string& id, Slot& slot) {
-    if (slot.journal_exchanges > 0) slot.doc->write(file_of(id));
+    if (slot.journal_exchanges > 0) slot.doc->write(file_of(id), spares_.get());
     slot.journal_exchanges = 0;
     if (slot.journal_bytes > 0) {
         // Not fsynced: should the removal be lost, the lines are below the
@@ -287,10 +295,10 @@ Status SessionStore::append(const oxios_exchange& ex) {
         const size_t after = slot.doc->bytes() + record.user_item.size() + record.agent_item.size() + 2;
         if (fresh || (slot.journal_bytes == 0 && after <= limits_.journal_above_bytes)) {
             // Small (or new): the whole file, complete on return.
-            if (fresh && ::unlink(journal_of(id).c_str()) == 0)  // a stale journal must not replay into it
+            if (fresh && take_stale_journal(id) && ::unlink(journal_of(id).c_str()) == 0)
                 std::fprintf(stderr, "oxios: session %s: removed a stale journal\n", id.c_str());
             slot.doc->apply(record);
-            slot.doc->write(file_of(id));
+            slot.doc->write(file_of(id), spares_.get());
             slot.journal_bytes = 0;
             slot.journal_exchanges = 0;
         } else {
@@ -366,8 +374,11 @@ Status SessionStore::remove_locked(const std::string& id, Locked& locked, int64_
     }
     // The session file first: a journal left without one is removed at start.
     if (::unlink(file_of(id).c_str()) != 0 && errno != ENOENT) return OXIOS_E_IO;
-    if (::unlink(journal_of(id).c_str()) != 0 && errno != ENOENT)
+    if (::unlink(journal_of(id).c_str()) != 0 && errno != ENOENT) {
         std::fprintf(stderr, "oxios: session %s: cannot remove its journal: errno %d\n", id.c_str(), errno);
+        std::lock_guard lock(mutex_);
+        stale_journals_.insert(id);
+    }
     fsync_dir(dir_);
     index_erase(id);
     auto& slot = *locked.slot;

@@ -44,6 +44,7 @@
 
 #include "kernel.hpp"
 #include "session_doc.hpp"
+#include "spare_files.hpp"
 
 #include <atomic>
 #include <filesystem>
@@ -56,6 +57,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace oxios::kernel {
 
@@ -122,6 +124,8 @@ private:
     void cache_touch(const std::string& id, const std::shared_ptr<Slot>& slot);  // store mutex_ held
     void cache_forget(const std::shared_ptr<Slot>& slot);                        // store mutex_ held
     bool indexed(const std::string& id) const;
+    // True (once) when <id>.journal is known to be left without its session.
+    bool take_stale_journal(const std::string& id);
     void index_put(SessionSummary summary);
     void index_erase(const std::string& id);
     std::filesystem::path file_of(std::string_view id) const;
@@ -132,10 +136,15 @@ private:
     std::function<int64_t()> now_us_;
     Limits limits_;
 
-    mutable std::mutex mutex_;  // slots_, lru_, cache_total_, Slot cache fields
+    mutable std::mutex mutex_;  // slots_, lru_, cache_total_, stale_journals_, Slot cache fields
     std::unordered_map<std::string, std::shared_ptr<Slot>> slots_;
     std::list<std::string> lru_;  // front = most recent
     size_t cache_total_ = 0;
+    // Journals kept without a session in the index (its file unparsable at
+    // start, or a failed unlink at delete): a new session taking the id
+    // removes it first. Other new ids cannot have one (start removes journals
+    // whose session file is gone), so their first write skips the unlink.
+    std::unordered_set<std::string> stale_journals_;
 
     mutable std::shared_mutex index_mutex_;  // index_, ordered_
     std::unordered_map<std::string, SessionSummary> index_;
@@ -143,6 +152,12 @@ private:
 
     std::atomic<int64_t> last_prune_us_{0};
     std::atomic<bool> write_failed_{false};
+
+    // Temp files made ahead for whole-file writes (spare_files.hpp); made
+    // after build_index(), which removes the ".*.tmp" a crash left. Writers
+    // that find none ready create their own, as without spares.
+    static constexpr size_t kSpareFiles = 4;
+    std::unique_ptr<SpareFiles> spares_;
 };
 
 }  // namespace oxios::kernel

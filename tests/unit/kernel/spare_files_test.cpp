@@ -1,0 +1,152 @@
+// Temp files made ahead for durable writes (host/kernel/spare_files.hpp).
+#include "atomic_file.hpp"
+#include "clock.hpp"
+#include "session_store.hpp"
+#include "spare_files.hpp"
+#include "test_util.hpp"
+
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <set>
+#include <system_error>
+#include <thread>
+
+using namespace oxios::kernel;
+using namespace oxios::kernel::test;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::set<std::string> names_in(const fs::path& dir) {
+    std::set<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir)) out.insert(e.path().filename().string());
+    return out;
+}
+
+size_t spares_on_disk(const fs::path& dir) {
+    size_t n = 0;
+    for (const auto& name : names_in(dir))
+        if (name.starts_with(".spare-") && name.ends_with(".tmp")) ++n;
+    return n;
+}
+
+// The pool is filled by its own thread: wait (bounded) for it to settle.
+bool wait_ready(const SpareFiles& spares, size_t n) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (spares.ready() != n) {
+        if (std::chrono::steady_clock::now() > until) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return true;
+}
+
+std::string slurp(const fs::path& p) { return read_file(p); }
+
+}  // namespace
+
+TEST_CASE("spare files: none before the first write, then the pool is topped up to its size") {
+    TempDir dir;
+    SpareFiles spares(dir.path(), 3);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(spares.ready() == 0);
+    CHECK(names_in(dir.path()).empty());  // an idle store adds no files
+    CHECK_FALSE(spares.take().has_value());
+
+    spares.refill();
+    REQUIRE(wait_ready(spares, 3));
+    CHECK(spares_on_disk(dir.path()) == 3);
+    auto f = spares.take();
+    REQUIRE(f.has_value());
+    CHECK(f->path.parent_path() == dir.path());
+    struct stat st {};
+    REQUIRE(::fstat(f->fd, &st) == 0);
+    CHECK(st.st_size == 0);
+    ::close(f->fd);
+    ::unlink(f->path.c_str());
+    CHECK(spares.ready() == 2);
+}
+
+TEST_CASE("spare files: a write through the pool lands complete under the target's name and leaves no temp file") {
+    TempDir dir;
+    const fs::path target = dir.path() / "s1.json";
+    {
+        SpareFiles spares(dir.path(), 2);
+        write_file_atomic(target, {"{\"a\":", "1}"}, &spares);  // none ready yet: creates its own
+        CHECK(slurp(target) == "{\"a\":1}");
+        REQUIRE(wait_ready(spares, 2));
+        const auto before = names_in(dir.path());
+
+        write_file_atomic(target, {"{\"a\":", "22}"}, &spares);  // replaces through a spare
+        CHECK(slurp(target) == "{\"a\":22}");
+        REQUIRE(wait_ready(spares, 2));
+        // One spare became the target; a new one took its place.
+        const auto after = names_in(dir.path());
+        size_t gone = 0;
+        for (const auto& name : before)
+            if (name != "s1.json" && !after.count(name)) ++gone;
+        CHECK(gone == 1);
+        CHECK(after.size() == 3);
+
+        // A spares pool of another directory is not used for this one.
+        TempDir other;
+        SpareFiles elsewhere(other.path(), 2);
+        elsewhere.refill();
+        REQUIRE(wait_ready(elsewhere, 2));
+        write_file_atomic(target, {"{}"}, &elsewhere);
+        CHECK(slurp(target) == "{}");
+        CHECK(elsewhere.ready() == 2);
+    }
+    // The destructor removes the spares nobody used.
+    CHECK(names_in(dir.path()) == std::set<std::string>{"s1.json"});
+}
+
+TEST_CASE("spare files: when they cannot be created, writes fail with the reason and the pool recovers") {
+    TempDir dir;
+    const fs::path sub = dir.path() / "sessions";
+    fs::create_directories(sub);
+    SpareFiles spares(sub, 2);
+    spares.refill();
+    REQUIRE(wait_ready(spares, 2));
+    while (auto f = spares.take()) ::close(f->fd);
+    fs::remove_all(sub);  // the directory is gone: creating fails
+
+    try {
+        write_file_atomic(sub / "x.json", {"data"}, &spares);
+        FAIL("the write should have failed");
+    } catch (const std::system_error& e) {
+        CHECK(std::string(e.what()).find("create") != std::string::npos);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(spares.ready() == 0);
+
+    fs::create_directories(sub);
+    write_file_atomic(sub / "x.json", {"data"}, &spares);
+    CHECK(slurp(sub / "x.json") == "data");
+    REQUIRE(wait_ready(spares, 2));
+}
+
+TEST_CASE("spare files: the session store writes through them and a restart removes the ones a crash left") {
+    TempDir dir;
+    const fs::path sessions = dir.path() / "sessions";
+    {
+        SessionStore store(sessions, clock::now_us);
+        for (int i = 0; i < 3; ++i) {
+            Exchange ex;
+            ex.session_id = "s" + std::to_string(i);
+            REQUIRE(store.append(ex.view()) == OXIOS_OK);
+        }
+        CHECK(spares_on_disk(sessions) <= 4);
+    }
+    CHECK(names_in(sessions) == std::set<std::string>{"s0.json", "s1.json", "s2.json"});
+
+    std::ofstream(sessions / ".spare-left-by-a-crash.tmp");  // kill -9 while spares were ready
+    SessionStore store(sessions, clock::now_us);
+    CHECK(names_in(sessions) == std::set<std::string>{"s0.json", "s1.json", "s2.json"});
+    auto got = store.get("s1");
+    REQUIRE(got.status == OXIOS_OK);
+    CHECK(got.body.find("echo: hi") != std::string::npos);
+}
