@@ -1,6 +1,7 @@
 #include "kernel.hpp"
 #include "security.hpp"
 #include "test_util.hpp"
+#include "uuid.hpp"
 
 #include <doctest/doctest.h>
 
@@ -8,6 +9,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <mutex>
+#include <regex>
+#include <set>
 
 using namespace oxios::kernel;
 using namespace oxios::kernel::test;
@@ -179,4 +182,18 @@ TEST_CASE("security: configured keys and OXIOS_API_KEY, never engine.api_key") {
     CHECK(constant_time_equal("abc", "abc"));
     CHECK(!constant_time_equal("abd", "abc"));
     CHECK(!constant_time_equal("", "abc"));
+}
+
+TEST_CASE("kernel: ids are random version-4 UUIDs in canonical lower-case form") {
+    const std::regex v4("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$");
+    std::set<std::string> seen;
+    std::set<char> variants;
+    for (int i = 0; i < 2000; ++i) {
+        const std::string id = uuid_v4();
+        REQUIRE(std::regex_match(id, v4));
+        variants.insert(id[19]);
+        seen.insert(id);
+    }
+    CHECK(seen.size() == 2000);
+    CHECK(variants.size() == 4);  // the variant's two free bits are random too
 }
