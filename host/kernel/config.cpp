@@ -118,6 +118,13 @@ std::shared_ptr<const rapidjson::Document> Config::snapshot() const {
 std::optional<std::string> Config::get(std::string_view dotted_key) const {
     if (dotted_key == "engine.api_key") return std::nullopt;
     auto snap = snapshot();
+    // Only the engine section has a secret to hide (api_key -> api_key_set):
+    // any other key reads the snapshot itself, without copying the document.
+    if (!dotted_key.empty() && dotted_key != "engine" && !dotted_key.starts_with("engine.")) {
+        const auto* v = find_dotted(*snap, dotted_key);
+        if (v == nullptr) return std::nullopt;
+        return json::to_string(*v);
+    }
     rapidjson::Document copy;
     copy.CopyFrom(*snap, copy.GetAllocator());
     hide_secrets(copy, false);

@@ -4,6 +4,9 @@
 #include "json_util.hpp"
 #include "uuid.hpp"
 
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <condition_variable>
 #include <cstring>
 #include <thread>
@@ -102,18 +105,28 @@ uint64_t EventBus::publish(std::string_view type, std::string_view fields_json) 
 
 uint64_t EventBus::publish(std::string_view type, const rapidjson::Value& fields) {
     if (!fields.IsObject()) return 0;
-    rapidjson::Document doc(rapidjson::kObjectType);
-    auto& a = doc.GetAllocator();
-    doc.AddMember("id", json::str(uuid_v4(), a), a);
-    doc.AddMember("timestamp", json::str(clock::format_rfc3339(now_us_()), a), a);
-    doc.AddMember("type", json::str(type, a), a);
+    // Written out directly: {"id","timestamp","type", then the fields in
+    // their order, the reserved three skipped}.
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+    const std::string id = uuid_v4();
+    const std::string timestamp = clock::format_rfc3339(now_us_());
+    w.StartObject();
+    w.Key("id");
+    w.String(id.data(), static_cast<rapidjson::SizeType>(id.size()));
+    w.Key("timestamp");
+    w.String(timestamp.data(), static_cast<rapidjson::SizeType>(timestamp.size()));
+    w.Key("type");
+    w.String(type.data(), static_cast<rapidjson::SizeType>(type.size()));
     for (const auto& m : fields.GetObject()) {
         const char* name = m.name.GetString();
         if (std::strcmp(name, "id") == 0 || std::strcmp(name, "timestamp") == 0 || std::strcmp(name, "type") == 0)
             continue;
-        doc.AddMember(rapidjson::Value(m.name, a), rapidjson::Value(m.value, a), a);
+        w.Key(name, m.name.GetStringLength());
+        m.value.Accept(w);
     }
-    auto text = std::make_shared<const std::string>(json::to_string(doc));
+    w.EndObject();
+    auto text = std::make_shared<const std::string>(buffer.GetString(), buffer.GetSize());
 
     std::lock_guard lock(mutex_);
     const uint64_t seq = ++seq_;

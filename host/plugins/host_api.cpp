@@ -155,17 +155,21 @@ oxios_status h_gateway_call(oxios_host* host, const oxios_chat_message* msg, uin
         auto& kernel = mgr(host).kernel();
         auto st = timeout_ms == 0 ? kernel.call_chat(to_message(msg), sink) : kernel.submit(to_message(msg), sink);
         if (st != OXIOS_OK) return st;
-        std::chrono::milliseconds limit(timeout_ms);
-        if (timeout_ms == 0) {
-            // The gateway enforces the configured reply timeout and then
-            // delivers an error; wait a little longer than that.
-            long secs = 120;
-            if (auto v = kernel.config_get("gateway.reply_timeout_secs")) secs = std::atol(v->c_str());
-            limit = std::chrono::milliseconds(secs * 1000 + 2000);
-        }
         std::unique_lock lock(waiter->mutex);
-        if (!waiter->cv.wait_for(lock, limit, [&] { return waiter->final.has_value(); })) return OXIOS_E_TIMEOUT;
-        Delivery d = *waiter->final;
+        if (!waiter->final) {  // served elsewhere (queued, or submitted): wait for it
+            lock.unlock();
+            std::chrono::milliseconds limit(timeout_ms);
+            if (timeout_ms == 0) {
+                // The gateway enforces the configured reply timeout and then
+                // delivers an error; wait a little longer than that.
+                long secs = 120;
+                if (auto v = kernel.config_get("gateway.reply_timeout_secs")) secs = std::atol(v->c_str());
+                limit = std::chrono::milliseconds(secs * 1000 + 2000);
+            }
+            lock.lock();
+            if (!waiter->cv.wait_for(lock, limit, [&] { return waiter->final.has_value(); })) return OXIOS_E_TIMEOUT;
+        }
+        Delivery d = std::move(*waiter->final);
         lock.unlock();
         DeliveryView view(d);
         if (fn) fn(user, &view.delivery);
