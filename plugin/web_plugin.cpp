@@ -59,10 +59,7 @@ oxios_status plugin_start(void* instance) {
                 return s;
             }
         }
-        if (const oxios_status s = inst->events.start(); s != OXIOS_OK) {
-            inst->host.log(OXIOS_LOG_ERROR, "web: events_subscribe failed with status " + std::to_string(s));
-            return s;
-        }
+        if (const oxios_status s = inst->events.start(); s != OXIOS_OK) return s;
         inst->started = true;
         return OXIOS_OK;
     } catch (const std::exception& e) {

@@ -123,15 +123,29 @@ oxios_status SseEvents::start() {
         std::lock_guard lock(mutex_);
         head_ = std::max(head_, head);
         head_at_start_ = head;
+        stopped_ = false;
     }
     {
         std::lock_guard lock(resume_mutex_);
         resume_stop_ = false;
     }
     if (!resumer_.joinable()) resumer_ = std::thread([this] { run_resumer(); });
+    return OXIOS_OK;
+}
+
+oxios_status SseEvents::subscribe() {
+    std::lock_guard once(subscribe_mutex_);
+    {
+        std::lock_guard lock(mutex_);
+        if (subscribed_) return OXIOS_OK;
+        if (stopped_) return OXIOS_E_CLOSED;
+    }
     uint64_t sub = 0;
-    const oxios_status s = api.events_subscribe(host_.raw(), on_event, this, &sub);
-    if (s != OXIOS_OK) return s;  // stop() joins the thread
+    const oxios_status s = host_.api().events_subscribe(host_.raw(), on_event, this, &sub);
+    if (s != OXIOS_OK) {
+        host_.log(OXIOS_LOG_ERROR, "web: events_subscribe failed with status " + std::to_string(s));
+        return s;
+    }
     std::lock_guard lock(mutex_);
     subscription_ = sub;
     subscribed_ = true;
@@ -149,10 +163,12 @@ void SseEvents::stop_impl() {
     uint64_t sub = 0;
     bool had = false;
     {
+        std::lock_guard once(subscribe_mutex_);  // not while an open() subscribes
         std::lock_guard lock(mutex_);
         had = subscribed_;
         sub = subscription_;
         subscribed_ = false;
+        stopped_ = true;
     }
     if (had) host_.api().events_unsubscribe(host_.raw(), sub);
     {
@@ -199,6 +215,9 @@ uint64_t SseEvents::bus_head() {
 }
 
 oxios_status SseEvents::open(uint64_t id, uint64_t last_seq, bool resumed) {
+    // Live events from here on, before the stream's position is taken: an
+    // event either comes live or is at or below that position (replayed).
+    if (const oxios_status st = subscribe(); st != OXIOS_OK) return st;
     auto s = std::make_shared<Stream>();
     std::unique_lock stream_lock(s->mutex);  // live events wait until the replay is done
     const uint64_t bus = resumed ? 0 : bus_head();

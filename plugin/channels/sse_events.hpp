@@ -1,6 +1,8 @@
 // SSE /api/events: kernel events, sanitised, fanned out to every held stream.
 //
-// One bus subscription per instance (start/stop). Each stream keeps only its
+// One bus subscription per instance, taken when the first stream opens (an
+// instance without streams costs the bus, and every chat that publishes on
+// it, no wake-up) and held until stop(). Each stream keeps only its
 // position (the highest seq written to it, or the bus position when it
 // opened); the host keeps the authoritative copy and gives it back on a
 // resumed open, so a reload neither repeats nor skips an event. A stream is
@@ -54,7 +56,7 @@ public:
     SseEvents(const SseEvents&) = delete;
     SseEvents& operator=(const SseEvents&) = delete;
 
-    // Subscribes to the bus and learns its current position.
+    // Learns the bus's current position and starts the catch-up thread.
     oxios_status start();
     // Unsubscribes (no callback runs after it returns) and forgets streams.
     void stop() noexcept;
@@ -90,6 +92,9 @@ private:
     static constexpr size_t kFrameCache = 16384;
 
     void stop_impl();
+    // The bus subscription, taken once (by the first open); after stop()
+    // OXIOS_E_CLOSED.
+    oxios_status subscribe();
     static void on_event(void* user, uint64_t seq, const char* json, size_t len);
     void live(uint64_t seq, std::string_view raw);
     // The catch-up thread: runs catch_up for each stream writable() named.
@@ -108,7 +113,7 @@ private:
     uint64_t bus_head();
 
     const Host& host_;
-    mutable std::mutex mutex_;  // streams_, head_, imported_
+    mutable std::mutex mutex_;  // streams_, head_, imported_, subscription_, subscribed_, stopped_
     std::unordered_map<uint64_t, std::shared_ptr<Stream>> streams_;
     uint64_t head_ = 0;            // highest seq this instance has seen
     uint64_t head_at_start_ = 0;   // the bus position when start() ran
@@ -116,6 +121,8 @@ private:
     uint64_t imported_head_ = 0;
     uint64_t subscription_ = 0;
     bool subscribed_ = false;
+    bool stopped_ = false;
+    std::mutex subscribe_mutex_;  // one subscribe() at a time, and not during stop()
 
     std::mutex resume_mutex_;  // resume_, resume_stop_
     std::condition_variable resume_cv_;

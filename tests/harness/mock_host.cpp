@@ -2220,6 +2220,11 @@ std::vector<std::pair<std::string, std::string>> MockHost::calls() const {
     return impl_->calls_;
 }
 
+size_t MockHost::event_subscriptions() const {
+    std::lock_guard<std::mutex> lock(impl_->ev_mu_);
+    return impl_->subs_.size();
+}
+
 std::vector<LogLine> MockHost::logs() const {
     std::lock_guard<std::mutex> lock(impl_->mu_);
     return impl_->logs_;

@@ -140,6 +140,8 @@ public:
     void put_session(const std::string& id, const std::string& json);
     // Events: publishes to subscribers and the replay buffer (capacity 256).
     uint64_t publish_event(const std::string& type, const std::string& fields_json = "{}");
+    // Bus subscriptions held now (every instance).
+    size_t event_subscriptions() const;
     // Tokens accepted by token_check.
     void set_tokens(std::vector<std::string> tokens);
     // Clock: fixed wall clock (µs since epoch); unset = real time.

@@ -111,6 +111,34 @@ TEST_CASE_FIXTURE(Fixture, "sse: admitted as text/event-stream; a fresh stream s
     CHECK(std::string(d["name"].GetString()) == "Work");
 }
 
+TEST_CASE_FIXTURE(Fixture, "sse: the bus wakes the plugin only once a stream has opened, and it starts live all the same") {
+    // Without an SSE client a chat's events cost no wake-up of the plugin.
+    CHECK(host.event_subscriptions() == 0);
+    uint64_t last = 0;
+    for (int i = 0; i < 50; ++i) last = host.publish_event("space_created", R"({"space_id":"a","name":"a"})");
+    CHECK(host.event_subscriptions() == 0);
+
+    auto [s, resp] = host.sse_connect("/api/events");
+    REQUIRE(s != 0);
+    CHECK(host.event_subscriptions() == 1);
+    const uint64_t seq = host.publish_event("space_created", R"({"space_id":"b","name":"b"})");
+    CHECK(seq == last + 1);
+    auto msgs = wait_seq(host, s, seq);
+    REQUIRE(msgs.size() == 1);  // live from its opening: nothing of the 50 before
+    CHECK(msgs[0].id == seq);
+
+    // Closing the last stream keeps the subscription; a later stream resumes
+    // from its Last-Event-ID through it.
+    host.sse_client_close(s);
+    CHECK(host.event_subscriptions() == 1);
+    const uint64_t next = host.publish_event("space_created", R"({"space_id":"c","name":"c"})");
+    auto [s2, resp2] = host.sse_connect("/api/events", {{"Last-Event-ID", std::to_string(seq)}});
+    REQUIRE(s2 != 0);
+    auto again = wait_seq(host, s2, next);
+    REQUIRE(again.size() == 1);
+    CHECK(again[0].id == next);
+}
+
 TEST_CASE_FIXTURE(Fixture, "sse: sensitive fields are stripped per event type") {
     auto [s, resp] = host.sse_connect("/api/events");
     REQUIRE(s != 0);
