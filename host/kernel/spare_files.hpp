@@ -13,6 +13,7 @@
 // start-up removes with any other ".*.tmp".
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -52,6 +53,7 @@ public:
     size_t ready() const;
 
 private:
+    static constexpr std::chrono::microseconds kPause{300};  // see run()
     void run();
 
     const std::filesystem::path dir_;
