@@ -3,12 +3,15 @@
 // bounded in count and in time. Subcommands (each prints key/value lines):
 //
 //   latency  --req 'PORT|METHOD|PATH|BODY' [--req ...] --n N [--warmup W]
-//            [--fsync-dir D --fsync-bytes F]
+//            [--fsync-dir D --fsync-bytes F] [--settle-ms MS]
 //            Requests cycle through the --req specs on one keep-alive
 //            connection per port; percentiles per spec. With --fsync-dir, one
 //            write+fsync+rename of F's bytes runs after each round (P3's
 //            baseline, "fsync"), then the same plus a directory fsync (the
-//            state store's protocol, "protocol").
+//            state store's protocol, "protocol"). --settle-ms: a pause (spun)
+//            before each timed operation, so that none overlaps what the
+//            previous one left running (the host's work after a reply, the
+//            disk's after a write).
 //   fsync    --dir D --bytes-file F --n N [--replace 0|1] [--dir-sync 0|1]
 //            One write + fsync + rename of F's bytes (the P3 baseline); to a
 //            new name each time unless --replace 1.
@@ -187,6 +190,14 @@ int cmd_latency(const Args& a) {
     const long n = std::clamp<long>(a.num("n", 200), 1, 1'000'000);
     const long warmup = std::clamp<long>(a.num("warmup", 20), 0, 100'000);
     const double max_seconds = static_cast<double>(a.num("max-seconds", 120));
+    const auto settle = std::chrono::milliseconds(std::clamp<long>(a.num("settle-ms", 0), 0, 1000));
+    // Spun, not slept: a sleeping driver would let its CPU idle down and time
+    // the next operation from a cold start, which a loaded server never sees.
+    auto quiet = [&] {
+        const auto until = Clock::now() + settle;
+        while (Clock::now() < until) {
+        }
+    };
     std::map<int, std::unique_ptr<httplib::Client>> clients;
     for (auto& s : specs)
         if (!clients.count(s.port)) clients[s.port] = make_client(s.port);
@@ -202,6 +213,7 @@ int cmd_latency(const Args& a) {
     for (long i = 0; i < warmup + n; ++i) {
         for (size_t k = 0; k < specs.size(); ++k) {
             auto& c = *clients[specs[k].port];
+            quiet();
             const auto t0 = Clock::now();
             auto r = send(c, specs[k]);
             const double us = since_us(t0);
@@ -218,6 +230,7 @@ int cmd_latency(const Args& a) {
             // (API.md: the same plus an fsync of the directory) on its own.
             for (const bool dir_sync : {false, true}) {
                 const fs::path target = fs::path(fsync_dir) / ("baseline-" + std::to_string(i) + ".json");
+                quiet();
                 const double us = baseline_write(fsync_dir, fsync_bytes, target, i, dir_sync);
                 if (i >= warmup) (dir_sync ? protocol_lat : base_lat).push_back(us);
                 std::error_code ec;
