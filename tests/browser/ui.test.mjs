@@ -135,6 +135,19 @@ test('the web UI chats, lists sessions, survives a plugin reload and a host rest
   const step = (name) => console.log(`[${((Date.now() - t0) / 1000).toFixed(1)}s] ${name}`);
 
   try {
+    // The page's first session list is fetched at once but delivered only
+    // after the first reply: the refresh the reply asks for must not be lost
+    // in the one still in flight (it was, under load).
+    let releaseFirstList;
+    const firstListHeld = new Promise((resolve) => (releaseFirstList = resolve));
+    let listsSeen = 0;
+    await page.route(/\/api\/sessions\?limit=100$/, async (route) => {
+      if (++listsSeen > 1) return route.continue();
+      const stale = await route.fetch();
+      await firstListHeld;
+      await route.fulfill({ response: stale });
+    });
+
     step(`the page loads from the plugin, with its module script`);
     const res = await page.goto(`${base}/`);
     assert.equal(res.status(), 200);
@@ -151,6 +164,7 @@ test('the web UI chats, lists sessions, survives a plugin reload and a host rest
     await input.press('Enter');
     const replies = page.locator('#messages li.assistant:not(.error) .bubble');
     await replies.filter({ hasText: 'echo: hello from the browser' }).waitFor();
+    releaseFirstList();
     assert.equal(await page.locator('#messages li.user').count(), 1);
     assert.equal(await page.locator('#messages li.error').count(), 0);
 

@@ -432,12 +432,21 @@ function renderSessions(items) {
   }
 }
 
+// A refresh asked for while one is in flight runs again once it is done: the
+// list in flight may predate what the caller just changed (a chat's session).
+let sessionsAgain = false;
 async function refreshSessions() {
-  if (sessionsLoading) return sessionsLoading;
+  if (sessionsLoading) {
+    sessionsAgain = true;
+    return sessionsLoading;
+  }
   sessionsLoading = (async () => {
     try {
-      const page = await api('/api/sessions?limit=100');
-      renderSessions(Array.isArray(page?.items) ? page.items : []);
+      do {
+        sessionsAgain = false;
+        const page = await api('/api/sessions?limit=100');
+        renderSessions(Array.isArray(page?.items) ? page.items : []);
+      } while (sessionsAgain);
     } catch (e) {
       el.sessionsEmpty.hidden = false;
       el.sessionsEmpty.textContent =
