@@ -56,6 +56,7 @@ SessionStore::SessionStore(fs::path dir, std::function<int64_t()> now_us, Limits
 }
 
 SessionStore::~SessionStore() {
+    spares_.reset();  // flush() below makes its own temp files; none made to be removed
     try {
         flush();
     } catch (const std::exception& e) {
@@ -88,9 +89,7 @@ void SessionStore::build_index() {
             auto summary = SessionDoc::summarize(id, read_file(file));
             if (!summary) {
                 std::fprintf(stderr, "oxios: skipping unparsable session file %s\n", file.c_str());
-                // Keep its journal (not ours to drop) unless a new session
-                // takes the id: then it must not replay into it.
-                if (journals.erase(id) != 0) stale_journals_.insert(id);
+                journals.erase(id);  // keep its journal: not ours to drop
                 continue;
             }
             if (journals.erase(id) != 0) {
@@ -123,11 +122,6 @@ void SessionStore::build_index() {
         ::unlink(journal_of(id).c_str());
     }
     for (const auto& [id, s] : index_) ordered_.insert(&s);
-}
-
-bool SessionStore::take_stale_journal(const std::string& id) {
-    std::lock_guard lock(mutex_);
-    return stale_journals_.erase(id) != 0;
 }
 
 bool SessionStore::indexed(const std::string& id) const {
@@ -295,7 +289,7 @@ Status SessionStore::append(const oxios_exchange& ex) {
         const size_t after = slot.doc->bytes() + record.user_item.size() + record.agent_item.size() + 2;
         if (fresh || (slot.journal_bytes == 0 && after <= limits_.journal_above_bytes)) {
             // Small (or new): the whole file, complete on return.
-            if (fresh && take_stale_journal(id) && ::unlink(journal_of(id).c_str()) == 0)
+            if (fresh && ::unlink(journal_of(id).c_str()) == 0)  // a stale journal must not replay into it
                 std::fprintf(stderr, "oxios: session %s: removed a stale journal\n", id.c_str());
             slot.doc->apply(record);
             slot.doc->write(file_of(id), spares_.get());
@@ -374,11 +368,8 @@ Status SessionStore::remove_locked(const std::string& id, Locked& locked, int64_
     }
     // The session file first: a journal left without one is removed at start.
     if (::unlink(file_of(id).c_str()) != 0 && errno != ENOENT) return OXIOS_E_IO;
-    if (::unlink(journal_of(id).c_str()) != 0 && errno != ENOENT) {
+    if (::unlink(journal_of(id).c_str()) != 0 && errno != ENOENT)
         std::fprintf(stderr, "oxios: session %s: cannot remove its journal: errno %d\n", id.c_str(), errno);
-        std::lock_guard lock(mutex_);
-        stale_journals_.insert(id);
-    }
     fsync_dir(dir_);
     index_erase(id);
     auto& slot = *locked.slot;

@@ -57,7 +57,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <unordered_set>
 
 namespace oxios::kernel {
 
@@ -124,8 +123,6 @@ private:
     void cache_touch(const std::string& id, const std::shared_ptr<Slot>& slot);  // store mutex_ held
     void cache_forget(const std::shared_ptr<Slot>& slot);                        // store mutex_ held
     bool indexed(const std::string& id) const;
-    // True (once) when <id>.journal is known to be left without its session.
-    bool take_stale_journal(const std::string& id);
     void index_put(SessionSummary summary);
     void index_erase(const std::string& id);
     std::filesystem::path file_of(std::string_view id) const;
@@ -136,15 +133,10 @@ private:
     std::function<int64_t()> now_us_;
     Limits limits_;
 
-    mutable std::mutex mutex_;  // slots_, lru_, cache_total_, stale_journals_, Slot cache fields
+    mutable std::mutex mutex_;  // slots_, lru_, cache_total_, Slot cache fields
     std::unordered_map<std::string, std::shared_ptr<Slot>> slots_;
     std::list<std::string> lru_;  // front = most recent
     size_t cache_total_ = 0;
-    // Journals kept without a session in the index (its file unparsable at
-    // start, or a failed unlink at delete): a new session taking the id
-    // removes it first. Other new ids cannot have one (start removes journals
-    // whose session file is gone), so their first write skips the unlink.
-    std::unordered_set<std::string> stale_journals_;
 
     mutable std::shared_mutex index_mutex_;  // index_, ordered_
     std::unordered_map<std::string, SessionSummary> index_;

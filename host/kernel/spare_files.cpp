@@ -3,6 +3,7 @@
 #include "uuid.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace oxios::kernel {
@@ -23,12 +24,26 @@ SpareFiles::~SpareFiles() {
     }
 }
 
+namespace {
+// The name still leads to the file we created and hold open (nobody removed
+// it, or put another file in its place, since: a second store on the same
+// directory cleaning ".*.tmp", a workspace write to that name).
+bool still_ours(const SpareFiles::File& f) {
+    struct stat held {}, named {};
+    return ::fstat(f.fd, &held) == 0 && ::fstatat(AT_FDCWD, f.path.c_str(), &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+           held.st_dev == named.st_dev && held.st_ino == named.st_ino && held.st_size == 0;
+}
+}  // namespace
+
 std::optional<SpareFiles::File> SpareFiles::take() {
     std::lock_guard lock(mutex_);
-    if (ready_.empty()) return std::nullopt;
-    File out = std::move(ready_.front());
-    ready_.pop_front();
-    return out;
+    while (!ready_.empty()) {
+        File out = std::move(ready_.front());
+        ready_.pop_front();
+        if (still_ours(out)) return out;
+        ::close(out.fd);  // the name is no longer ours to remove
+    }
+    return std::nullopt;
 }
 
 void SpareFiles::refill() {
@@ -56,14 +71,25 @@ void SpareFiles::run() {
         if (cv_.wait_for(lock, kPause, [this] { return stop_; })) return;
         lock.unlock();
         File f;
-        f.path = dir_ / (".spare-" + uuid_v4() + ".tmp");
-        f.fd = ::open(f.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        try {
+            f.path = dir_ / (".spare-" + uuid_v4() + ".tmp");
+            f.fd = ::open(f.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+        } catch (...) {  // out of memory: no spare this time
+        }
         lock.lock();
         if (f.fd < 0) {
-            wanted_ = false;  // the writer's own attempt reports the error
+            // Writers create their own temp files meanwhile, and report any
+            // error that creating one gives.
+            wanted_ = false;
             continue;
         }
-        ready_.push_back(std::move(f));  // the destructor removes it if stopping
+        try {
+            ready_.push_back(std::move(f));  // the destructor removes it if stopping
+        } catch (...) {
+            ::close(f.fd);
+            ::unlink(f.path.c_str());
+            wanted_ = false;
+        }
     }
 }
 

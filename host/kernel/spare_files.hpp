@@ -7,10 +7,14 @@
 // file, fsync, rename, fsync of the directory): only the temp file's creation
 // moves off the path.
 //
-// Nothing is created before the first take(): an idle store adds no files.
-// Spares are named ".spare-<uuid>.tmp"; the destructor removes the ones not
-// used, and a crash leaves at most `keep` of them, which the session store's
-// start-up removes with any other ".*.tmp".
+// Nothing is created before the first refill() (the end of the first write):
+// an idle store adds no files. Spares are named ".spare-<uuid>.tmp"; the
+// destructor removes the ones not used. A crash leaves them (at most `keep`,
+// besides the temp file of each write in progress), and the session store's
+// start-up removes them with any other ".*.tmp". take() checks that a
+// spare's name still leads to the file it holds open: one removed or replaced
+// meanwhile (another store cleaning the directory, a workspace write to that
+// name) is dropped, never written and renamed.
 #pragma once
 
 #include <chrono>
@@ -38,15 +42,17 @@ public:
 
     const std::filesystem::path& dir() const { return dir_; }
 
-    // A ready spare, now the caller's (its fd and its file), or nullopt when
-    // none is ready. Thread-safe.
+    // A ready spare, now the caller's (its fd to close, its file to rename or
+    // remove), or nullopt when none is ready. Thread-safe.
     std::optional<File> take();
 
     // Asks the thread to top the pool up. A writer calls it once its write is
-    // durable, not at take(): a file created during the write's fsync shares
-    // the directory and inode-table blocks being written, and was measured
-    // here to double that fsync. After a failed creation (disk full,
-    // directory gone) the thread waits for the next refill(). Thread-safe.
+    // over (durable, or failed), not at take(): a file created during the
+    // write's fsync shares the directory and inode-table blocks being
+    // written, and was measured here to double that fsync. (With several
+    // writers one's creation may still overlap another's fsync.) After a
+    // failed creation (disk full, directory gone) the thread waits for the
+    // next refill(). Thread-safe.
     void refill();
 
     // Spares ready now (tests).

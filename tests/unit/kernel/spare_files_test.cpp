@@ -14,6 +14,7 @@
 #include <set>
 #include <system_error>
 #include <thread>
+#include <vector>
 
 using namespace oxios::kernel;
 using namespace oxios::kernel::test;
@@ -96,9 +97,10 @@ TEST_CASE("spare files: a write through the pool lands complete under the target
         SpareFiles elsewhere(other.path(), 2);
         elsewhere.refill();
         REQUIRE(wait_ready(elsewhere, 2));
+        const auto there = names_in(other.path());
         write_file_atomic(target, {"{}"}, &elsewhere);
         CHECK(slurp(target) == "{}");
-        CHECK(elsewhere.ready() == 2);
+        CHECK(names_in(other.path()) == there);
     }
     // The destructor removes the spares nobody used.
     CHECK(names_in(dir.path()) == std::set<std::string>{"s1.json"});
@@ -111,7 +113,11 @@ TEST_CASE("spare files: when they cannot be created, writes fail with the reason
     SpareFiles spares(sub, 2);
     spares.refill();
     REQUIRE(wait_ready(spares, 2));
-    while (auto f = spares.take()) ::close(f->fd);
+    for (int i = 0; i < 2; ++i) {
+        auto f = spares.take();
+        REQUIRE(f.has_value());
+        ::close(f->fd);
+    }
     fs::remove_all(sub);  // the directory is gone: creating fails
 
     try {
@@ -123,10 +129,31 @@ TEST_CASE("spare files: when they cannot be created, writes fail with the reason
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
     CHECK(spares.ready() == 0);
 
+    // It does not retry on its own (no spinning on a full disk): only the
+    // next write asks again.
     fs::create_directories(sub);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK(spares.ready() == 0);
     write_file_atomic(sub / "x.json", {"data"}, &spares);
     CHECK(slurp(sub / "x.json") == "data");
     REQUIRE(wait_ready(spares, 2));
+}
+
+TEST_CASE("spare files: a spare removed or replaced behind the pool's back is never written") {
+    TempDir dir;
+    SpareFiles spares(dir.path(), 2);
+    spares.refill();
+    REQUIRE(wait_ready(spares, 2));
+    std::vector<std::string> spare_names;
+    for (const auto& name : names_in(dir.path())) spare_names.push_back(name);
+    REQUIRE(spare_names.size() == 2);
+    fs::remove(dir.path() / spare_names[0]);  // a cleaner took one
+    fs::remove(dir.path() / spare_names[1]);  // and someone wrote a file of their own under the other's name
+    std::ofstream(dir.path() / spare_names[1]) << "not yours";
+
+    write_file_atomic(dir.path() / "t.json", {"{\"ok\":true}"}, &spares);
+    CHECK(slurp(dir.path() / "t.json") == "{\"ok\":true}");
+    CHECK(slurp(dir.path() / spare_names[1]) == "not yours");
 }
 
 TEST_CASE("spare files: the session store writes through them and a restart removes the ones a crash left") {
@@ -134,12 +161,23 @@ TEST_CASE("spare files: the session store writes through them and a restart remo
     const fs::path sessions = dir.path() / "sessions";
     {
         SessionStore store(sessions, clock::now_us);
-        for (int i = 0; i < 3; ++i) {
+        Exchange first;
+        first.session_id = "s0";
+        REQUIRE(store.append(first.view()) == OXIOS_OK);
+        // The first write asked for spares: the store keeps four ready.
+        const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (spares_on_disk(sessions) < 4 && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        CHECK(spares_on_disk(sessions) == 4);
+        {
+            SessionStore other(sessions, clock::now_us);  // a second store on the directory removes them
+        }
+        CHECK(spares_on_disk(sessions) == 0);
+        for (int i = 1; i < 3; ++i) {  // ... and this one's writes do not fail for it
             Exchange ex;
             ex.session_id = "s" + std::to_string(i);
             REQUIRE(store.append(ex.view()) == OXIOS_OK);
         }
-        CHECK(spares_on_disk(sessions) <= 4);
     }
     CHECK(names_in(sessions) == std::set<std::string>{"s0.json", "s1.json", "s2.json"});
 
