@@ -217,7 +217,16 @@ uint64_t SseEvents::bus_head() {
 oxios_status SseEvents::open(uint64_t id, uint64_t last_seq, bool resumed) {
     // Live events from here on, before the stream's position is taken: an
     // event either comes live or is at or below that position (replayed).
-    if (const oxios_status st = subscribe(); st != OXIOS_OK) return st;
+    // Should the bus refuse, the stream is kept all the same (the host would
+    // keep the connection, and the UI never reconnects): the catch-up thread
+    // retries and then brings every stream up to date.
+    if (subscribe() != OXIOS_OK) {
+        {
+            std::lock_guard lock(resume_mutex_);
+            resubscribe_ = true;
+        }
+        resume_cv_.notify_one();
+    }
     auto s = std::make_shared<Stream>();
     std::unique_lock stream_lock(s->mutex);  // live events wait until the replay is done
     const uint64_t bus = resumed ? 0 : bus_head();
@@ -243,7 +252,9 @@ oxios_status SseEvents::open(uint64_t id, uint64_t last_seq, bool resumed) {
             // never reached (an earlier host process) starts live too.
             pos = bus;
         }
-        replay = resumed || pos < bus;
+        // head_ may be past `bus` already: live() took its list of streams
+        // without this one. Those events come from the replay.
+        replay = resumed || pos < std::max(bus, head_);
         s->pos = pos;
         if (auto it = streams_.find(id); it != streams_.end()) replaced = it->second;
         streams_[id] = s;
@@ -281,11 +292,36 @@ void SseEvents::writable(uint64_t id) {
 void SseEvents::run_resumer() {
     std::vector<uint64_t> ids;
     for (;;) {
+        bool resubscribe = false;
         {
             std::unique_lock lock(resume_mutex_);
-            resume_cv_.wait(lock, [&] { return resume_stop_ || !resume_.empty(); });
+            const auto ready = [&] { return resume_stop_ || !resume_.empty(); };
+            if (resubscribe_)
+                resume_cv_.wait_for(lock, kResubscribeEvery, ready);
+            else
+                resume_cv_.wait(lock, ready);
             if (resume_stop_) return;
             ids.swap(resume_);
+            resubscribe = resubscribe_;
+        }
+        if (resubscribe && subscribe() == OXIOS_OK) {
+            {
+                std::lock_guard lock(resume_mutex_);
+                resubscribe_ = false;
+            }
+            // What was published while nobody listened: from the bus.
+            std::vector<std::pair<uint64_t, std::shared_ptr<Stream>>> streams;
+            {
+                std::lock_guard lock(mutex_);
+                streams = snapshot();
+            }
+            for (auto& [id, s] : streams) {
+                try {
+                    std::lock_guard lock(s->mutex);
+                    catch_up(id, *s);
+                } catch (...) {
+                }
+            }
         }
         for (uint64_t id : ids) {
             {
@@ -448,6 +484,11 @@ void SseEvents::export_state(json::Builder& out) const {
         streams = snapshot();
         head = head_;
     }
+    // Without a subscription head_ stays where start() found the bus: hand
+    // over where the bus is now (a stream opened meanwhile starts there).
+    uint64_t newest = head;
+    host_.api().events_since(host_.raw(), head, max_seq, &newest, nullptr);
+    head = std::max(head, newest);
     out.obj().kv("head", head).key("streams").arr();
     for (auto& [id, s] : streams) {
         std::lock_guard lock(s->mutex);

@@ -2,7 +2,8 @@
 //
 // One bus subscription per instance, taken when the first stream opens (an
 // instance without streams costs the bus, and every chat that publishes on
-// it, no wake-up) and held until stop(). Each stream keeps only its
+// it, no wake-up) and held until stop(); if the bus refuses it, the stream
+// is kept and the catch-up thread retries. Each stream keeps only its
 // position (the highest seq written to it, or the bus position when it
 // opened); the host keeps the authoritative copy and gives it back on a
 // resumed open, so a reload neither repeats nor skips an event. A stream is
@@ -26,6 +27,7 @@
 #include "host.hpp"
 #include "json.hpp"
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -124,10 +126,12 @@ private:
     bool stopped_ = false;
     std::mutex subscribe_mutex_;  // one subscribe() at a time, and not during stop()
 
-    std::mutex resume_mutex_;  // resume_, resume_stop_
+    std::mutex resume_mutex_;  // resume_, resume_stop_, resubscribe_
     std::condition_variable resume_cv_;
     std::vector<uint64_t> resume_;  // streams writable() named, not yet caught up
     bool resume_stop_ = false;
+    bool resubscribe_ = false;  // the bus refused a subscription: retried every second
+    static constexpr std::chrono::seconds kResubscribeEvery{1};
     std::thread resumer_;
 
     std::mutex frames_mutex_;  // frames_

@@ -410,6 +410,7 @@ struct MockHost::Impl {
     uint64_t last_seq_ = 0;
     uint64_t next_sub_ = 1;
     std::map<uint64_t, Subscription> subs_;
+    oxios_status subscribe_status_ = OXIOS_OK;  // under ev_mu_: what events_subscribe answers
     uint64_t running_sub_ = 0;
     bool ev_stop_ = false;
     std::thread ev_thread_;
@@ -1744,6 +1745,7 @@ oxios_status MockHost::Impl::session_prune(bool force, std::string& out) {
 oxios_status MockHost::Impl::events_subscribe(Instance* inst, oxios_event_fn fn, void* user, uint64_t* sub) {
     if (!fn) return OXIOS_E_INVALID;
     std::lock_guard<std::mutex> lock(ev_mu_);
+    if (subscribe_status_ != OXIOS_OK) return subscribe_status_;
     Subscription s;
     s.id = next_sub_++;
     s.owner = inst;
@@ -2218,6 +2220,11 @@ void MockHost::set_call(const std::string& method, CallFn fn) {
 std::vector<std::pair<std::string, std::string>> MockHost::calls() const {
     std::lock_guard<std::mutex> lock(impl_->mu_);
     return impl_->calls_;
+}
+
+void MockHost::set_events_subscribe_status(oxios_status status) {
+    std::lock_guard<std::mutex> lock(impl_->ev_mu_);
+    impl_->subscribe_status_ = status;
 }
 
 size_t MockHost::event_subscriptions() const {

@@ -142,6 +142,8 @@ public:
     uint64_t publish_event(const std::string& type, const std::string& fields_json = "{}");
     // Bus subscriptions held now (every instance).
     size_t event_subscriptions() const;
+    // events_subscribe answers this (OXIOS_OK: subscribes).
+    void set_events_subscribe_status(oxios_status status);
     // Tokens accepted by token_check.
     void set_tokens(std::vector<std::string> tokens);
     // Clock: fixed wall clock (µs since epoch); unset = real time.

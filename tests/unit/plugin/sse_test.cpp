@@ -139,6 +139,23 @@ TEST_CASE_FIXTURE(Fixture, "sse: the bus wakes the plugin only once a stream has
     CHECK(again[0].id == next);
 }
 
+TEST_CASE_FIXTURE(Fixture, "sse: a stream opened while the bus refuses subscriptions is kept and catches up once it accepts") {
+    host.set_events_subscribe_status(OXIOS_E_INTERNAL);
+    auto [s, resp] = host.sse_connect("/api/events");
+    REQUIRE(s != 0);
+    CHECK(resp.status == 200);
+    CHECK(host.sse_open(s));  // not closed: the UI would never reconnect it
+    const uint64_t missed = host.publish_event("space_created", R"({"space_id":"a","name":"a"})");
+    host.set_events_subscribe_status(OXIOS_OK);
+    auto msgs = wait_seq(host, s, missed);  // from the bus, once subscribed (retried every second)
+    REQUIRE(!msgs.empty());
+    CHECK(msgs.back().id == missed);
+    CHECK(host.event_subscriptions() == 1);
+    const uint64_t live = host.publish_event("space_created", R"({"space_id":"b","name":"b"})");
+    msgs = wait_seq(host, s, live);
+    check_consecutive(msgs, missed, live);
+}
+
 TEST_CASE_FIXTURE(Fixture, "sse: sensitive fields are stripped per event type") {
     auto [s, resp] = host.sse_connect("/api/events");
     REQUIRE(s != 0);
