@@ -63,12 +63,15 @@ size_t SpareFiles::ready() const {
 void SpareFiles::run() {
     std::unique_lock lock(mutex_);
     for (;;) {
+        const bool was_full = ready_.size() >= keep_ || !wanted_;
         cv_.wait(lock, [this] { return stop_ || (wanted_ && ready_.size() < keep_); });
-        // Not at once: woken by a writer, this thread tends to run on the
+        // Not at once when just woken: this thread tends to run on the
         // writer's CPU and preempt it, and the writer's reply then waits for
         // the whole creation (measured here: the reply 100-300 us later).
-        // A moment's pause lets the reply go out first.
-        if (cv_.wait_for(lock, kPause, [this] { return stop_; })) return;
+        // A moment's pause lets the reply go out first; the rest of the
+        // batch follows without one.
+        if (was_full && cv_.wait_for(lock, kPause, [this] { return stop_; })) return;
+        if (stop_) return;
         lock.unlock();
         File f;
         try {
