@@ -296,10 +296,10 @@ void SseEvents::run_resumer() {
         {
             std::unique_lock lock(resume_mutex_);
             const auto ready = [&] { return resume_stop_ || !resume_.empty(); };
-            if (resubscribe_)
+            if (resubscribe_)  // retry a second after the last attempt
                 resume_cv_.wait_for(lock, kResubscribeEvery, ready);
-            else
-                resume_cv_.wait(lock, ready);
+            else  // open() sets resubscribe_ while this thread may be waiting here
+                resume_cv_.wait(lock, [&] { return ready() || resubscribe_; });
             if (resume_stop_) return;
             ids.swap(resume_);
             resubscribe = resubscribe_;
