@@ -1,5 +1,6 @@
 #include "atomic_file.hpp"
 
+#include "services/fs_util.hpp"
 #include "spare_files.hpp"
 #include "uuid.hpp"
 
@@ -55,22 +56,6 @@ void fsync_dir(const std::filesystem::path& dir) {
     ::close(fd);
 }
 
-namespace {
-// The same, for a write that is acknowledged as durable once it returns: an
-// error is the write's failure.
-void fsync_dir_or_throw(const std::filesystem::path& dir) {
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) fail("open directory " + dir.string());
-    if (::fsync(fd) != 0) {
-        int saved = errno;
-        ::close(fd);
-        errno = saved;
-        fail("fsync directory " + dir.string());
-    }
-    ::close(fd);
-}
-}  // namespace
-
 void write_file_atomic(const std::filesystem::path& target, const std::vector<std::string_view>& pieces,
                        SpareFiles* spares) {
     const auto dir = target.parent_path().empty() ? std::filesystem::path(".") : target.parent_path();
@@ -114,7 +99,7 @@ void write_file_atomic(const std::filesystem::path& target, const std::vector<st
         errno = saved;
         fail("rename " + target.string());
     }
-    fsync_dir_or_throw(dir);
+    services::files::fsync_dir(dir);  // throws: the write is acknowledged as durable on return
 }
 
 uint64_t append_file_durable(const std::filesystem::path& file, std::string_view data) {
@@ -138,7 +123,8 @@ uint64_t append_file_durable(const std::filesystem::path& file, std::string_view
     }
     ::close(fd);  // the data is durable already
     // A new (or emptied) file: its directory entry must be durable as well.
-    if (before == 0) fsync_dir_or_throw(file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path());
+    if (before == 0)
+        services::files::fsync_dir(file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path());
     return before + data.size();
 }
 
