@@ -134,6 +134,18 @@ void PluginInstance::import_state(const std::string& blob) {
     }
 }
 
+bool PluginInstance::takes_backpressure() const {
+    return OXIOS_HAS(api_, oxios_plugin_api, stream_writable) && api_->stream_writable != nullptr;
+}
+
+void PluginInstance::stream_writable(uint64_t stream) {
+    if (!takes_backpressure()) return;
+    try {
+        api_->stream_writable(instance_, stream);
+    } catch (...) {
+    }
+}
+
 std::string PluginInstance::export_state() {
     std::string out;
     if (!OXIOS_HAS(api_, oxios_plugin_api, export_state) || !api_->export_state) return out;

@@ -49,6 +49,11 @@ public:
     void start();
     void import_state(const std::string& blob);
     std::string export_state();
+    // Whether the plugin provides stream_writable (ABI minor 1): only then
+    // are its stream writes refused under backpressure.
+    bool takes_backpressure() const;
+    // stream_writable(stream) when provided; the caller holds a Call.
+    void stream_writable(uint64_t stream);
 
     // Stops within `deadline`; false (and the instance is leaked: never
     // destroyed nor unloaded, since code of it may still run) on a timeout.

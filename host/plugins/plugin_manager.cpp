@@ -692,12 +692,7 @@ void PluginManager::writable(uint64_t id) {
     if (!owner) return;
     PluginInstance::Call call(*owner);
     // A retiring owner: its successor's stream_open catches up anyway.
-    if (!call.ok() || !OXIOS_HAS(&owner->api(), oxios_plugin_api, stream_writable) || !owner->api().stream_writable)
-        return;
-    try {
-        owner->api().stream_writable(owner->handle(), id);
-    } catch (...) {
-    }
+    if (call.ok()) owner->stream_writable(id);
 }
 
 void PluginManager::closed(uint64_t id, uint16_t code, oxios_close_reason reason) {
@@ -768,9 +763,7 @@ oxios_status PluginManager::stream_write(PluginInstance& instance, uint64_t id, 
         return OXIOS_E_CLOSED;
     if (seq > 0 && seq <= it->second.last_seq) return OXIOS_OK;
     // Backpressure only for a plugin that is told when to write again.
-    const bool refuse = OXIOS_HAS(&instance.api(), oxios_plugin_api, stream_writable) &&
-                        instance.api().stream_writable != nullptr;
-    const oxios_status st = hub_->send(id, data, refuse);
+    const oxios_status st = hub_->send(id, data, instance.takes_backpressure());
     if (st == OXIOS_OK && seq > 0) it->second.last_seq = seq;
     return st;
 }
