@@ -200,15 +200,20 @@ size_t SseEvents::stream_count() const {
 
 // ---- streams ----------------------------------------------------------------
 
+uint64_t SseEvents::bus_newest(uint64_t from) const {
+    // Usually nothing to visit: only what our subscription has not seen yet.
+    uint64_t newest = from;
+    host_.api().events_since(host_.raw(), from, max_seq, &newest, nullptr);
+    return std::max(from, newest);
+}
+
 uint64_t SseEvents::bus_head() {
     uint64_t head = 0;
     {
         std::lock_guard lock(mutex_);
         head = head_;
     }
-    // Usually nothing to visit: only what our subscription has not seen yet.
-    uint64_t newest = head;
-    host_.api().events_since(host_.raw(), head, max_seq, &newest, nullptr);
+    const uint64_t newest = bus_newest(head);
     std::lock_guard lock(mutex_);
     head_ = std::max(head_, newest);
     return newest;
@@ -309,19 +314,7 @@ void SseEvents::run_resumer() {
                 std::lock_guard lock(resume_mutex_);
                 resubscribe_ = false;
             }
-            // What was published while nobody listened: from the bus.
-            std::vector<std::pair<uint64_t, std::shared_ptr<Stream>>> streams;
-            {
-                std::lock_guard lock(mutex_);
-                streams = snapshot();
-            }
-            for (auto& [id, s] : streams) {
-                try {
-                    std::lock_guard lock(s->mutex);
-                    catch_up(id, *s);
-                } catch (...) {
-                }
-            }
+            catch_up_all();  // what was published while nobody listened
         }
         for (uint64_t id : ids) {
             {
@@ -428,6 +421,21 @@ void SseEvents::catch_up(uint64_t id, Stream& s) {
     }
 }
 
+void SseEvents::catch_up_all() {
+    std::vector<std::pair<uint64_t, std::shared_ptr<Stream>>> streams;
+    {
+        std::lock_guard lock(mutex_);
+        streams = snapshot();
+    }
+    for (auto& [id, s] : streams) {
+        try {
+            std::lock_guard lock(s->mutex);
+            catch_up(id, *s);  // not a closed or blocked one
+        } catch (...) {
+        }
+    }
+}
+
 void SseEvents::on_event(void* user, uint64_t seq, const char* json, size_t len) {
     try {
         static_cast<SseEvents*>(user)->live(seq, std::string_view(json == nullptr ? "" : json, json == nullptr ? 0 : len));
@@ -444,15 +452,7 @@ void SseEvents::live(uint64_t seq, std::string_view raw) {
         if (!json::parse(raw, doc) || !doc.IsObject()) return;
         const json::Value* type = json::find(doc, "type");
         if (type == nullptr || !type->IsString() || std::string_view(type->GetString()) != "lagged") return;
-        std::vector<std::pair<uint64_t, std::shared_ptr<Stream>>> streams;
-        {
-            std::lock_guard lock(mutex_);
-            streams = snapshot();
-        }
-        for (auto& [id, s] : streams) {
-            std::lock_guard lock(s->mutex);
-            catch_up(id, *s);  // not a closed or blocked one
-        }
+        catch_up_all();
         return;
     }
     std::vector<std::pair<uint64_t, std::shared_ptr<Stream>>> streams;
@@ -486,9 +486,7 @@ void SseEvents::export_state(json::Builder& out) const {
     }
     // Without a subscription head_ stays where start() found the bus: hand
     // over where the bus is now (a stream opened meanwhile starts there).
-    uint64_t newest = head;
-    host_.api().events_since(host_.raw(), head, max_seq, &newest, nullptr);
-    head = std::max(head, newest);
+    head = bus_newest(head);
     out.obj().kv("head", head).key("streams").arr();
     for (auto& [id, s] : streams) {
         std::lock_guard lock(s->mutex);

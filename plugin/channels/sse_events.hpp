@@ -104,6 +104,9 @@ private:
     // Writes what the bus still holds after s.pos (and a resync when some of
     // it is gone). s.mutex held by the caller.
     void catch_up(uint64_t id, Stream& s);
+    // catch_up for every stream (after the subscription lagged, or was
+    // missing): each under its own mutex.
+    void catch_up_all();
     // Writes one event (seq > s.pos). s.mutex held by the caller.
     void write_event(uint64_t id, Stream& s, uint64_t seq, const std::string& frame);
     // The frame of bus event `seq` (raw JSON `raw`), from the cache or made
@@ -111,6 +114,8 @@ private:
     Frame frame_for(uint64_t seq, std::string_view raw);
     static void collect_frame(void* user, uint64_t seq, const char* json, size_t len);
     std::vector<std::pair<uint64_t, std::shared_ptr<Stream>>> snapshot() const;
+    // The bus's newest seq, visiting only what follows `from`.
+    uint64_t bus_newest(uint64_t from) const;
     // The bus's newest seq now (head_ brought up to date).
     uint64_t bus_head();
 
