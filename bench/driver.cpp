@@ -30,7 +30,7 @@
 //   startup  --host-bin B --config C --plugins D --workspace W --n N
 //            Host start -> /health/ready 200, per start.
 //   gen-sessions --dir D --count N --exchanges E --prefix P
-//            Writes N session files (API.md format) with E exchanges each.
+//            Writes N session files (docs/api.md format) with E exchanges each.
 #include <httplib.h>
 
 #include <fcntl.h>
@@ -228,7 +228,7 @@ int cmd_latency(const Args& a) {
         }
         if (!fsync_dir.empty()) {
             // The baseline, then the state store's whole write protocol
-            // (API.md: the same plus an fsync of the directory) on its own.
+            // (docs/api.md: the same plus an fsync of the directory) on its own.
             for (const bool dir_sync : {false, true}) {
                 const fs::path target =
                     fs::path(fsync_dir) / ((dir_sync ? "protocol-" : "baseline-") + std::to_string(i) + ".json");

@@ -1,4 +1,4 @@
-// The host's one JSON config file (API.md "Config"): loaded and validated at
+// The host's one JSON config file (docs/api.md, "Config"): loaded and validated at
 // start, read through dotted keys, changed by deep-merging partial updates.
 #pragma once
 

@@ -1,4 +1,4 @@
-// The config's known keys: defaults, types and ranges (API.md "Config").
+// The config's known keys: defaults, types and ranges (docs/api.md, "Config").
 #pragma once
 
 #include <rapidjson/document.h>

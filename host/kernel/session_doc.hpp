@@ -1,4 +1,4 @@
-// One session file (API.md "Session file") held in memory in a form that
+// One session file (docs/api.md, "Session file") held in memory in a form that
 // makes an append cheap: the two message arrays are kept as serialised item
 // text, everything else as a small JSON document. Appending serialises only
 // the new items; writing the file splices the pieces (no re-serialisation of

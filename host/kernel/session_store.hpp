@@ -1,10 +1,10 @@
-// The state store's sessions (API.md "Session file"): per-session
+// The state store's sessions (docs/api.md, "Session file"): per-session
 // serialisation, an in-memory index for listing and pruning, an LRU-bounded
 // cache of parsed sessions, and appends whose cost does not grow with the
 // session.
 //
 // Files, per session <id> in <dir>:
-//   <id>.json     The session file in API.md's format. Always a complete JSON
+//   <id>.json     The session file in docs/api.md's format. Always a complete JSON
 //                 document: only ever replaced whole (unique temp file, fsync,
 //                 rename, fsync of the directory), never written in place.
 //   <id>.journal  Only for sessions past Limits::journal_above_bytes: the

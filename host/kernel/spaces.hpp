@@ -1,4 +1,4 @@
-// Spaces (API.md "Spaces"): <dir>/<id>.json written atomically, kept in
+// Spaces (docs/api.md, "Space file"): <dir>/<id>.json written atomically, kept in
 // memory; at most one active; chats create and bump them.
 #pragma once
 

@@ -1,7 +1,7 @@
 // The plugin manager: loads every plugin of the plugin directory, serves
 // requests and held connections through them, and hot-reloads a plugin when
 // its .so changes (inotify), on SIGHUP, or on request — without closing the
-// listening socket or any held connection (DESIGN.md, Hot reload).
+// listening socket or any held connection (docs/architecture.md, "Hot reload").
 #pragma once
 
 #include "http/connection_hub.hpp"

@@ -1,4 +1,4 @@
-// WebSocket /api/chat/stream: the chat protocol of API.md.
+// WebSocket /api/chat/stream: the chat protocol of docs/api.md.
 //
 // Client text frames {"type":"message","content","session_id","space_id"} are
 // checked and submitted to the gateway with the socket as the connection;

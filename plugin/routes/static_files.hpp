@@ -6,7 +6,7 @@
 // host loads a private copy from a temp directory, which is why the first two
 // exist).
 //
-// Serving rules (API.md, the `/`, `/{*path}`, `/assets/{*path}` row):
+// Serving rules (docs/api.md, "Catch-alls and the web UI"):
 // - a regular file under the UI directory wins wherever it is;
 // - a path that does not name such a file serves index.html (SPA client
 //   routes), except under /assets/, where a missing file is a 404;

@@ -9,7 +9,7 @@
 //
 // Checked besides sanitizer reports: every frame gets an answer; a refused
 // frame exactly one {"type":"error"} frame, an accepted message ends in a
-// "done" or an "error" frame (API.md: every accepted message ends in exactly
+// "done" or an "error" frame (docs/api.md: every accepted message ends in exactly
 // one of them), and every frame the plugin sends is a JSON object.
 #include "fuzz_common.hpp"
 #include "mock_host.hpp"

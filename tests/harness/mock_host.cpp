@@ -1529,7 +1529,7 @@ oxios_status MockHost::Impl::gateway_call(const oxios_chat_message* msg, uint32_
 }
 
 // ---------------------------------------------------------------------------
-// Host functions: session store (API.md "Session file")
+// Host functions: session store (docs/api.md, "Session file")
 // ---------------------------------------------------------------------------
 namespace {
 std::string member_string(const rapidjson::Value& o, const char* name) {

@@ -135,7 +135,7 @@ public:
     void set_gateway(std::function<GatewayReply(const ChatMessage&)> fn);
     void set_gateway_busy(bool busy);  // submit/call answer OXIOS_E_BUSY
     std::vector<ChatMessage> gateway_messages() const;  // every message submitted
-    // Session store: id -> session JSON (file format of API.md).
+    // Session store: id -> session JSON (file format of docs/api.md).
     std::map<std::string, std::string> sessions() const;
     void put_session(const std::string& id, const std::string& json);
     // Events: publishes to subscribers and the replay buffer (capacity 256).

@@ -1,5 +1,5 @@
 // skills.list / get / content / create / delete / enable / disable
-// (abi/METHODS.md; the skill object is the one API.md lists for /api/skills).
+// (abi/METHODS.md; the skill object is the one docs/api.md lists for /api/skills).
 //
 // Storage: <workspace>/skills/<name>/SKILL.md, name ^[A-Za-z0-9_-]{1,64}$ (the
 // directory name is the skill's name). The file starts with a front-matter
