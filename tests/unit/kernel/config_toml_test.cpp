@@ -4,17 +4,18 @@
 #include "config.hpp"
 #include "config_report.hpp"
 #include "kernel.hpp"
+#include "services_test_support.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 using namespace oxios::kernel;
 using namespace oxios::kernel::test;
 namespace fs = std::filesystem;
+using services_test::slurp;
+using services_test::spit;
 
 namespace {
 
@@ -23,15 +24,6 @@ fs::path fixtures() {
     REQUIRE(dir != nullptr);
     return dir;
 }
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
 
 // The message a config file is refused with ("" when it loads).
 std::string refusal(const fs::path& p) {
@@ -74,7 +66,7 @@ TEST_CASE("bad TOML is refused with the line and the key") {
     TempDir dir;
     const fs::path p = dir.path() / "config.toml";
     auto refused = [&](const std::string& text, const std::string& line, const std::string& key) {
-        write(p, text);
+        spit(p, text);
         const std::string why = refusal(p);
         CAPTURE(text);
         CAPTURE(why);
@@ -96,7 +88,7 @@ TEST_CASE("bad TOML is refused with the line and the key") {
 
     // The JSON error names its line too.
     const fs::path j = dir.path() / "config.json";
-    write(j, "{\n  \"gateway\": {\n    \"port\": 1,\n  }\n}\n");
+    spit(j, "{\n  \"gateway\": {\n    \"port\": 1,\n  }\n}\n");
     CHECK(refusal(j).find("line 4: malformed JSON") != std::string::npos);
 }
 
@@ -146,7 +138,7 @@ TEST_CASE("config notes: the original's rate limit 0 and its api_key as a web to
 TEST_CASE("check-config report: values, their sources, secrets hidden, keys not used") {
     TempDir dir;
     const fs::path p = dir.path() / "config.toml";
-    write(p, "# mine\n[gateway]\nport = 4500\n\n[engine]\napi_key = \"sk-secret-1\"\n"
+    spit(p, "# mine\n[gateway]\nport = 4500\n\n[engine]\napi_key = \"sk-secret-1\"\n"
              "[[engine.providers]]\nid = \"local\"\nbase_url = \"http://127.0.0.1:9/v1\"\n"
              "api_key = \"sk-secret-2\"\n\n[mystery]\nthing = 1\n\n[scheduler]\nmax_concurrent = 2\n");
     ::setenv("OXIOS_API_KEY", "env-token", 1);
@@ -165,6 +157,6 @@ TEST_CASE("check-config report: values, their sources, secrets hidden, keys not 
     CHECK(out.find("scheduler.max_concurrent (line 16): stored and returned") != std::string::npos);
     CHECK(out.find("notes:") == std::string::npos);
 
-    write(p, "[gateway]\nport = 0\n");
+    spit(p, "[gateway]\nport = 0\n");
     CHECK_THROWS_WITH_AS(check_config_report(p.string(), {}), doctest::Contains("gateway.port"), std::runtime_error);
 }

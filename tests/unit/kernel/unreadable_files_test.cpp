@@ -1,31 +1,20 @@
 // Workspace files the host cannot parse: skipped, left untouched, listed by
 // system.status (components.workspace of /health/ready) until read again.
 #include "kernel.hpp"
+#include "services_test_support.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>
 
-#include <fstream>
 #include <map>
-#include <sstream>
 
 using namespace oxios::kernel;
 using namespace oxios::kernel::test;
 namespace fs = std::filesystem;
+using services_test::slurp;
+using services_test::spit;
 
 namespace {
-
-void spit(const fs::path& p, const std::string& text) {
-    fs::create_directories(p.parent_path());
-    std::ofstream(p, std::ios::binary) << text;
-}
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 // path -> reason of components.workspace.unreadable.
 std::map<std::string, std::string> unreadable(Kernel& k) {
