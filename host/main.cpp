@@ -4,6 +4,7 @@
 #include "http/connection_hub.hpp"
 #include "http/front.hpp"
 #include "kernel.hpp"
+#include "config_report.hpp"
 #include "plugins/plugin_manager.hpp"
 
 #include <atomic>
@@ -28,13 +29,18 @@ struct Args {
     std::optional<std::string> config, plugins, workspace, host;
     std::optional<int> port;
     bool watch = true;
+    bool check_config = false;
 };
 
 [[noreturn]] void usage(int code) {
     std::fprintf(code ? stderr : stdout,
                  "usage: oxios-host [--config FILE] [--plugins DIR] [--port N] [--host ADDR]\n"
                  "                  [--workspace DIR] [--no-watch]\n"
-                 "  --config FILE    JSON config (default ~/.oxios/config.json if it exists)\n"
+                 "       oxios-host --check-config [FILE] [--port N] [--host ADDR] [--workspace DIR]\n"
+                 "  --config FILE    config, .json or .toml (default ~/.oxios/config.json if it\n"
+                 "                   exists, else ~/.oxios/config.toml)\n"
+                 "  --check-config   print the effective config, where each value comes from and\n"
+                 "                   the keys not used, then exit (0, or 2 on a bad config)\n"
                  "  --plugins DIR    plugin directory (default: plugins/ next to this program)\n"
                  "  --port N         listen port, overrides gateway.port (0 = any free port)\n"
                  "  --host ADDR      listen address, overrides gateway.host\n"
@@ -59,6 +65,10 @@ Args parse_args(int argc, char** argv) {
         else if (k == "--workspace") a.workspace = value();
         else if (k == "--host") a.host = value();
         else if (k == "--no-watch") a.watch = false;
+        else if (k == "--check-config") {
+            a.check_config = true;
+            if (i + 1 < argc && argv[i + 1][0] != '-') a.config = argv[++i];
+        }
         else if (k == "--port") {
             std::string v = value();
             char* end = nullptr;
@@ -84,10 +94,42 @@ std::string default_plugin_dir(const char* argv0) {
     return (exe.parent_path() / "plugins").string();
 }
 
+// --config, else ~/.oxios/config.json, else ~/.oxios/config.toml (the Rust
+// original's); "" = defaults only. Exits 2 when --config names no file.
+std::string config_path(const Args& args) {
+    if (args.config) {
+        if (!fs::exists(*args.config)) {
+            std::fprintf(stderr, "oxios-host: config file not found: %s\n", args.config->c_str());
+            std::exit(2);
+        }
+        return *args.config;
+    }
+    const char* home = std::getenv("HOME");
+    if (home == nullptr) return "";
+    for (const char* name : {"config.json", "config.toml"}) {
+        auto p = fs::path(home) / ".oxios" / name;
+        if (fs::exists(p)) return p.string();
+    }
+    return "";
+}
+
+int check_config(const Args& args) {
+    try {
+        std::fputs(oxios::kernel::check_config_report(config_path(args), {args.host, args.workspace, args.port})
+                       .c_str(),
+                   stdout);
+        return 0;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "oxios-host: %s\n", e.what());
+        return 2;
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     Args args = parse_args(argc, argv);
+    if (args.check_config) return check_config(args);
 
     // Many short-lived JSON documents (64 KiB pools) on many threads: without
     // this, glibc gives freed arena tops back with madvise after almost every
@@ -105,16 +147,7 @@ int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
 
     oxios::kernel::Kernel::Options kopts;
-    if (args.config) {
-        if (!fs::exists(*args.config)) {
-            std::fprintf(stderr, "oxios-host: config file not found: %s\n", args.config->c_str());
-            return 2;
-        }
-        kopts.config_path = *args.config;
-    } else if (const char* home = std::getenv("HOME")) {
-        auto p = fs::path(home) / ".oxios" / "config.json";
-        if (fs::exists(p)) kopts.config_path = p.string();
-    }
+    kopts.config_path = config_path(args);
     if (args.workspace) kopts.workspace_override = *args.workspace;
 
     std::unique_ptr<oxios::kernel::Kernel> kernel;

@@ -1,11 +1,10 @@
 #include "config.hpp"
 
 #include "atomic_file.hpp"
+#include "config_file.hpp"
 #include "config_schema.hpp"
 #include "json_util.hpp"
 #include "services/service_registry.hpp"
-
-#include <rapidjson/error/en.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -18,24 +17,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-rapidjson::Document load(const std::string& path, std::string_view text) {
-    rapidjson::Document file;
-    if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
-        file.SetObject();
-    } else {
-        file.Parse(text.data(), text.size());
-        if (file.HasParseError())
-            throw std::runtime_error("Invalid config: " + (path.empty() ? std::string("config") : path) +
-                                     ": malformed JSON (" + rapidjson::GetParseError_En(file.GetParseError()) +
-                                     " at offset " + std::to_string(file.GetErrorOffset()) + ")");
-        if (!json::all_finite(file))
-            throw std::runtime_error("Invalid config: " + (path.empty() ? std::string("config") : path) +
-                                     ": a number is out of range");
-    }
-    if (auto why = config_schema::validate(file)) throw std::runtime_error("Invalid config: " + *why);
+rapidjson::Document load(ConfigFile& file, const std::string& name) {
+    auto fail = [&](const std::string& why) {
+        throw std::runtime_error("Invalid config: " + why + file.where(name.empty() ? "config" : name, why));
+    };
+    if (auto why = config_schema::normalize(file.tree, file.tree.GetAllocator())) fail(*why);
+    if (auto why = config_schema::validate(file.tree)) fail(*why);
     rapidjson::Document doc = config_schema::defaults();
-    config_schema::merge(doc, file, doc.GetAllocator());
-    if (auto why = config_schema::validate(doc)) throw std::runtime_error("Invalid config: " + *why);
+    config_schema::merge(doc, file.tree, doc.GetAllocator());
+    if (auto why = config_schema::validate(doc)) fail(*why);
     return doc;
 }
 
@@ -91,23 +81,14 @@ std::string expand_home(const std::string& path) {
 Config::Config(std::string path, rapidjson::Document doc)
     : path_(std::move(path)), doc_(std::make_shared<const rapidjson::Document>(std::move(doc))) {}
 
-Config::Config(std::string path) : path_(std::move(path)) {
-    std::string text;
-    if (!path_.empty()) {
-        std::error_code ec;
-        if (fs::exists(path_, ec)) {
-            try {
-                text = read_file(path_);
-            } catch (const std::exception& e) {
-                throw std::runtime_error("Invalid config: " + path_ + ": cannot read (" + e.what() + ")");
-            }
-        }
-    }
-    doc_ = std::make_shared<const rapidjson::Document>(load(path_, text));
+Config::Config(std::string path) : path_(std::move(path)), format_(config_format(path_)) {
+    ConfigFile file = read_config_file(path_);
+    doc_ = std::make_shared<const rapidjson::Document>(load(file, path_));
 }
 
 std::unique_ptr<Config> Config::from_text(std::string_view json_text) {
-    return std::unique_ptr<Config>(new Config("", load("", json_text)));
+    ConfigFile file = parse_config_text(json_text, ConfigFormat::json, "");
+    return std::unique_ptr<Config>(new Config("", load(file, "")));
 }
 
 std::shared_ptr<const rapidjson::Document> Config::snapshot() const {
@@ -152,9 +133,11 @@ Result Config::put(const rapidjson::Value& partial) {
         try {
             const fs::path p(path_);
             if (p.has_parent_path()) fs::create_directories(p.parent_path());
-            write_file_atomic(p, json::to_pretty_string(*next));
-        } catch (const std::exception& e) {
+            write_file_atomic(p, config_text(*next, format_));
+        } catch (const std::system_error& e) {
             return error_result(OXIOS_E_IO, std::string("cannot write config: ") + e.what());
+        } catch (const std::exception& e) {  // a value TOML cannot hold
+            return error_result(OXIOS_E_INVALID, std::string("Invalid config: ") + e.what());
         }
     }
     {

@@ -1,7 +1,9 @@
-// The host's one JSON config file (docs/api.md, "Config"): loaded and validated at
-// start, read through dotted keys, changed by deep-merging partial updates.
+// The host's one config file (docs/api.md, "Config"), JSON or TOML by extension:
+// loaded and validated at start, read through dotted keys, changed by
+// deep-merging partial updates that are written back in the file's format.
 #pragma once
 
+#include "config_file.hpp"
 #include "kernel.hpp"
 
 #include <rapidjson/document.h>
@@ -21,7 +23,8 @@ class Config {
 public:
     // Loads `path` over the defaults ("" = defaults only, nothing is ever
     // written; a missing file counts as `{}`). Throws std::runtime_error
-    // "Invalid config: <key>: <why>" on a bad file.
+    // "Invalid config: <key>: <why>" (with the file's line for TOML) or
+    // "Invalid config: <file>: line N: ..." on a file that does not parse.
     explicit Config(std::string path = "");
 
     // Builds a config from JSON text (tests, --config-json); no file.
@@ -35,13 +38,14 @@ public:
     std::string hidden_json() const;
 
     // config.put: deep-merges `partial`, validates, writes atomically (when a
-    // path is set), bumps the generation. Returns the hidden config, or
+    // path is set, in the file's own format), bumps the generation. Returns the hidden config, or
     // OXIOS_E_INVALID "Invalid config: <key>: <why>" (nothing changed), or
     // OXIOS_E_IO when the file cannot be written (nothing changed).
     Result put(const rapidjson::Value& partial);
 
     uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
     const std::string& path() const { return path_; }
+    ConfigFormat format() const { return format_; }
 
     // Typed reads of dotted keys, with a fallback for absent/wrong types.
     int64_t get_int(std::string_view dotted_key, int64_t fallback) const;
@@ -55,6 +59,7 @@ private:
     std::shared_ptr<const rapidjson::Document> snapshot() const;
 
     std::string path_;
+    ConfigFormat format_ = ConfigFormat::json;
     mutable std::shared_mutex mutex_;
     std::shared_ptr<const rapidjson::Document> doc_;
     std::mutex write_mutex_;  // one put at a time

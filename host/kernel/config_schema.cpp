@@ -211,6 +211,48 @@ std::optional<std::string> validate(const rapidjson::Value& config) {
     return std::nullopt;
 }
 
+std::optional<std::string> normalize(rapidjson::Value& config, rapidjson::Document::AllocatorType& alloc) {
+    if (!config.IsObject()) return std::nullopt;
+    auto engine = config.FindMember("engine");
+    if (engine == config.MemberEnd() || !engine->value.IsObject()) return std::nullopt;
+    auto providers = engine->value.FindMember("providers");
+    if (providers == engine->value.MemberEnd() || !providers->value.IsArray()) return std::nullopt;
+    rapidjson::Value by_id(rapidjson::kObjectType);
+    rapidjson::SizeType index = 0;
+    for (auto& entry : providers->value.GetArray()) {
+        const std::string where = "engine.providers[" + std::to_string(index++) + "]";
+        if (!entry.IsObject()) return where + ": must be a table";
+        const char* id_key = entry.HasMember("id") ? "id" : "name";
+        auto id = entry.FindMember(id_key);
+        if (id == entry.MemberEnd() || !id->value.IsString() || id->value.GetStringLength() == 0)
+            return where + ": needs an id (or name)";
+        rapidjson::Value name(id->value, alloc);
+        if (by_id.HasMember(name)) return "engine.providers: " + std::string(name.GetString()) + " given twice";
+        entry.RemoveMember(id_key);
+        by_id.AddMember(name, entry, alloc);
+    }
+    providers->value = by_id;
+    return std::nullopt;
+}
+
+bool is_known(const std::string& dotted_key) {
+    if (dotted_key.starts_with("engine.providers.")) return true;
+    for (const auto& k : keys())
+        if (dotted_key == std::string(k.section) + "." + k.name) return true;
+    return false;
+}
+
+bool stored_only(const std::string& dotted_key) {
+    static const char* const kStoredOnly[] = {
+        "security.network_access", "security.can_fork", "security.max_execution_time_secs",
+        "security.max_memory_mb", "kernel.max_agents", "channels.enabled", "logging.format", "logging.level"};
+    for (const char* k : kStoredOnly)
+        if (dotted_key == k) return true;
+    for (const char* section : {"scheduler.", "exec.", "orchestrator.", "context."})
+        if (dotted_key.starts_with(section)) return true;
+    return false;
+}
+
 void merge(rapidjson::Value& dst, const rapidjson::Value& src, rapidjson::Document::AllocatorType& alloc) {
     if (!dst.IsObject() || !src.IsObject()) return;
     merge_at(dst, src, alloc, nullptr);

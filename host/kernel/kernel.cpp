@@ -2,12 +2,14 @@
 #include "kernel.hpp"
 
 #include "clock.hpp"
+#include "config_report.hpp"
 #include "engines/engine.hpp"
 #include "json_util.hpp"
 #include "kernel_impl.hpp"
 
 #include <algorithm>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -52,6 +54,7 @@ Kernel::Impl::Impl(const Options& opts)
     : options(opts),
       config(std::make_unique<Config>(opts.config_path)),
       workspace(resolve_workspace(opts, *config)),
+      unreadable(workspace),
       security(*config, env_api_key()),
       // The replay ring must outlast the deepest backlog a subscriber may
       // have without being told it lagged (its queue, 1024): a plugin reload
@@ -64,8 +67,8 @@ Kernel::Impl::Impl(const Options& opts)
       // resync. kernel.event_bus_capacity can only raise it.
       bus(std::max<size_t>(config_size(*config, "kernel.event_bus_capacity", 256), 16 * kSubscriberQueue),
           kSubscriberQueue, clock::now_us),
-      sessions(fs::path(workspace) / "sessions", clock::now_us),
-      spaces(fs::path(workspace) / "spaces", publisher(bus), clock::now_us),
+      sessions(fs::path(workspace) / "sessions", clock::now_us, &unreadable),
+      spaces(fs::path(workspace) / "spaces", publisher(bus), clock::now_us, &unreadable),
       agents(publisher(bus), clock::now_us),
       engine(std::make_shared<EngineHub>(*config, EngineServices{[this](std::string_view id) { return sessions.get(id); }})),
       gateway(Gateway::Options{config_size(*config, "gateway.queue_capacity", 1024),
@@ -75,10 +78,14 @@ Kernel::Impl::Impl(const Options& opts)
                                           1000;
                                }},
               engine, Gateway::Services{&spaces, &agents, publisher(bus)}) {
+    if (!opts.config_path.empty())
+        std::fprintf(stderr, "[info] config: %s (%s)\n", opts.config_path.c_str(), format_name(config->format()));
+    for (const auto& note : config_notes(*config)) std::fprintf(stderr, "[warn] config: %s\n", note.c_str());
     ServiceContext ctx;
     ctx.workspace = workspace;
     ctx.publish = [this](std::string_view type, std::string_view fields) { return bus.publish(type, fields); };
     ctx.now_us = clock::now_us;
+    ctx.unreadable = &unreadable;
     register_workspace_service(registry, ctx);
     register_seeds_service(registry, ctx);
     register_skills_service(registry, ctx);
@@ -89,6 +96,10 @@ Kernel::Impl::Impl(const Options& opts)
     register_config_methods(registry, *config);
     register_engine_methods(registry, *config, *engine);
     register_system_methods(registry, *this);
+    // Seeds and skills are read when listed: read them once now, so that a
+    // file the host cannot read shows in /health/ready from the start.
+    registry.call("seeds.list", "{}");
+    registry.call("skills.list", "{}");
 }
 
 Kernel::Kernel(const Options& options) : impl_(std::make_unique<Impl>(options)) {}

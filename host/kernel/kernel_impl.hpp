@@ -12,6 +12,7 @@
 #include "services/service_registry.hpp"
 #include "session_store.hpp"
 #include "spaces.hpp"
+#include "unreadable_files.hpp"
 
 #include <chrono>
 #include <memory>
@@ -26,6 +27,7 @@ struct Kernel::Impl {
     Options options;
     std::unique_ptr<Config> config;
     std::string workspace;
+    UnreadableFiles unreadable;  // workspace files skipped: components.workspace
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     Security security;
     EventBus bus;

@@ -48,8 +48,8 @@ uint64_t replay(const JournalScan& scan, uint64_t count, const char* file, Apply
 }
 }  // namespace
 
-SessionStore::SessionStore(fs::path dir, std::function<int64_t()> now_us, Limits limits)
-    : dir_(std::move(dir)), now_us_(std::move(now_us)), limits_(limits) {
+SessionStore::SessionStore(fs::path dir, std::function<int64_t()> now_us, Limits limits, UnreadableFiles* unreadable)
+    : dir_(std::move(dir)), now_us_(std::move(now_us)), unreadable_(unreadable), limits_(limits) {
     fs::create_directories(dir_);
     build_index();  // removes the spares a crash left behind
     spares_ = std::make_unique<SpareFiles>(dir_, kSpareFiles);
@@ -88,7 +88,7 @@ void SessionStore::build_index() {
         try {
             auto summary = SessionDoc::summarize(id, read_file(file));
             if (!summary) {
-                std::fprintf(stderr, "oxios: skipping unparsable session file %s\n", file.c_str());
+                report_unreadable(unreadable_, file, "not a session file (malformed JSON or not an object)");
                 journals.erase(id);  // keep its journal: not ours to drop
                 continue;
             }
@@ -112,7 +112,7 @@ void SessionStore::build_index() {
             }
             index_.emplace(id, std::move(*summary));
         } catch (const std::exception& e) {
-            std::fprintf(stderr, "oxios: skipping unreadable session file %s: %s\n", file.c_str(), e.what());
+            report_unreadable(unreadable_, file, std::string("cannot read: ") + e.what());
         }
     }
     // Journals without a session file: left by a crash during a delete.

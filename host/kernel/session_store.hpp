@@ -45,6 +45,7 @@
 #include "kernel.hpp"
 #include "session_doc.hpp"
 #include "spare_files.hpp"
+#include "unreadable_files.hpp"
 
 #include <atomic>
 #include <filesystem>
@@ -70,10 +71,12 @@ public:
         size_t journal_max_bytes = 4u << 20;     // ... or this many journal bytes
     };
     // Creates `dir` if needed and builds the index by reading every file (and
-    // journal) once; unparsable files are skipped and logged.
-    SessionStore(std::filesystem::path dir, std::function<int64_t()> now_us, Limits limits);
-    SessionStore(std::filesystem::path dir, std::function<int64_t()> now_us)
-        : SessionStore(std::move(dir), std::move(now_us), Limits{}) {}
+    // journal) once; unreadable or unparsable files are skipped, left as they
+    // are and reported to `unreadable` (logged when null).
+    SessionStore(std::filesystem::path dir, std::function<int64_t()> now_us, Limits limits,
+                 UnreadableFiles* unreadable = nullptr);
+    SessionStore(std::filesystem::path dir, std::function<int64_t()> now_us, UnreadableFiles* unreadable = nullptr)
+        : SessionStore(std::move(dir), std::move(now_us), Limits{}, unreadable) {}
     ~SessionStore();  // flush()
 
     Result get(std::string_view id);          // file JSON (journal included) + top-level space_id
@@ -131,6 +134,7 @@ private:
 
     std::filesystem::path dir_;
     std::function<int64_t()> now_us_;
+    UnreadableFiles* unreadable_ = nullptr;
     Limits limits_;
 
     mutable std::mutex mutex_;  // slots_, lru_, cache_total_, Slot cache fields

@@ -40,7 +40,7 @@ Result ok_space(const std::string& id) {
 
 }  // namespace
 
-SpaceStore::SpaceStore(fs::path dir, Publish publish, std::function<int64_t()> now_us)
+SpaceStore::SpaceStore(fs::path dir, Publish publish, std::function<int64_t()> now_us, UnreadableFiles* unreadable)
     : dir_(std::move(dir)), publish_(std::move(publish)), now_us_(std::move(now_us)) {
     fs::create_directories(dir_);
     for (const auto& entry : fs::directory_iterator(dir_)) {
@@ -50,7 +50,7 @@ SpaceStore::SpaceStore(fs::path dir, Publish publish, std::function<int64_t()> n
         try {
             auto doc = json::parse(read_file(entry.path()));
             if (!doc || !doc->IsObject()) {
-                std::fprintf(stderr, "oxios: skipping unparsable space file %s\n", entry.path().c_str());
+                report_unreadable(unreadable, entry.path(), "not a space file (malformed JSON or not an object)");
                 continue;
             }
             Space space;
@@ -58,7 +58,7 @@ SpaceStore::SpaceStore(fs::path dir, Publish publish, std::function<int64_t()> n
             set(space.doc, "id", json::str(id, space.doc.GetAllocator()));
             spaces_.emplace(id, std::move(space));
         } catch (const std::exception& e) {
-            std::fprintf(stderr, "oxios: skipping space file %s: %s\n", entry.path().c_str(), e.what());
+            report_unreadable(unreadable, entry.path(), std::string("cannot read: ") + e.what());
         }
     }
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "kernel.hpp"
+#include "unreadable_files.hpp"
 
 #include <rapidjson/document.h>
 
@@ -23,8 +24,10 @@ class ServiceRegistry;
 class SpaceStore {
 public:
     using Publish = std::function<void(std::string_view type, const rapidjson::Value& fields)>;
-    // Creates `dir` if needed and loads every space file (bad ones skipped).
-    SpaceStore(std::filesystem::path dir, Publish publish, std::function<int64_t()> now_us);
+    // Creates `dir` if needed and loads every space file (bad ones skipped,
+    // left as they are and reported to `unreadable`, logged when null).
+    SpaceStore(std::filesystem::path dir, Publish publish, std::function<int64_t()> now_us,
+               UnreadableFiles* unreadable = nullptr);
 
     Result list(uint32_t page, uint32_t limit, bool include_archived) const;
     Result get(std::string_view id) const;

@@ -79,6 +79,25 @@ bool store_health(Kernel::Impl& k, std::string& detail) {
     return healthy;
 }
 
+// Workspace files the host skipped: listed with their reason; they make the
+// host "degraded", never unready (the rest of the workspace is served).
+rapidjson::Value workspace_status(Kernel::Impl& k, rapidjson::Document::AllocatorType& a) {
+    const auto files = k.unreadable.list();
+    rapidjson::Value list(rapidjson::kArrayType);
+    for (const auto& f : files) {
+        rapidjson::Value item(rapidjson::kObjectType);
+        item.AddMember("path", json::str(f.path, a), a);
+        item.AddMember("reason", json::str(f.reason, a), a);
+        list.PushBack(item, a);
+    }
+    rapidjson::Value v = health(files.empty(),
+                                files.empty() ? std::string("every file readable")
+                                              : std::to_string(files.size()) + " file(s) skipped, left as they are",
+                                a);
+    v.AddMember("unreadable", list, a);
+    return v;
+}
+
 // The component health the web channel's /api/status shows; system.status
 // adds the host's own sections to the same members.
 void add_components(Kernel::Impl& k, rapidjson::Document& out) {
@@ -119,6 +138,7 @@ Result status(Kernel::Impl& k) {
     auto& a = out.GetAllocator();
     out.AddMember("version", json::str(k.options.host_version, a), a);
     add_components(k, out);
+    out.AddMember("workspace", workspace_status(k, a), a);  // not in /api/status: the original's list
     out.AddMember("plugins", plugins_status(k, a), a);
     rapidjson::Value gateway(rapidjson::kObjectType);
     gateway.AddMember("queue_depth", static_cast<uint64_t>(k.gateway.queue_depth()), a);

@@ -28,9 +28,11 @@ std::string read_file(const fs::path& p) {
     return s.str();
 }
 
-int spawn(const std::vector<std::string>& args, const fs::path& out, const fs::path& err) {
+int spawn(const std::vector<std::string>& args, const fs::path& out, const fs::path& err,
+          const std::vector<std::string>& env = {}) {
     int pid = ::fork();
     if (pid == 0) {
+        for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
         FILE* o = std::freopen(out.c_str(), "w", stdout);
         FILE* e = std::freopen(err.c_str(), "w", stderr);
         (void)o;
@@ -54,15 +56,16 @@ HostProcess::HostProcess(Options options) : options_(std::move(options)) {
     root_ = tmpl;
     fs::create_directories(plugin_dir());
     fs::create_directories(workspace());
-    {
-        std::ofstream(root_ / "config.json") << options_.config_json;
-    }
     if (options_.copy_web_plugin) fs::copy_file(env_or("OXIOS_PLUGIN"), plugin_dir() / "web_plugin.so");
-    std::vector<std::string> args = {env_or("OXIOS_HOST_BIN"),  "--config",  (root_ / "config.json").string(),
-                                     "--plugins",               plugin_dir().string(), "--workspace",
-                                     workspace().string(),      "--port",    "0"};
+    std::vector<std::string> args = {env_or("OXIOS_HOST_BIN"), "--plugins", plugin_dir().string()};
+    if (!options_.config_file.empty()) {
+        std::ofstream(root_ / options_.config_file) << options_.config_json;
+        args.insert(args.end(), {"--config", (root_ / options_.config_file).string()});
+    }
+    if (options_.pass_workspace) args.insert(args.end(), {"--workspace", workspace().string()});
+    if (options_.pass_port) args.insert(args.end(), {"--port", "0"});
     for (auto& a : options_.extra_args) args.push_back(a);
-    pid_ = spawn(args, root_ / "stdout.log", root_ / "stderr.log");
+    pid_ = spawn(args, root_ / "stdout.log", root_ / "stderr.log", options_.env);
     if (!options_.expect_start) return;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
     while (std::chrono::steady_clock::now() < deadline) {

@@ -95,16 +95,24 @@ struct MemoryService {
         return fs::path(ctx.workspace) / "memory" / category;
     }
 
+    // nullopt when absent, unreadable or not a JSON object (those two
+    // reported as unreadable).
     std::optional<Entry> read_entry(const std::string& id, const std::string& category) const {
+        const fs::path file = category_dir(category) / (id + ".json");
         std::optional<std::string> text;
         try {
-            text = files::read_file(category_dir(category) / (id + ".json"));
-        } catch (const std::system_error&) {
+            text = files::read_file(file);
+        } catch (const std::system_error& e) {
+            report_unreadable(ctx.unreadable, file, "cannot read: " + e.code().message());
             return std::nullopt;
         }
         if (!text) return std::nullopt;
         auto doc = json::parse_object(*text);
-        if (!doc) return std::nullopt;
+        if (!doc) {
+            report_unreadable(ctx.unreadable, file, "not a memory entry (malformed JSON or not an object)");
+            return std::nullopt;
+        }
+        clear_unreadable(ctx.unreadable, file);
         return entry_from_json(*doc, id, category);
     }
 

@@ -87,16 +87,22 @@ struct SeedsService {
     fs::path seeds_dir() const { return fs::path(ctx.workspace) / "seeds"; }
     fs::path evals_dir() const { return fs::path(ctx.workspace) / "evals"; }
 
-    // The parsed seed; nullopt when absent, unreadable or not a JSON object.
+    // The parsed seed; nullopt when absent, unreadable or not a JSON object
+    // (those two reported as unreadable).
     std::optional<rapidjson::Document> load(const std::string& id) const {
+        const fs::path file = seeds_dir() / (id + ".json");
         std::optional<std::string> text;
         try {
-            text = files::read_file(seeds_dir() / (id + ".json"));
-        } catch (const std::system_error&) {
+            text = files::read_file(file);
+        } catch (const std::system_error& e) {
+            report_unreadable(ctx.unreadable, file, "cannot read: " + e.code().message());
             return std::nullopt;
         }
         if (!text) return std::nullopt;
-        return json::parse_object(*text);
+        auto doc = json::parse_object(*text);
+        if (doc) clear_unreadable(ctx.unreadable, file);
+        else report_unreadable(ctx.unreadable, file, "not a seed (malformed JSON or not an object)");
+        return doc;
     }
 
     Evaluation evaluation(const std::string& id) const {

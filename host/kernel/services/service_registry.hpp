@@ -3,6 +3,7 @@
 #pragma once
 
 #include "kernel.hpp"
+#include "unreadable_files.hpp"
 
 #include <rapidjson/document.h>
 
@@ -19,6 +20,8 @@ struct ServiceContext {
     // Publishes an event (type, JSON object of extra fields); returns its seq.
     std::function<uint64_t(std::string_view type, std::string_view fields_json)> publish;
     std::function<int64_t()> now_us;  // wall clock, µs since the Unix epoch
+    // Where a service reports a workspace file it skipped (may be null).
+    UnreadableFiles* unreadable = nullptr;
 };
 
 // A method receives its parsed JSON argument object and returns a Result

@@ -360,10 +360,14 @@ struct SkillsService {
             std::optional<std::string> text;
             try {
                 text = files::read_file(it->path() / kSkillFile);
-            } catch (const std::system_error&) {
+            } catch (const std::system_error& e) {
+                if (e.code() != std::errc::is_a_directory && e.code() != std::errc::not_a_directory)
+                    report_unreadable(ctx.unreadable, it->path() / kSkillFile, "cannot read: " + e.code().message());
                 continue;
             }
-            if (text) skills.push_back(describe(name, *text));
+            if (!text) continue;
+            clear_unreadable(ctx.unreadable, it->path() / kSkillFile);
+            skills.push_back(describe(name, *text));
         }
         std::sort(skills.begin(), skills.end(),
                   [](const Skill& a, const Skill& b) { return a.name < b.name; });
