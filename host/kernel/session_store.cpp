@@ -88,8 +88,7 @@ void SessionStore::build_index() {
         try {
             auto summary = SessionDoc::summarize(id, read_file(file));
             if (!summary) {
-                std::fprintf(stderr, "oxios: skipping unparsable session file %s\n", file.c_str());
-                journals.erase(id);  // keep its journal: not ours to drop
+                set_aside(id, journals.erase(id) != 0);
                 continue;
             }
             if (journals.erase(id) != 0) {
@@ -122,6 +121,34 @@ void SessionStore::build_index() {
         ::unlink(journal_of(id).c_str());
     }
     for (const auto& [id, s] : index_) ordered_.insert(&s);
+}
+
+// An unparsable session file would be overwritten by the next append to its
+// id: it (and its journal) is renamed to <name>.corrupt-<unix secs> instead.
+void SessionStore::set_aside(const std::string& id, bool with_journal) {
+    const std::string suffix = ".corrupt-" + std::to_string(now_us_() / 1'000'000);
+    bool moved = false;
+    for (const fs::path& from : {file_of(id), journal_of(id)}) {
+        if (from == journal_of(id) && !with_journal) continue;
+        fs::path to = from.string() + suffix;
+        for (int n = 1; fs::exists(to); ++n) to = from.string() + suffix + "-" + std::to_string(n);
+        std::error_code ec;
+        fs::rename(from, to, ec);
+        if (ec) {
+            std::fprintf(stderr, "oxios: unparsable session file %s: cannot set it aside: %s\n", from.c_str(),
+                         ec.message().c_str());
+            continue;
+        }
+        std::fprintf(stderr, "oxios: unparsable session file %s set aside as %s\n", from.c_str(), to.c_str());
+        moved = true;
+    }
+    if (!moved) return;
+    try {
+        fsync_dir(dir_);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "oxios: sessions: %s\n", e.what());
+    }
+    ++corrupt_set_aside_;
 }
 
 bool SessionStore::indexed(const std::string& id) const {

@@ -70,7 +70,8 @@ public:
         size_t journal_max_bytes = 4u << 20;     // ... or this many journal bytes
     };
     // Creates `dir` if needed and builds the index by reading every file (and
-    // journal) once; unparsable files are skipped and logged.
+    // journal) once; unparsable files (and their journals) are renamed aside
+    // to <name>.corrupt-<unix secs>, logged and counted.
     SessionStore(std::filesystem::path dir, std::function<int64_t()> now_us, Limits limits);
     SessionStore(std::filesystem::path dir, std::function<int64_t()> now_us)
         : SessionStore(std::move(dir), std::move(now_us), Limits{}) {}
@@ -86,6 +87,7 @@ public:
     void flush();
 
     size_t count() const;
+    size_t corrupt_set_aside() const { return corrupt_set_aside_; }  // since start
     bool healthy(std::string& detail) const;
     const std::filesystem::path& dir() const { return dir_; }
 
@@ -128,6 +130,7 @@ private:
     std::filesystem::path file_of(std::string_view id) const;
     std::filesystem::path journal_of(std::string_view id) const;
     void build_index();
+    void set_aside(const std::string& id, bool with_journal);
 
     std::filesystem::path dir_;
     std::function<int64_t()> now_us_;
@@ -144,6 +147,7 @@ private:
 
     std::atomic<int64_t> last_prune_us_{0};
     std::atomic<bool> write_failed_{false};
+    size_t corrupt_set_aside_ = 0;  // written only by build_index()
 
     // Temp files made ahead for whole-file writes (spare_files.hpp); made
     // after build_index(), which removes the ".*.tmp" a crash left. Writers
