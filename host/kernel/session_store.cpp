@@ -89,7 +89,8 @@ void SessionStore::build_index() {
             auto summary = SessionDoc::summarize(id, read_file(file));
             if (!summary) {
                 report_unreadable(unreadable_, file, "not a session file (malformed JSON or not an object)");
-                journals.erase(id);  // keep its journal: not ours to drop
+                journals.erase(id);  // kept with it; both are set aside by the first append to this id
+                unparsable_.insert(id);
                 continue;
             }
             if (journals.erase(id) != 0) {
@@ -122,6 +123,39 @@ void SessionStore::build_index() {
         ::unlink(journal_of(id).c_str());
     }
     for (const auto& [id, s] : index_) ordered_.insert(&s);
+}
+
+// An unparsable session file would be overwritten by the next append to its
+// id: it (and its journal) is renamed to <name>.corrupt-<unix secs> instead.
+bool SessionStore::take_unparsable(const std::string& id) {
+    std::lock_guard lock(mutex_);
+    return unparsable_.erase(id) != 0;
+}
+
+void SessionStore::set_aside(const std::string& id, bool with_journal) {
+    const std::string suffix = ".corrupt-" + std::to_string(now_us_() / 1'000'000);
+    bool moved = false;
+    for (const fs::path& from : {file_of(id), journal_of(id)}) {
+        if (from == journal_of(id) && !with_journal) continue;
+        fs::path to = from.string() + suffix;
+        for (int n = 1; fs::exists(to); ++n) to = from.string() + suffix + "-" + std::to_string(n);
+        std::error_code ec;
+        fs::rename(from, to, ec);
+        if (ec) {
+            std::fprintf(stderr, "oxios: unparsable session file %s: cannot set it aside: %s\n", from.c_str(),
+                         ec.message().c_str());
+            continue;
+        }
+        std::fprintf(stderr, "oxios: unparsable session file %s set aside as %s\n", from.c_str(), to.c_str());
+        moved = true;
+    }
+    if (!moved) return;
+    try {
+        fsync_dir(dir_);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "oxios: sessions: %s\n", e.what());
+    }
+    ++corrupt_set_aside_;
 }
 
 bool SessionStore::indexed(const std::string& id) const {
@@ -280,6 +314,7 @@ Status SessionStore::append(const oxios_exchange& ex) {
             } else {
                 const std::string_view user =
                     ex.user_id.ptr == nullptr ? std::string_view{} : std::string_view(ex.user_id.ptr, ex.user_id.len);
+                if (take_unparsable(id)) set_aside(id, fs::exists(journal_of(id)));
                 slot.doc = std::make_unique<SessionDoc>(
                     SessionDoc::create(id, user, ex.user_time_us > 0 ? ex.user_time_us : now));
                 fresh = true;

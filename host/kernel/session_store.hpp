@@ -58,6 +58,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 
 namespace oxios::kernel {
 
@@ -72,7 +73,9 @@ public:
     };
     // Creates `dir` if needed and builds the index by reading every file (and
     // journal) once; unreadable or unparsable files are skipped, left as they
-    // are and reported to `unreadable` (logged when null).
+    // are and reported to `unreadable` (logged when null). The first append to
+    // an unparsable file's id renames it (and its journal) to
+    // <name>.corrupt-<unix secs> before the fresh session is written.
     SessionStore(std::filesystem::path dir, std::function<int64_t()> now_us, Limits limits,
                  UnreadableFiles* unreadable = nullptr);
     SessionStore(std::filesystem::path dir, std::function<int64_t()> now_us, UnreadableFiles* unreadable = nullptr)
@@ -89,6 +92,7 @@ public:
     void flush();
 
     size_t count() const;
+    size_t corrupt_set_aside() const { return corrupt_set_aside_; }  // since start
     bool healthy(std::string& detail) const;
     const std::filesystem::path& dir() const { return dir_; }
 
@@ -131,6 +135,8 @@ private:
     std::filesystem::path file_of(std::string_view id) const;
     std::filesystem::path journal_of(std::string_view id) const;
     void build_index();
+    void set_aside(const std::string& id, bool with_journal);
+    bool take_unparsable(const std::string& id);  // true once for an id found unparsable at start
 
     std::filesystem::path dir_;
     std::function<int64_t()> now_us_;
@@ -148,6 +154,8 @@ private:
 
     std::atomic<int64_t> last_prune_us_{0};
     std::atomic<bool> write_failed_{false};
+    std::atomic<size_t> corrupt_set_aside_{0};
+    std::unordered_set<std::string> unparsable_;  // ids of files left unparsed at start (mutex_)
 
     // Temp files made ahead for whole-file writes (spare_files.hpp); made
     // after build_index(), which removes the ".*.tmp" a crash left. Writers

@@ -105,7 +105,10 @@ void add_components(Kernel::Impl& k, rapidjson::Document& out) {
     out.AddMember("uptime_secs", k.uptime_secs(), a);
     std::string detail;
     const bool store_ok = store_health(k, detail);
-    out.AddMember("state_store", health(store_ok, detail, a), a);
+    rapidjson::Value store = health(store_ok, detail, a);
+    // Session files found unparsable at start and renamed aside (kept, not served).
+    store.AddMember("corrupt_set_aside", static_cast<uint64_t>(k.sessions.corrupt_set_aside()), a);
+    out.AddMember("state_store", store, a);
     out.AddMember("event_bus",
                   health(true,
                          "seq " + std::to_string(k.bus.last_seq()) + ", " + std::to_string(k.bus.subscriber_count()) +

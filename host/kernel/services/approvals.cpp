@@ -4,7 +4,6 @@
 // approval older than one hour expires: it is listed as "expired" and can no
 // longer be approved or rejected. At most kMaxKept approvals are kept; when
 // over, the oldest resolved or expired ones are dropped first.
-#include "ids.hpp"
 #include "uuid.hpp"
 #include "json_util.hpp"
 #include "services/service_error.hpp"
@@ -127,7 +126,7 @@ struct ApprovalsService {
 
     Result resolve(const rapidjson::Value& in, State to) {
         std::string id = json::req_string(in, "id");
-        if (!kernel::valid_id(id)) fail(OXIOS_E_INVALID, "invalid approval id");
+        if (!kernel::valid_uuid(id)) fail(OXIOS_E_INVALID, "invalid approval id: expected a UUID");
         {
             std::lock_guard lock(mutex);
             expire(now());

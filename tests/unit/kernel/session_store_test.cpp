@@ -512,24 +512,6 @@ TEST_CASE("sessions: delete removes the journal too; a journal without its sessi
     CHECK(listed(store) == std::vector<std::string>{"d"});
 }
 
-TEST_CASE("sessions: a journal kept beside an unparsable file does not replay into a new session of that id") {
-    TempDir dir;
-    const fs::path sessions = dir.path() / "sessions";
-    fs::create_directories(sessions);
-    std::ofstream(sessions / "u.json") << "{not json";
-    std::ofstream(sessions / "u.journal", std::ios::binary) << journal_line(1, "u", "old", "2026-06-01T00:00:00.000000Z");
-    SessionStore store(sessions, clock::now_us);
-    CHECK(fs::exists(sessions / "u.journal"));  // kept: the store cannot read its session
-    Exchange ex;
-    ex.session_id = "u";
-    ex.user_content = "new";
-    REQUIRE(store.append(ex.view()) == OXIOS_OK);
-    CHECK(!fs::exists(sessions / "u.journal"));
-    CHECK(user_contents(parse(store.get("u").body)) == std::vector<std::string>{"new"});
-    SessionStore reopened(sessions, clock::now_us);  // and nothing replays after a restart either
-    CHECK(user_contents(parse(reopened.get("u").body)) == std::vector<std::string>{"new"});
-}
-
 TEST_CASE("sessions: 100 concurrent appends on one journaled id keep exactly 100 exchanges") {
     TempDir dir;
     const fs::path sessions = dir.path() / "sessions";

@@ -1,0 +1,103 @@
+// Session files that cannot be parsed at start: set aside, never overwritten.
+#include "kernel.hpp"
+#include "session_store.hpp"
+#include "test_util.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <vector>
+
+using namespace oxios::kernel;
+using namespace oxios::kernel::test;
+namespace fs = std::filesystem;
+
+namespace {
+constexpr int64_t kNowUs = 1'780'000'000'123'456;  // the store's clock: unix secs 1780000000
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+std::vector<std::string> user_contents(const rapidjson::Value& session) {
+    std::vector<std::string> out;
+    for (const auto& m : session["user_messages"].GetArray()) out.emplace_back(m["content"].GetString());
+    return out;
+}
+
+Exchange said(const std::string& id, const std::string& content) {
+    Exchange ex;
+    ex.session_id = id;
+    ex.user_content = content;
+    return ex;
+}
+}  // namespace
+
+TEST_CASE("sessions: an unparsable file is set aside with its bytes, and the id starts fresh") {
+    TempDir dir;
+    const fs::path sessions = dir.path() / "sessions";
+    fs::create_directories(sessions);
+    const std::string original = "{\"id\":\"c\",\"user_messages\":[{\"content\":\"precious\"";  // torn
+    std::ofstream(sessions / "c.json", std::ios::binary) << original;
+
+    SessionStore store(sessions, [] { return kNowUs; });
+    CHECK(store.corrupt_set_aside() == 1);
+    const fs::path aside = sessions / "c.json.corrupt-1780000000";
+    CHECK(!fs::exists(sessions / "c.json"));
+    REQUIRE(fs::exists(aside));
+
+    REQUIRE(store.append(said("c", "fresh").view()) == OXIOS_OK);
+    CHECK(user_contents(parse(store.get("c").body)) == std::vector<std::string>{"fresh"});
+    CHECK(slurp(aside) == original);  // the next append did not touch it
+
+    // A restart neither serves nor counts the copy again.
+    SessionStore reopened(sessions, [] { return kNowUs; });
+    CHECK(reopened.corrupt_set_aside() == 0);
+    CHECK(reopened.count() == 1);
+    CHECK(slurp(aside) == original);
+}
+
+TEST_CASE("sessions: a second corrupt file of the same id in the same second gets its own name") {
+    TempDir dir;
+    const fs::path sessions = dir.path() / "sessions";
+    fs::create_directories(sessions);
+    std::ofstream(sessions / "c.json") << "first";
+    { SessionStore store(sessions, [] { return kNowUs; }); }
+    std::ofstream(sessions / "c.json") << "second";
+    SessionStore store(sessions, [] { return kNowUs; });
+    CHECK(slurp(sessions / "c.json.corrupt-1780000000") == "first");
+    CHECK(slurp(sessions / "c.json.corrupt-1780000000-1") == "second");
+}
+
+TEST_CASE("sessions: the journal of an unparsable file is set aside with it, not replayed") {
+    TempDir dir;
+    const fs::path sessions = dir.path() / "sessions";
+    fs::create_directories(sessions);
+    const std::string journal =
+        "{\"n\":1,\"user\":{\"content\":\"old\",\"timestamp\":\"2026-06-01T00:00:00.000000Z\"},"
+        "\"agent\":{\"content\":\"echo: old\",\"session_id\":\"u\",\"seed_id\":null,\"phase_reached\":\"execute\","
+        "\"evaluation_passed\":true,\"timestamp\":\"2026-06-01T00:00:00.000000Z\"},"
+        "\"updated_at\":\"2026-06-01T00:00:00.000000Z\"}\n";
+    std::ofstream(sessions / "u.json") << "{not json";
+    std::ofstream(sessions / "u.journal", std::ios::binary) << journal;
+    SessionStore store(sessions, [] { return kNowUs; });
+    CHECK(slurp(sessions / "u.journal.corrupt-1780000000") == journal);
+    CHECK(!fs::exists(sessions / "u.journal"));
+    REQUIRE(store.append(said("u", "new").view()) == OXIOS_OK);
+    CHECK(user_contents(parse(store.get("u").body)) == std::vector<std::string>{"new"});
+    SessionStore reopened(sessions, [] { return kNowUs; });  // nothing replays after a restart either
+    CHECK(user_contents(parse(reopened.get("u").body)) == std::vector<std::string>{"new"});
+}
+
+TEST_CASE("kernel: system.status counts the session files set aside at start") {
+    TempDir dir;
+    fs::create_directories(dir.path() / "ws/sessions");
+    std::ofstream(dir.path() / "ws/sessions/bad.json") << "{not json";
+    Kernel::Options o;
+    o.workspace_override = (dir.path() / "ws").string();
+    Kernel k(o);
+    auto status = parse(k.call("system.status", "{}").body);
+    CHECK(status["state_store"]["corrupt_set_aside"].GetUint64() == 1);
+    CHECK(status["state_store"]["healthy"].GetBool());
+}
