@@ -240,7 +240,7 @@ struct Conn {
     Request req;  // the original upgrade request
     Target target;
     // Everything below is guarded by Impl::conn_mu_.
-    std::vector<std::string> param_values;
+    rules::Params params;
     const RouteEntry* route = nullptr;  // in holder->router
     std::shared_ptr<Instance> holder;
     bool open = true;
@@ -261,17 +261,13 @@ struct RequestView {
     oxios_request req{};
     std::vector<oxios_pair> headers, params, query;
 
-    void build(const Request& r, const Target& t, const RouteEntry* route, const std::vector<std::string>& values,
-               uint32_t kind) {
+    void build(const Request& r, const Target& t, const rules::Params& values, uint32_t kind) {
         headers.clear();
         params.clear();
         query.clear();
         headers.reserve(r.headers.size());
         for (const auto& [n, v] : r.headers) headers.push_back({str(n), str(v)});
-        if (route) {
-            const size_t n = std::min(route->param_names.size(), values.size());
-            for (size_t i = 0; i < n; ++i) params.push_back({str(route->param_names[i]), str(values[i])});
-        }
+        for (const auto& [n, v] : values) params.push_back({str(n), str(v)});
         for (const auto& [n, v] : t.query_params) query.push_back({str(n), str(v)});
         req = oxios_request{};
         req.size = sizeof(oxios_request);
@@ -751,37 +747,21 @@ std::shared_ptr<Instance> MockHost::Impl::load_instance(const std::string& path)
     } catch (const std::exception& e) {
         throw fail(std::string("dlopen failed (not a loadable shared object?): ") + e.what());
     }
-    if (!inst->lib.has(OXIOS_PLUGIN_ENTRY_SYMBOL))
-        throw fail(std::string("no entry symbol '") + OXIOS_PLUGIN_ENTRY_SYMBOL + "'");
-
+    // The host's checks, in its order and words (oxios/rules/descriptor.hpp).
+    if (!inst->lib.has(OXIOS_PLUGIN_ENTRY_SYMBOL)) throw fail(rules::no_entry_reason());
     const oxios_plugin_descriptor* d = nullptr;
+    std::string threw;
     try {
         auto& entry = inst->lib.get<const oxios_plugin_descriptor*()>(OXIOS_PLUGIN_ENTRY_SYMBOL);
         d = entry();
     } catch (const std::exception& e) {
-        throw fail(std::string("the entry function threw: ") + e.what());
+        threw = e.what();
     } catch (...) {
-        throw fail("the entry function threw");
+        threw = "unknown exception";
     }
-    // Order matters: nothing of the plugin is called before the major matches.
-    if (d == nullptr) throw fail("the entry function returned NULL (the plugin cannot run)");
-    if (d->size < offsetof(oxios_plugin_descriptor, abi_major) + sizeof(d->abi_major))
-        throw fail("descriptor too small (" + std::to_string(d->size) + " bytes)");
-    if (d->abi_major != OXIOS_ABI_MAJOR)
-        throw fail("ABI major mismatch: the plugin speaks " + std::to_string(d->abi_major) +
-                   ", this host speaks " + std::to_string(OXIOS_ABI_MAJOR));
-    if (d->size < sizeof(oxios_plugin_descriptor))
-        throw fail("descriptor too small: " + std::to_string(d->size) + " bytes, the host needs " +
-                   std::to_string(sizeof(oxios_plugin_descriptor)));
-    if (d->api == nullptr) throw fail("the descriptor has no function table");
-    if (d->api->size < sizeof(oxios_plugin_api))
-        throw fail("function table too small: " + std::to_string(d->api->size) + " bytes, the host needs " +
-                   std::to_string(sizeof(oxios_plugin_api)));
+    if (!threw.empty()) throw fail(rules::step_failure("entry", OXIOS_OK, threw));
+    if (auto v = rules::check_descriptor(d); !v.ok()) throw fail(v.reason);
     const oxios_plugin_api* api = d->api;
-    if (!api->create || !api->start || !api->handle || !api->stop || !api->destroy)
-        throw fail("the function table lacks one of create, start, handle, stop, destroy");
-    if ((d->name.len && !d->name.ptr) || (d->version.len && !d->version.ptr))
-        throw fail("the descriptor's name or version is a null view");
     inst->name.assign(view(d->name));
     inst->version.assign(view(d->version));
     inst->api = api;
@@ -789,7 +769,6 @@ std::shared_ptr<Instance> MockHost::Impl::load_instance(const std::string& path)
     // create
     inst->alive = true;
     oxios_status st = OXIOS_E_INTERNAL;
-    std::string threw;
     try {
         st = api->create(&kHostApi, inst->host(), &inst->self);
     } catch (const std::exception& e) {
@@ -804,7 +783,7 @@ std::shared_ptr<Instance> MockHost::Impl::load_instance(const std::string& path)
             std::lock_guard<std::mutex> lock(mu_);
             retired_.push_back(inst);
         }
-        throw fail(!threw.empty() ? "create threw: " + threw : std::string("create failed: ") + detail::status_name(st));
+        throw fail(rules::step_failure("create", st, threw));
     }
 
     // start
@@ -826,10 +805,7 @@ std::shared_ptr<Instance> MockHost::Impl::load_instance(const std::string& path)
     if (!threw.empty() || st != OXIOS_OK || !route_error.empty()) {
         const bool started = threw.empty() && st == OXIOS_OK;
         teardown(inst, started);
-        std::string why = !threw.empty()  ? "start threw: " + threw
-                          : st != OXIOS_OK ? std::string("start failed: ") + detail::status_name(st)
-                                           : "route rejected: " + route_error;
-        if (st != OXIOS_OK && !route_error.empty()) why += " (route rejected: " + route_error + ")";
+        const std::string why = rules::step_failure("start", st, threw, route_error);
         log(nullptr, OXIOS_LOG_ERROR, what + why);
         throw std::runtime_error(what + why);
     }
@@ -944,10 +920,10 @@ void MockHost::Impl::load_or_reload(const std::string& path) {
         {
             std::lock_guard<std::mutex> lock(conn_mu_);
             if (!c->open) continue;
-            if (res == Router::Result::found && m.route->kind == want) {
+            if (res == Router::Result::Found && m.route->kind == want) {
                 c->holder = neu;
                 c->route = m.route;
-                c->param_values = m.values;
+                c->params = m.params;
                 moved = true;
             } else {
                 // The new plugin no longer serves this route.
@@ -1029,9 +1005,9 @@ MockHost::Impl::Prepared MockHost::Impl::prepare(const Request& r) {
         return p;
     }
     switch (p.flight->router.match(r.method, p.target.segments, p.match)) {
-        case Router::Result::found: break;
-        case Router::Result::not_found: p.final = make_error(404, "not found"); break;
-        case Router::Result::method_not_allowed: p.final = make_error(405, "method not allowed"); break;
+        case Router::Result::Found: break;
+        case Router::Result::NotFound: p.final = make_error(404, "not found"); break;
+        case Router::Result::MethodNotAllowed: p.final = make_error(405, "method not allowed"); break;
     }
     return p;
 }
@@ -1041,7 +1017,7 @@ Response MockHost::Impl::run_handle(Prepared& p, const Request& r, bool& admitte
     Instance* inst = p.flight.get().get();
     const RouteEntry* route = p.match.route;
     RequestView rv;
-    rv.build(r, p.target, route, p.match.values, route->kind);
+    rv.build(r, p.target, p.match.params, route->kind);
 
     ResponseState state;
     uintptr_t token;
@@ -1138,7 +1114,7 @@ void MockHost::Impl::open_conn(const std::shared_ptr<Conn>& c, Instance* inst, u
     uint64_t last_seq = 0;
     {
         std::lock_guard<std::mutex> lock(conn_mu_);
-        rv.build(c->req, c->target, c->route, c->param_values, c->route->kind);
+        rv.build(c->req, c->target, c->params, c->route->kind);
         route_data = c->route->route_data;
         last_seq = c->highest_seq;
     }
@@ -1187,7 +1163,7 @@ std::pair<uint64_t, Response> MockHost::Impl::connect(const Request& r, bool ws)
     c->req = r;
     c->target = p.target;
     c->route = p.match.route;
-    c->param_values = p.match.values;
+    c->params = p.match.params;
     c->holder = p.flight.get();
     if (!ws) {
         for (const auto& [n, v] : r.headers) {
@@ -1298,16 +1274,11 @@ oxios_status MockHost::Impl::config_get(std::string_view key, std::string& out) 
 
 oxios_status MockHost::Impl::route_add(Instance* inst, const oxios_route* route) {
     if (!inst->in_start.load()) return OXIOS_E_INVALID;  // only during start()
-    if (!route || route->size < offsetof(oxios_route, pattern) + sizeof(oxios_str)) return OXIOS_E_INVALID;
-    RouteEntry e;
-    e.kind = route->kind;
-    e.method.assign(view(route->method));
-    e.pattern.assign(view(route->pattern));
-    e.route_data = OXIOS_HAS(route, oxios_route, route_data) ? route->route_data : nullptr;
     std::string why;
     std::lock_guard<std::mutex> lock(inst->route_mu);
-    const oxios_status st = inst->router.add(e, &why);
-    if (st == OXIOS_E_CONFLICT && inst->route_error.empty()) inst->route_error = why;
+    const oxios_status st = inst->router.add(route, &why);
+    // A refused route fails the start even if the plugin ignores the status.
+    if (st != OXIOS_OK && inst->route_error.empty()) inst->route_error = why;
     return st;
 }
 
