@@ -2,6 +2,8 @@
 
 #include "json.hpp"
 
+#include <oxios/rules/json_error.hpp>
+
 namespace web {
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
@@ -37,7 +39,7 @@ std::optional<std::string_view> Ctx::query(std::string_view name) const {
 }
 
 void Ctx::send_error(int status, std::string_view message) {
-    send_json(status, json::error_body(message));
+    send_json(status, oxios::rules::json_error(message));
 }
 
 }  // namespace web

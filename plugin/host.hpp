@@ -5,16 +5,17 @@
 
 #include "oxios_plugin.h"
 
+#include <oxios/rules/oxios_str.hpp>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 namespace web {
 
-inline oxios_str to_str(std::string_view s) { return oxios_str{s.data(), s.size()}; }
-inline std::string_view to_view(oxios_str s) {
-    return s.ptr == nullptr ? std::string_view{} : std::string_view{s.ptr, s.len};
-}
+// The shared oxios_str helpers (oxios/rules/oxios_str.hpp) under the plugin's names.
+inline constexpr auto* to_str = &oxios::rules::str;
+inline constexpr auto* to_view = &oxios::rules::view;
 
 // oxios_sink that appends to the std::string passed as `user`.
 inline void append_sink(void* user, const char* data, size_t len) {

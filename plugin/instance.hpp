@@ -8,6 +8,8 @@
 #include "middleware/rate_limit.hpp"
 #include "settings.hpp"
 
+#include <oxios/version.h>
+
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -15,7 +17,8 @@
 namespace web {
 
 inline constexpr std::string_view kPluginName = "web";
-inline constexpr std::string_view kPluginVersion = OXIOS_WEB_VERSION;
+// The project's version; a test build appends a suffix ("-next").
+inline constexpr std::string_view kPluginVersion = OXIOS_VERSION OXIOS_WEB_VERSION_SUFFIX;
 
 struct Instance {
     Instance(const oxios_host_api* api, oxios_host* h) : host(api, h), events(host) {}

@@ -10,12 +10,6 @@
 
 namespace web::json {
 
-std::string error_body(std::string_view message) {
-    Builder b;
-    b.obj().kv("error", message).end_obj();
-    return b.take();
-}
-
 std::string to_string(const Value& v) {
     Builder b;
     b.value(v);

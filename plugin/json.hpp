@@ -64,8 +64,6 @@ private:
     rapidjson::Writer<rapidjson::StringBuffer> writer_;
 };
 
-// {"error": message}
-std::string error_body(std::string_view message);
 // Serialises any value.
 std::string to_string(const Value& v);
 

@@ -5,6 +5,8 @@
 
 #include "oxios_plugin.h"
 
+#include <oxios/rules/route_pattern.hpp>
+
 #include <span>
 #include <string_view>
 #include <vector>
@@ -50,9 +52,8 @@ std::span<const RouteDef> fallback_routes();  // OPTIONS preflight, JSON 404 cat
 // Every route the plugin registers, in registration order.
 std::vector<const RouteDef*> all_routes();
 
-// True when `path` matches `pattern` with the host's rules: literal segments,
-// {name} (one non-empty segment), final {*name} (the rest, may be empty).
-bool pattern_matches(std::string_view pattern, std::string_view path);
+// True when `path` matches `pattern` with the host's rules (one copy of them).
+using oxios::rules::pattern_matches;
 
 // Runs the middleware pipeline and the handler for one request; never throws.
 void dispatch(Instance& inst, const RouteDef& def, const oxios_request& req,

@@ -38,6 +38,9 @@
 // handshake (peer vanished, silence timeout). SSE always reports 0.
 #include "http/connection_hub.hpp"
 
+#include <oxios/rules/json_error.hpp>
+#include <oxios/rules/percent.hpp>
+
 // GCC 12 warns (-Wtsan) that Asio's fenced blocks use atomic_thread_fence,
 // which ThreadSanitizer does not model; with -Werror that breaks the TSan
 // build. Asio's handler hand-off goes through mutex-protected queues anyway.
@@ -118,49 +121,8 @@ constexpr auto kHeadReadTimeout = std::chrono::seconds(10);
 constexpr auto kRefusalLinger = std::chrono::seconds(1);
 constexpr size_t kSseWriteBatch = 256 * 1024;
 
-int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-std::string percent_decode(std::string_view raw) {
-    std::string out;
-    out.reserve(raw.size());
-    for (size_t i = 0; i < raw.size(); ++i) {
-        if (raw[i] == '%' && i + 2 < raw.size()) {
-            int h = hexval(raw[i + 1]);
-            int l = hexval(raw[i + 2]);
-            if (h >= 0 && l >= 0) {
-                out += static_cast<char>(h * 16 + l);
-                i += 2;
-                continue;
-            }
-        }
-        out += raw[i];
-    }
-    return out;
-}
-
-std::string json_error(std::string_view message) {
-    std::string out = "{\"error\":\"";
-    for (char c : message) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            static const char* digits = "0123456789abcdef";
-            out += "\\u00";
-            out += digits[(c >> 4) & 0xf];
-            out += digits[c & 0xf];
-        } else {
-            out += c;
-        }
-    }
-    out += "\"}";
-    return out;
-}
+using rules::json_error;
+using rules::percent_decode;
 
 // A header the plugin asked for is only written when it cannot break the
 // response framing.

@@ -9,8 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include <oxios/rules/json_error.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -20,15 +19,7 @@
 namespace oxios::http {
 namespace {
 
-std::string json_error(std::string_view message) {
-    rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    w.StartObject();
-    w.Key("error");
-    w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
-    w.EndObject();
-    return {buf.GetString(), buf.GetSize()};
-}
+using rules::json_error;
 
 // An in-memory httplib::Stream: reads `in`, drops what is written.
 class ScriptedStream final : public httplib::Stream {

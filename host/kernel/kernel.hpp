@@ -6,6 +6,8 @@
 
 #include "oxios_plugin.h"  // status codes only
 
+#include <oxios/version.h>
+
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -57,7 +59,7 @@ public:
     struct Options {
         std::string config_path;        // "" = defaults only, nothing written
         std::string workspace_override; // --workspace; "" = config's kernel.workspace
-        std::string host_version = "0.4.0";
+        std::string host_version = OXIOS_VERSION;
     };
 
     // Loads and validates the config (throws std::runtime_error with a clear

@@ -78,7 +78,7 @@ uint64_t h_config_generation(oxios_host* host) {
 
 oxios_status h_route_add(oxios_host* host, const oxios_route* route) {
     return guarded([&]() -> oxios_status {
-        if (!route || route->size < offsetof(oxios_route, route_data) + sizeof(void*)) return OXIOS_E_INVALID;
+        if (!route) return OXIOS_E_INVALID;
         return mgr(host).route_add(inst(host), *route);
     });
 }

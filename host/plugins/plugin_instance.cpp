@@ -2,6 +2,9 @@
 
 #include "plugins/elf_check.hpp"
 
+#include <oxios/rules/descriptor.hpp>
+#include <oxios/rules/oxios_str.hpp>
+
 #include <boost/dll/shared_library_load_mode.hpp>
 
 #include <filesystem>
@@ -9,30 +12,6 @@
 #include <thread>
 
 namespace oxios::plugins {
-namespace {
-
-std::string status_text(oxios_status s) {
-    switch (s) {
-        case OXIOS_OK: return "ok";
-        case OXIOS_E_INVALID: return "invalid";
-        case OXIOS_E_NOT_FOUND: return "not found";
-        case OXIOS_E_CONFLICT: return "conflict";
-        case OXIOS_E_BUSY: return "busy";
-        case OXIOS_E_TIMEOUT: return "timeout";
-        case OXIOS_E_UNSUPPORTED: return "unsupported";
-        case OXIOS_E_CLOSED: return "closed";
-        case OXIOS_E_DENIED: return "denied";
-        case OXIOS_E_TOO_LARGE: return "too large";
-        case OXIOS_E_IO: return "io error";
-        case OXIOS_E_UPSTREAM: return "upstream error";
-        case OXIOS_E_ABI: return "abi mismatch";
-        default: return "internal error";
-    }
-}
-
-std::string view(oxios_str s) { return s.ptr ? std::string(s.ptr, s.len) : std::string(); }
-
-}  // namespace
 
 PluginInstance::PluginInstance(PluginManager& manager, const oxios_host_api& api,
                                std::string source_file, std::string private_copy)
@@ -50,49 +29,42 @@ PluginInstance::PluginInstance(PluginManager& manager, const oxios_host_api& api
         throw PluginError("cannot load " + source_file_ + ": " + e.what());
     }
     try {
-        if (!lib_.has(OXIOS_PLUGIN_ENTRY_SYMBOL))
-            throw PluginError(source_file_ + ": no entry symbol " OXIOS_PLUGIN_ENTRY_SYMBOL);
+        // The same checks, in the same order and words, as every loader
+        // (oxios/rules/descriptor.hpp): nothing of the plugin runs before
+        // its descriptor passed them.
+        if (!lib_.has(OXIOS_PLUGIN_ENTRY_SYMBOL)) refuse(rules::no_entry_reason());
         auto& entry = lib_.get<const oxios_plugin_descriptor*()>(OXIOS_PLUGIN_ENTRY_SYMBOL);
         const oxios_plugin_descriptor* d = nullptr;
+        std::string threw;
         try {
             d = entry();
+        } catch (const std::exception& e) {
+            threw = e.what();
         } catch (...) {
-            throw PluginError(source_file_ + ": entry function threw");
+            threw = "unknown exception";
         }
-        if (!d) throw PluginError(source_file_ + ": entry returned no descriptor");
-        // The ABI major lives in the first fields every version has; check it
-        // before trusting anything else of the descriptor.
-        if (d->size < offsetof(oxios_plugin_descriptor, abi_minor))
-            throw PluginError(source_file_ + ": descriptor too small");
-        if (d->abi_major != OXIOS_ABI_MAJOR)
-            throw PluginError(source_file_ + ": ABI major " + std::to_string(d->abi_major) +
-                              " does not match the host's " + std::to_string(OXIOS_ABI_MAJOR));
-        if (!OXIOS_HAS(d, oxios_plugin_descriptor, api) || !d->api)
-            throw PluginError(source_file_ + ": descriptor too small (" + std::to_string(d->size) +
-                              " bytes, need " + std::to_string(sizeof(oxios_plugin_descriptor)) + ")");
+        if (!threw.empty()) refuse(rules::step_failure("entry", OXIOS_OK, threw));
+        if (auto v = rules::check_descriptor(d); !v.ok()) refuse(v.reason);
         api_ = d->api;
-        if (!OXIOS_HAS(api_, oxios_plugin_api, destroy))
-            throw PluginError(source_file_ + ": plugin function table too small");
-        if (!api_->create || !api_->start || !api_->stop || !api_->destroy || !api_->handle)
-            throw PluginError(source_file_ + ": plugin function table lacks a required function");
-        name_ = view(d->name);
-        version_ = view(d->version);
-        if (name_.empty()) throw PluginError(source_file_ + ": plugin has no name");
+        name_ = rules::to_string(d->name);
+        version_ = rules::to_string(d->version);
 
-        oxios_status st;
+        oxios_status st = OXIOS_E_INTERNAL;
         try {
             st = api_->create(&api, &host_, &instance_);
         } catch (const std::exception& e) {
-            throw PluginError(name_ + ": create threw: " + e.what());
+            threw = e.what();
         } catch (...) {
-            throw PluginError(name_ + ": create threw");
+            threw = "unknown exception";
         }
-        if (st != OXIOS_OK) throw PluginError(name_ + ": create failed: " + status_text(st));
+        if (auto why = rules::step_failure("create", st, threw); !why.empty()) refuse(why);
     } catch (...) {
         unload();
         throw;
     }
 }
+
+void PluginInstance::refuse(const std::string& reason) const { throw PluginError(source_file_ + ": " + reason); }
 
 PluginInstance::~PluginInstance() {
     if (leaked_) return;
@@ -115,15 +87,22 @@ void PluginInstance::unload() {
 
 void PluginInstance::start() {
     starting_ = true;
-    oxios_status st;
+    oxios_status st = OXIOS_E_INTERNAL;
+    std::string threw;
     try {
         st = api_->start(instance_);
+    } catch (const std::exception& e) {
+        threw = e.what();
     } catch (...) {
-        st = OXIOS_E_INTERNAL;
+        threw = "unknown exception";
     }
     starting_ = false;
     // The caller retires the instance (stop, destroy) after a failed start.
-    if (st != OXIOS_OK) throw PluginError(name_ + ": start failed: " + status_text(st));
+    if (auto why = rules::step_failure("start", st, threw, route_error_); !why.empty()) refuse(why);
+}
+
+void PluginInstance::refuse_route(const std::string& why) {
+    if (route_error_.empty()) route_error_ = why;
 }
 
 void PluginInstance::import_state(const std::string& blob) {

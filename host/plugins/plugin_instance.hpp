@@ -70,6 +70,8 @@ public:
     // Routes the plugin registered during start().
     std::vector<Route>& routes() { return routes_; }
     bool accepting_routes() const { return starting_; }
+    // A route_add refused during start (the first one): start() fails.
+    void refuse_route(const std::string& why);
 
     // Every call into the plugin holds a Call for its duration; drain() waits
     // for them. A Call on a retired instance is refused (ok() == false).
@@ -91,6 +93,7 @@ public:
 
 private:
     void unload();
+    [[noreturn]] void refuse(const std::string& reason) const;  // throws PluginError "<file>: <reason>"
 
     PluginManager& manager_;
     std::string source_file_, private_copy_, name_, version_;
@@ -99,6 +102,7 @@ private:
     void* instance_ = nullptr;
     oxios_host host_;
     std::vector<Route> routes_;
+    std::string route_error_;
     bool starting_ = false;
     bool destroyed_ = false;
     bool leaked_ = false;

@@ -3,6 +3,10 @@
 #include "plugins/host_api.hpp"
 #include "plugins/request_view.hpp"
 
+#include <oxios/rules/descriptor.hpp>
+#include <oxios/rules/json_error.hpp>
+#include <oxios/rules/oxios_str.hpp>
+
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
@@ -25,15 +29,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string json_error(std::string_view message) {
-    rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    w.StartObject();
-    w.Key("error");
-    w.String(message.data(), static_cast<rapidjson::SizeType>(message.size()));
-    w.EndObject();
-    return {buf.GetString(), buf.GetSize()};
-}
+using rules::json_error;
 
 bool is_plugin_file(const fs::path& p) { return p.extension() == ".so"; }
 
@@ -150,13 +146,13 @@ std::shared_ptr<RouteTable> PluginManager::build_table(const std::string& replac
         if (name == replacing) continue;
         for (auto r : inst->routes()) {
             r.owner = inst;
-            if (!table->add(std::move(r), &why)) return nullptr;
+            if (table->add(std::move(r), &why) != OXIOS_OK) return nullptr;
         }
     }
     for (auto r : added->routes()) {
         r.owner = added;
         r.stats = metrics_.stats_for(r.method, r.pattern);
-        if (!table->add(std::move(r), &why)) return nullptr;
+        if (table->add(std::move(r), &why) != OXIOS_OK) return nullptr;
     }
     return table;
 }
@@ -721,32 +717,31 @@ void PluginManager::closed(uint64_t id, uint16_t code, oxios_close_reason reason
 
 oxios_status PluginManager::route_add(PluginInstance& instance, const oxios_route& route) {
     if (!instance.accepting_routes()) return OXIOS_E_INVALID;
+    // A refused route fails the plugin's start even if it ignores the status.
+    auto refuse = [&](oxios_status st, const std::string& why) {
+        log(instance.name(), OXIOS_LOG_ERROR, why);
+        instance.refuse_route(why);
+        return st;
+    };
+    if (auto bad = rules::check_route(&route); !bad.empty()) return refuse(OXIOS_E_INVALID, bad);
     Route r;
-    r.method.assign(route.method.ptr ? route.method.ptr : "", route.method.len);
-    r.pattern.assign(route.pattern.ptr ? route.pattern.ptr : "", route.pattern.len);
-    if (route.kind > OXIOS_ROUTE_WEBSOCKET || r.method.empty()) return OXIOS_E_INVALID;
+    r.method = rules::to_string(route.method);
+    r.pattern = rules::to_string(route.pattern);
     r.kind = static_cast<oxios_route_kind>(route.kind);
     r.route_data = route.route_data;
-    if (!parse_pattern(r.pattern, r.segments)) return OXIOS_E_INVALID;
-    // Conflicts inside one plugin are found here; across plugins when the
-    // table is built.
+    // Conflicts inside one plugin are found here; across plugins too, and
+    // again when the table is built.
     RouteTable probe;
     for (auto& existing : instance.routes()) probe.add(existing);
     std::string why;
-    if (!probe.add(r, &why)) {
-        log(instance.name(), OXIOS_LOG_ERROR, why);
-        return OXIOS_E_CONFLICT;
-    }
+    if (auto st = probe.add(r, &why); st != OXIOS_OK) return refuse(st, why);
     {
         std::lock_guard lock(state_mutex_);
         for (auto& [name, other] : plugins_) {
             if (name == instance.name()) continue;
             RouteTable cross;
             for (auto& existing : other->routes()) cross.add(existing);
-            if (!cross.add(r, &why)) {
-                log(instance.name(), OXIOS_LOG_ERROR, why + " (by plugin " + name + ")");
-                return OXIOS_E_CONFLICT;
-            }
+            if (cross.add(r, &why) != OXIOS_OK) return refuse(OXIOS_E_CONFLICT, why + " (by plugin " + name + ")");
         }
     }
     instance.routes().push_back(std::move(r));

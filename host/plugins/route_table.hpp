@@ -1,13 +1,16 @@
-// The host's route table: patterns registered by plugins, matched per request.
-// Immutable once built; a reload builds a new table and swaps it in whole.
+// The host's route table: patterns registered by plugins, matched per request
+// with the shared rules (oxios/rules/route_set.hpp). Immutable once built; a
+// reload builds a new table and swaps it in whole.
 #pragma once
 
 #include "oxios_plugin.h"
 
+#include <oxios/rules/percent.hpp>
+#include <oxios/rules/route_set.hpp>
+
 #include <memory>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 namespace oxios::plugins {
@@ -22,47 +25,29 @@ struct Route {
     void* route_data = nullptr;
     std::shared_ptr<PluginInstance> owner;
     std::shared_ptr<RouteStats> stats;  // request counts and latencies
-
-    struct Segment {
-        enum Type { Literal = 0, Param = 1, Rest = 2 } type;
-        std::string text;  // literal text or parameter name
-    };
-    std::vector<Segment> segments;
-    std::vector<int> specificity;  // per segment: 0 literal, 1 param, 2 rest
 };
 
-using Params = std::vector<std::pair<std::string, std::string>>;
-
-// Splits and validates a pattern; false when malformed (empty name, `{*x}`
-// not last, not starting with '/').
-bool parse_pattern(std::string_view pattern, std::vector<Route::Segment>& out);
-
-// The path part of a request target ("/a/b?x=1" -> "/a/b"), still encoded.
-inline std::string_view raw_path_of(std::string_view target) {
-    auto q = target.find('?');
-    return q == std::string_view::npos ? target : target.substr(0, q);
-}
+using Params = rules::Params;
+using rules::raw_path_of;
 
 class RouteTable {
 public:
-    enum class Outcome { Found, NotFound, MethodNotAllowed };
+    using Outcome = rules::RouteSet::Outcome;
 
-    // Adds a route; false when the same method and pattern shape (literals,
-    // parameter positions) is already present.
-    bool add(Route route, std::string* why = nullptr);
+    // Adds a route; OXIOS_E_INVALID for a bad method or pattern,
+    // OXIOS_E_CONFLICT when the same method and pattern shape is present.
+    oxios_status add(Route route, std::string* why = nullptr);
 
-    // Finds the most specific route for (method, raw path as sent, without
-    // the query; segments are percent-decoded after splitting): literal
-    // segments beat {param}, which beats {*rest}; an exact method beats "*".
-    // MethodNotAllowed when only routes of other methods match the path with
-    // no catch-all ({*rest} at the root) involved.
+    // The most specific route for (method, raw path as sent, without the
+    // query): see rules::RouteSet::match.
     Outcome match(std::string_view method, std::string_view raw_path, const Route*& route,
                   Params& params) const;
 
     const std::vector<Route>& routes() const { return routes_; }
 
 private:
-    std::vector<Route> routes_;
+    rules::RouteSet set_;
+    std::vector<Route> routes_;  // parallel to set_'s entries
 };
 
 }  // namespace oxios::plugins

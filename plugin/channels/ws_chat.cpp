@@ -22,9 +22,6 @@ namespace {
 constexpr int64_t kStreamedTtlUs = 3600LL * 1'000'000;
 constexpr size_t kMaxStreamed = 100'000;
 
-// OXIOS_HAS for a reference (the macro's null check does not apply).
-#define WEB_HAS(ref, type, field) ((ref).size >= offsetof(type, field) + sizeof(((type*)0)->field))
-
 // A frame the socket gets; a closed socket is not an error here.
 void send(Instance& inst, uint64_t ws, std::string_view text) {
     inst.host.api().ws_send(inst.host.raw(), ws, to_str(text));
@@ -193,9 +190,10 @@ void WsChat::on_message(Instance& inst, uint64_t ws, std::string_view data, bool
 
 void WsChat::on_delivery(Instance& inst, const oxios_delivery& d) noexcept {
     try {
-        if (!WEB_HAS(d, oxios_delivery, duration_ms) || d.message == nullptr) return;
+        const oxios_delivery* dp = &d;  // OXIOS_HAS on a reference: its null check would warn
+        if (!OXIOS_HAS(dp, oxios_delivery, duration_ms) || d.message == nullptr) return;
         const oxios_chat_message& m = *d.message;
-        if (!WEB_HAS(m, oxios_chat_message, connection) || m.connection == 0) return;  // not ours
+        if (!OXIOS_HAS(&m, oxios_chat_message, connection) || m.connection == 0) return;  // not ours
         const uint64_t ws = m.connection;
         const std::string_view id = to_view(m.id);
         std::string_view session = to_view(d.session_id);
@@ -288,7 +286,8 @@ void WsChat::reply(Instance& inst, const oxios_delivery& d) {
     key_or_null(b, "space_tag", to_view(d.space_tag));
     key_or_null(b, "seed_id", to_view(d.seed_id));
     b.kv("duration_ms", d.duration_ms);
-    if (WEB_HAS(d, oxios_delivery, completion_tokens) && (d.prompt_tokens >= 0 || d.completion_tokens >= 0)) {
+    const oxios_delivery* dp = &d;  // OXIOS_HAS on a reference: its null check would warn
+    if (OXIOS_HAS(dp, oxios_delivery, completion_tokens) && (d.prompt_tokens >= 0 || d.completion_tokens >= 0)) {
         b.key("usage").obj();
         b.key("prompt_tokens");
         if (d.prompt_tokens >= 0) b.i64(d.prompt_tokens);

@@ -181,7 +181,7 @@ test('the web UI chats, lists sessions, survives a plugin reload and a host rest
 
     step(`plugin reload: invisible to the chat; the status shows the new version`);
     installPlugin(PLUGIN_NEXT);
-    await page.locator('#st-version').filter({ hasText: '0.4.0-next' }).waitFor({ timeout: 30000 });
+    await page.locator('#st-version').filter({ hasText: `${process.env.OXIOS_VERSION}-next` }).waitFor({ timeout: 30000 });
     await page.locator('#st-reloads').filter({ hasText: /^1/ }).waitFor();
     await page.waitForFunction(() => document.getElementById('conn').dataset.state === 'open');
     await input.fill('second message after the reload');
@@ -221,7 +221,7 @@ test('the web UI chats, lists sessions, survives a plugin reload and a host rest
       'third message after the restart',
       'echo: third message after the restart',
     ]);
-    await page.locator('#st-version').filter({ hasText: '0.4.0-next' }).waitFor({ timeout: 15000 });
+    await page.locator('#st-version').filter({ hasText: `${process.env.OXIOS_VERSION}-next` }).waitFor({ timeout: 15000 });
 
     step(`keyboard: the composer is focused and Shift+Enter makes a new line`);
     await input.focus();

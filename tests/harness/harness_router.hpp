@@ -1,9 +1,11 @@
-// Private: the harness's route table (same rules as the host's, abi header).
+// Private: the harness's route table, the host's rules (oxios/rules/route_set.hpp)
+// plus what a route carries (kind, route_data).
 #pragma once
 
 #include "oxios_plugin.h"
 
-#include <map>
+#include <oxios/rules/route_set.hpp>
+
 #include <memory>
 #include <string>
 #include <string_view>
@@ -16,48 +18,29 @@ struct RouteEntry {
     std::string method;   // as registered; "*" = any
     std::string pattern;  // as registered
     void* route_data = nullptr;
-    std::vector<std::string> param_names;  // {name} and {*name}, in order
 };
 
 struct RouteMatch {
     const RouteEntry* route = nullptr;
-    std::vector<std::string> values;  // one per route->param_names
+    rules::Params params;  // {name, decoded value} per parameter
 };
 
-// Patterns: "/" followed by segments separated by '/': literal text, `{name}`
-// (one non-empty segment) or a final `{*name}` (the rest, may be empty).
-// Precedence, segment by segment from the left: literal, then {name}, then
-// {*name}. At one pattern, an exact method wins over "*".
 class Router {
 public:
-    enum class Result { found, not_found, method_not_allowed };
+    using Result = rules::RouteSet::Outcome;
 
-    // OXIOS_OK, OXIOS_E_INVALID (malformed pattern/method/kind) or
+    // OXIOS_OK, OXIOS_E_INVALID (bad route struct, method or pattern) or
     // OXIOS_E_CONFLICT (same method and pattern shape already registered).
-    oxios_status add(const RouteEntry& entry, std::string* why = nullptr);
-
-    // `segments` are the decoded path segments. method_not_allowed when no
-    // route of this method matches but a route of another method that is not
-    // a catch-all does.
+    oxios_status add(const oxios_route* route, std::string* why = nullptr);
+    // `segments` are the decoded path segments.
     Result match(std::string_view method, const std::vector<std::string>& segments, RouteMatch& out) const;
 
     const std::vector<std::unique_ptr<RouteEntry>>& entries() const { return entries_; }
     void clear();
 
 private:
-    struct Node {
-        std::map<std::string, std::unique_ptr<Node>, std::less<>> literal;
-        std::unique_ptr<Node> param;
-        std::unique_ptr<Node> rest;
-        std::vector<const RouteEntry*> routes;  // routes whose pattern ends here
-    };
-    static const RouteEntry* pick(const Node& n, std::string_view method);
-    bool find(const Node& n, size_t i, std::string_view method, const std::vector<std::string>& segs,
-              RouteMatch& out) const;
-    bool any(const Node& n, size_t i, const std::vector<std::string>& segs) const;
-
-    Node root_;
-    std::vector<std::unique_ptr<RouteEntry>> entries_;
+    rules::RouteSet set_;
+    std::vector<std::unique_ptr<RouteEntry>> entries_;  // parallel to set_'s; stable addresses
 };
 
 }  // namespace oxios::harness::detail

@@ -1,7 +1,6 @@
 #include "harness_util.hpp"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include <oxios/rules/percent.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -56,39 +55,6 @@ int64_t real_now_us() {
         .count();
 }
 
-namespace {
-int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-}  // namespace
-
-bool percent_decode(std::string_view in, std::string& out, bool plus_as_space, bool strict) {
-    out.clear();
-    out.reserve(in.size());
-    for (size_t i = 0; i < in.size(); ++i) {
-        const char c = in[i];
-        if (c == '%') {
-            const int a = i + 1 < in.size() ? hexval(in[i + 1]) : -1;
-            const int b = i + 2 < in.size() ? hexval(in[i + 2]) : -1;
-            if (a >= 0 && b >= 0) {
-                out.push_back(static_cast<char>(a * 16 + b));
-                i += 2;
-                continue;
-            }
-            if (strict) return false;
-            out.push_back(c);
-        } else if (c == '+' && plus_as_space) {
-            out.push_back(' ');
-        } else {
-            out.push_back(c);
-        }
-    }
-    return true;
-}
-
 bool valid_session_id(std::string_view id) {
     if (id.empty() || id.size() > 128) return false;
     for (char c : id) {
@@ -123,36 +89,6 @@ bool iequals(std::string_view a, std::string_view b) {
     return true;
 }
 
-std::string json_error(std::string_view message) {
-    rapidjson::StringBuffer sb;
-    rapidjson::Writer<rapidjson::StringBuffer> w(sb);
-    w.StartObject();
-    w.Key("error");
-    w.String(message.empty() ? "" : message.data(), static_cast<rapidjson::SizeType>(message.size()));
-    w.EndObject();
-    return std::string(sb.GetString(), sb.GetSize());
-}
-
-const char* status_name(oxios_status s) {
-    switch (s) {
-        case OXIOS_OK: return "OXIOS_OK";
-        case OXIOS_E_INVALID: return "OXIOS_E_INVALID";
-        case OXIOS_E_NOT_FOUND: return "OXIOS_E_NOT_FOUND";
-        case OXIOS_E_CONFLICT: return "OXIOS_E_CONFLICT";
-        case OXIOS_E_BUSY: return "OXIOS_E_BUSY";
-        case OXIOS_E_TIMEOUT: return "OXIOS_E_TIMEOUT";
-        case OXIOS_E_UNSUPPORTED: return "OXIOS_E_UNSUPPORTED";
-        case OXIOS_E_CLOSED: return "OXIOS_E_CLOSED";
-        case OXIOS_E_DENIED: return "OXIOS_E_DENIED";
-        case OXIOS_E_TOO_LARGE: return "OXIOS_E_TOO_LARGE";
-        case OXIOS_E_IO: return "OXIOS_E_IO";
-        case OXIOS_E_UPSTREAM: return "OXIOS_E_UPSTREAM";
-        case OXIOS_E_ABI: return "OXIOS_E_ABI";
-        case OXIOS_E_INTERNAL: return "OXIOS_E_INTERNAL";
-        default: return "unknown status";
-    }
-}
-
 bool parse_target(std::string_view raw, Target& out, std::string& error) {
     out = Target{};
     out.raw.assign(raw);
@@ -166,26 +102,8 @@ bool parse_target(std::string_view raw, Target& out, std::string& error) {
         out.query.assign(path.substr(q + 1));
         path = path.substr(0, q);
     }
-    // Split the raw path first, then decode each segment, so an encoded '/'
-    // (%2F) stays inside its segment.
-    std::string_view rest = path.substr(1);
-    std::string decoded;
-    for (;;) {
-        const auto slash = rest.find('/');
-        const std::string_view seg = rest.substr(0, slash);
-        if (!percent_decode(seg, decoded, false, true)) {
-            error = "malformed percent-encoding in path";
-            return false;
-        }
-        out.segments.push_back(decoded);
-        if (slash == std::string_view::npos) break;
-        rest = rest.substr(slash + 1);
-    }
-    out.path.reserve(path.size());
-    for (const auto& s : out.segments) {
-        out.path.push_back('/');
-        out.path += s;
-    }
+    rules::decode_segments(path, out.segments);
+    out.path = rules::percent_decode(path);
     std::string_view q = out.query;
     while (!q.empty()) {
         const auto amp = q.find('&');
@@ -193,8 +111,8 @@ bool parse_target(std::string_view raw, Target& out, std::string& error) {
         if (!piece.empty()) {
             const auto eq = piece.find('=');
             std::string name, value;
-            percent_decode(piece.substr(0, eq), name, true, false);
-            if (eq != std::string_view::npos) percent_decode(piece.substr(eq + 1), value, true, false);
+            rules::percent_decode(piece.substr(0, eq), name, true);
+            if (eq != std::string_view::npos) rules::percent_decode(piece.substr(eq + 1), value, true);
             out.query_params.emplace_back(std::move(name), std::move(value));
         }
         if (amp == std::string_view::npos) break;

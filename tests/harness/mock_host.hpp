@@ -1,6 +1,7 @@
 // Mock host harness: loads any Oxios plugin .so through the same C ABI as the
-// real host (abi/oxios_plugin.h) and implements the host API with in-memory,
-// scriptable kernel services. Requests are dispatched directly (no sockets).
+// real host (abi/oxios_plugin.h), with the host's own checks and routing rules
+// (oxios_rules), and implements the host API with in-memory, scriptable fakes
+// of the kernel services. Requests are dispatched directly (no sockets).
 //
 // Plugin authors can link `oxios_harness` to test their own plugins.
 #pragma once
@@ -72,8 +73,9 @@ public:
     MockHost& operator=(const MockHost&) = delete;
 
     // ---- plugin lifecycle ----
-    // Loads the .so (a private copy), checks the ABI major before any other
-    // call, creates and starts an instance. Throws std::runtime_error whose
+    // Loads the .so (a private copy), checks it as oxios-host does
+    // (oxios/rules/descriptor.hpp) before any other call, creates and starts
+    // an instance. Throws std::runtime_error whose
     // what() says why on any failure (the harness survives it).
     // With a plugin already loaded it behaves as reload().
     void load(const std::string& so_path);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <httplib.h>
+#include <oxios/version.h>  // OXIOS_VERSION: what the host and the web plugin report
 
 #include <chrono>
 #include <filesystem>

@@ -35,7 +35,7 @@ TEST_CASE("host serves /health, /health/ready and /api/status through the web pl
     CHECK(health->get_header_value("Content-Type") == "application/json");
     auto h = parse(health->body);
     CHECK(std::string(h["status"].GetString()) == "ok");
-    CHECK(std::string(h["version"].GetString()) == "0.4.0");
+    CHECK(std::string(h["version"].GetString()) == OXIOS_VERSION);
 
     auto ready = c.Get("/health/ready");
     REQUIRE(ready);

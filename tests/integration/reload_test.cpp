@@ -81,7 +81,7 @@ TEST_CASE("replacing web_plugin.so under load: zero failed requests, new version
         auto t0 = std::chrono::steady_clock::now();
         host.install_plugin(to_next ? next : first);
         INFO("host stderr:\n" << host.log());
-        REQUIRE(host.wait_for_version(to_next ? "0.4.0-next" : "0.4.0"));
+        REQUIRE(host.wait_for_version(to_next ? OXIOS_VERSION "-next" : OXIOS_VERSION));
         reload_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
     stop = true;
@@ -115,7 +115,7 @@ TEST_CASE("POST /admin/plugins/{name}/reload reloads from loopback; unknown plug
     HostProcess host;
     auto c = host.client();
     host.install_plugin(env_or("OXIOS_PLUGIN_NEXT"), "web_plugin.so");
-    REQUIRE(host.wait_for_version("0.4.0-next"));
+    REQUIRE(host.wait_for_version(OXIOS_VERSION "-next"));
     auto r = c.Post("/admin/plugins/web/reload", "", "application/json");
     REQUIRE(r);
     CHECK(r->status == 200);

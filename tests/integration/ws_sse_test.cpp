@@ -551,7 +551,7 @@ TEST_CASE("reload under open sockets and streams with messages in flight: nothin
     for (int r = 0; r < kReloads; ++r) {
         const bool to_next = r % 2 == 0;
         host.install_plugin(to_next ? next : first);
-        CHECK(host.wait_for_version(to_next ? "0.4.0-next" : "0.4.0"));
+        CHECK(host.wait_for_version(to_next ? OXIOS_VERSION "-next" : OXIOS_VERSION));
         std::this_thread::sleep_for(std::chrono::milliseconds(250));
     }
     stop_chat = true;

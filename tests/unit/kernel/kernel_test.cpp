@@ -66,7 +66,7 @@ TEST_CASE("kernel: system.status and system.metrics") {
     CHECK(status["plugins"]["loaded"].IsArray());
     CHECK(status["plugins"]["last_error"].IsNull());
     CHECK(status["agents"].HasMember("total_forked"));
-    CHECK(std::string(status["version"].GetString()) == "0.4.0");
+    CHECK(std::string(status["version"].GetString()) == OXIOS_VERSION);
 
     k.set_plugins_status_provider([] {
         return std::string(R"({"loaded":[{"name":"web","version":"1","file":"f"}],"reloads":3,"failed_reloads":1,"last_error":"x"})");
