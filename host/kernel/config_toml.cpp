@@ -12,7 +12,7 @@ namespace oxios::kernel::config_toml {
 
 namespace {
 
-constexpr int kMaxDepth = 128;  // toml++ and this code recurse per level
+constexpr int kMaxDepth = 256;  // as deep as toml++ reads (TOML_MAX_NESTED_VALUES)
 
 using Alloc = rapidjson::Document::AllocatorType;
 
