@@ -3,6 +3,7 @@
 #include "atomic_file.hpp"
 #include "config_file.hpp"
 #include "config_schema.hpp"
+#include "config_toml.hpp"
 #include "json_util.hpp"
 #include "services/service_registry.hpp"
 
@@ -131,6 +132,9 @@ Result Config::put(const rapidjson::Value& partial) {
     if (auto why = config_schema::validate(*next)) return error_result(OXIOS_E_INVALID, "Invalid config: " + *why);
     if (!path_.empty()) {
         try {
+            // A TOML file cannot hold an unknown key's null: unset it here
+            // too, so that the config is what a restart reads back.
+            if (format_ == ConfigFormat::toml) config_toml::drop_nulls(*next, config_schema::is_known);
             const fs::path p(path_);
             if (p.has_parent_path()) fs::create_directories(p.parent_path());
             write_file_atomic(p, config_text(*next, format_));

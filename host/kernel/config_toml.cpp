@@ -12,7 +12,7 @@ namespace oxios::kernel::config_toml {
 
 namespace {
 
-constexpr int kMaxDepth = 128;  // toml++ and this code recurse per level
+constexpr int kMaxDepth = 256;  // as deep as toml++ reads (TOML_MAX_NESTED_VALUES)
 
 using Alloc = rapidjson::Document::AllocatorType;
 
@@ -147,7 +147,24 @@ void add_to_array(toml::array& arr, const rapidjson::Value& v, const std::string
     else put_scalar(v, [&](auto&& x) { arr.push_back(std::forward<decltype(x)>(x)); });
 }
 
+void drop_nulls_at(rapidjson::Value& object, const std::string& key, bool (*keep)(const std::string&), int depth) {
+    check_depth(depth, key);
+    for (auto m = object.MemberBegin(); m != object.MemberEnd();) {
+        const std::string path = join(key, std::string_view(m->name.GetString(), m->name.GetStringLength()));
+        if (m->value.IsNull() && !keep(path)) {
+            m = object.EraseMember(m);
+            continue;
+        }
+        if (m->value.IsObject()) drop_nulls_at(m->value, path, keep, depth + 1);
+        ++m;
+    }
+}
+
 }  // namespace
+
+void drop_nulls(rapidjson::Value& object, bool (*keep)(const std::string& dotted_key)) {
+    if (object.IsObject()) drop_nulls_at(object, "", keep, 0);
+}
 
 rapidjson::Document parse(std::string_view text, std::map<std::string, int>& lines) {
     toml::table root;

@@ -16,6 +16,11 @@ namespace oxios::kernel::config_toml {
 // is not finite.
 rapidjson::Document parse(std::string_view text, std::map<std::string, int>& lines);
 
+// Removes the null members of `object`'s tables (TOML has no null) except
+// those whose dotted key `keep` accepts, so that the tree is what its TOML
+// text reads back as.
+void drop_nulls(rapidjson::Value& object, bool (*keep)(const std::string& dotted_key));
+
 // Writes a JSON object as TOML text (nulls are left out: TOML has none).
 // Throws std::runtime_error "<key>: <why>" when a value cannot be written.
 std::string write(const rapidjson::Value& object);

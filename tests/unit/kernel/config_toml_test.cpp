@@ -116,11 +116,18 @@ TEST_CASE("config.put on a TOML config writes TOML that reloads to the same tree
     CHECK(*again.get("custom.list") == R"([{"a":1},{"a":2}])");
     CHECK(again.get_string("engine.providers.openrouter.headers.X-Title") == "Oxios");
 
+    // An unknown key's null is unset (TOML has none); a known one stays null.
+    REQUIRE(c.put(parse(R"({"custom":{"gone":null},"engine":{"max_tokens":null}})")).status == OXIOS_OK);
+    CHECK_FALSE(c.get("custom.gone").has_value());
+    CHECK(*c.get("engine.max_tokens") == "null");
+    CHECK(parse(Config(p.string()).hidden_json()) == parse(c.hidden_json()));
+    const std::string text2 = slurp(p);
+
     // A value TOML cannot hold is refused; the file stays as it was.
     auto bad = c.put(parse(R"({"custom":{"list":[null]}})"));
     CHECK(bad.status == OXIOS_E_INVALID);
     CHECK(bad.body.find("custom.list") != std::string::npos);
-    CHECK(slurp(p) == text);
+    CHECK(slurp(p) == text2);
 }
 
 TEST_CASE("config notes: the original's rate limit 0 and its api_key as a web token") {
