@@ -35,7 +35,8 @@ struct Args {
                  "usage: oxios-host [--config FILE] [--plugins DIR] [--port N] [--host ADDR]\n"
                  "                  [--workspace DIR] [--no-watch]\n"
                  "  --config FILE    JSON config (default ~/.oxios/config.json if it exists)\n"
-                 "  --plugins DIR    plugin directory (default: plugins/ next to this program)\n"
+                 "  --plugins DIR    plugin directory (default: plugins/ next to this program,\n"
+                 "                   else ../lib/oxios/plugins)\n"
                  "  --port N         listen port, overrides gateway.port (0 = any free port)\n"
                  "  --host ADDR      listen address, overrides gateway.host\n"
                  "  --workspace DIR  workspace, overrides kernel.workspace\n"
@@ -81,7 +82,11 @@ std::string default_plugin_dir(const char* argv0) {
     std::error_code ec;
     auto exe = fs::read_symlink("/proc/self/exe", ec);
     if (ec) exe = fs::absolute(argv0);
-    return (exe.parent_path() / "plugins").string();
+    // plugins/ next to the program (a build tree), else an install's
+    // <prefix>/lib/oxios/plugins.
+    const auto beside = exe.parent_path() / "plugins";
+    const auto installed = exe.parent_path().parent_path() / "lib" / "oxios" / "plugins";
+    return (fs::is_directory(beside, ec) || !fs::is_directory(installed, ec) ? beside : installed).string();
 }
 
 }  // namespace
