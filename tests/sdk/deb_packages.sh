@@ -49,7 +49,7 @@ dpkg-deb -x "$run" "$tmp/root"
 mkdir -p "$tmp/ws"
 "$tmp/root/usr/bin/oxios-host" --port 0 --host 127.0.0.1 --workspace "$tmp/ws" --no-watch \
   >"$tmp/host.out" 2>"$tmp/host.log" & host=$!
-trap 'kill $host 2>/dev/null; wait $host 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $host 2>/dev/null || true; wait $host 2>/dev/null || true; rm -rf "$tmp"' EXIT
 port=""
 for _ in $(seq 100); do
   port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\).*|\1|p' "$tmp/host.out"); [[ -n $port ]] && break; sleep 0.1
