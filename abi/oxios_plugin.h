@@ -4,57 +4,43 @@
  * Pure C99; compiles unchanged as C++. Nothing but this header crosses between
  * a host and a plugin, so either side may be built by another compiler.
  *
- * ---------------------------------------------------------------------------
  * VERSIONING
- *   OXIOS_ABI_MAJOR changes when anything existing changes meaning or layout.
- *   A host refuses (logs, never crashes) a plugin whose major differs, and it
- *   checks this BEFORE calling anything else of the plugin.
- *   OXIOS_ABI_MINOR grows when fields or functions are appended at the END of
- *   a struct. Every struct starts with `uint32_t size` (sizeof as the writer
- *   knew it), so a reader can tell which fields are present:
- *     OXIOS_HAS(ptr, type, field) is true when `field` lies inside ptr->size.
- *
+ *   OXIOS_ABI_MAJOR changes when anything existing changes meaning or layout;
+ *   a host refuses (logs, never crashes) a plugin of another major, checked
+ *   BEFORE calling anything else of it. OXIOS_ABI_MINOR grows when fields are
+ *   appended at the END of a struct; each addition sits in a block marked
+ *   "ABI 1.<minor>". Every struct but oxios_str/oxios_pair starts with
+ *   `uint32_t size` (sizeof as its writer knew it): test a field with
+ *   OXIOS_HAS(ptr, type, field) before reading it. scripts/check-abi guards this.
  * OWNERSHIP
  *   Strings and buffers cross as (pointer, length) views (`oxios_str`), NOT
- *   NUL-terminated, valid only for the duration of the call that passes them.
- *   Copy what you keep. What one side allocates, the same side frees: results
- *   come back through caller-provided sinks (`oxios_sink`), never as memory
- *   for the other side to free.
- *
- * ERRORS
- *   Every call that can fail returns an `oxios_status`. No C++ exception ever
- *   crosses this boundary: each entry point (on both sides) catches
- *   everything and turns it into OXIOS_E_INTERNAL.
- *
- * HANDLES
- *   Streams (SSE) and WebSockets are named by 64-bit ids that the host never
- *   reuses within a process. A call naming a closed or unknown id is refused
- *   with OXIOS_E_CLOSED; it is never undefined behaviour.
- *   `oxios_response*` is valid only inside the `handle` call that received it.
- *
- * THREADING (summary; each function says more)
- *   - create, start, stop, destroy, export_state, import_state: called by the
- *     host's plugin manager, one at a time per instance, never concurrently
- *     with each other for the same instance.
- *   - handle, stream_open, ws_open, ws_message, deliver, stream_writable,
- *     event callbacks: may
- *     arrive concurrently from any host thread, between start and stop.
- *     ws_message calls for ONE connection are serialised (never concurrent
- *     with each other), in the order frames arrived.
- *   - Every host function is safe to call from any thread, at any time between
- *     create and the return of destroy, unless its comment says otherwise.
- *
+ *   NUL-terminated, valid only during the call that passes them: copy what you
+ *   keep. What one side allocates, the same side frees: results come back
+ *   through caller-provided sinks (`oxios_sink`).
+ * ERRORS: a call that can fail returns an `oxios_status`. No C++ exception
+ *   crosses this boundary: every entry point, on both sides, catches
+ *   everything and returns OXIOS_E_INTERNAL.
+ * HANDLES: streams (SSE) and WebSockets are 64-bit ids, never reused in a
+ *   process; naming a closed or unknown one returns OXIOS_E_CLOSED, never UB.
+ * THREADING
+ *   create, start, import_state, export_state, stop, destroy: one at a time
+ *   per instance. handle, stream_*, ws_*, deliver and event callbacks:
+ *   concurrent, any host thread, between start and stop (ws_message is
+ *   serialised per socket). Host functions: any thread, between create and
+ *   the return of destroy, unless said otherwise.
  * HOT RELOAD
- *   A host may replace a plugin instance with a new one (new .so) while
- *   clients stay connected: the new instance is created and started, then
- *   every live stream and WebSocket is re-attached to it (open callback with
- *   OXIOS_OPEN_RESUMED and the original upgrade request), then the old
- *   instance is stopped after its running calls finish. Plugins therefore keep
- *   no per-connection state that they cannot rebuild from the open callback;
- *   anything else worth keeping crosses as an opaque blob (export_state ->
- *   import_state). Gateway deliveries are self-contained (they carry the
- *   original message), so whichever instance is current can finish them.
- * ---------------------------------------------------------------------------
+ *   A new instance (new .so) is created and started, every live stream and
+ *   WebSocket is re-attached to it (open callback with OXIOS_OPEN_RESUMED and
+ *   the original request), then the old one is stopped once its running calls
+ *   end. Keep no per-connection state you cannot rebuild from the open
+ *   callback; hand the rest over with export_state -> import_state.
+ *
+ * EACH FUNCTION is documented in one form: what it does, then
+ *   <param>: <meaning>   (parameters not obvious from their names)
+ *   returns: <status> (<when>); ...   ("-" for void; OXIOS_ prefixes dropped)
+ *   thread:  <who calls it, when>
+ *   Host-implemented callbacks are in oxios_host_api; plugin-implemented
+ *   entry points in oxios_plugin_api and oxios_plugin_entry.
  */
 #ifndef OXIOS_PLUGIN_H
 #define OXIOS_PLUGIN_H
@@ -69,15 +55,13 @@ extern "C" {
 #define OXIOS_ABI_MAJOR 1u
 #define OXIOS_ABI_MINOR 1u
 
-/* Name of the single symbol a plugin exports (see oxios_plugin_entry_fn). */
+/* Name of the single symbol a plugin exports (see oxios_plugin_entry). */
 #define OXIOS_PLUGIN_ENTRY_SYMBOL "oxios_plugin_entry"
 
 #define OXIOS_HAS(ptr, type, field) \
     ((ptr) != 0 && (ptr)->size >= offsetof(type, field) + sizeof(((type*)0)->field))
 
-/* ------------------------------------------------------------------------- */
-/* Basic types                                                                */
-/* ------------------------------------------------------------------------- */
+/* ==== Basic types ======================================================== */
 
 typedef int32_t oxios_status;
 enum {
@@ -112,13 +96,10 @@ typedef struct oxios_pair {
     oxios_str value;
 } oxios_pair;
 
-/* Opaque types: the host defines them, the plugin only passes pointers back. */
-typedef struct oxios_host oxios_host;           /* one per plugin instance */
+typedef struct oxios_host oxios_host;           /* opaque; one per instance */
 typedef struct oxios_response oxios_response;   /* valid inside handle() only */
 
-/* ------------------------------------------------------------------------- */
-/* Requests and routes                                                        */
-/* ------------------------------------------------------------------------- */
+/* ==== Requests and routes ================================================ */
 
 typedef enum oxios_route_kind {
     OXIOS_ROUTE_PLAIN = 0,     /* request -> one response                     */
@@ -156,9 +137,7 @@ typedef struct oxios_route {
     void* route_data;           /* passed back to handle/stream_open/ws_open   */
 } oxios_route;
 
-/* ------------------------------------------------------------------------- */
-/* Kernel gateway: chat messages and their deliveries                         */
-/* ------------------------------------------------------------------------- */
+/* ==== Kernel gateway: chat messages and their deliveries ================= */
 
 typedef struct oxios_chat_message {
     uint32_t size;
@@ -221,10 +200,6 @@ typedef struct oxios_exchange {
  * (unsanitised); `seq` is the bus's sequence number, strictly increasing by 1. */
 typedef void (*oxios_event_fn)(void* user, uint64_t seq, const char* json, size_t len);
 
-/* ------------------------------------------------------------------------- */
-/* Host API: what the host offers a plugin instance                           */
-/* ------------------------------------------------------------------------- */
-
 enum { OXIOS_LOG_DEBUG = 0, OXIOS_LOG_INFO = 1, OXIOS_LOG_WARN = 2, OXIOS_LOG_ERROR = 3 };
 
 /* Flags of stream_open / ws_open. */
@@ -241,237 +216,252 @@ typedef enum oxios_close_reason {
     OXIOS_CLOSE_BY_PLUGIN = 5   /* the plugin asked (ws_close/stream_end)      */
 } oxios_close_reason;
 
+/* ========================================================================= */
+/* HOST-IMPLEMENTED CALLBACKS: the host offers them, a plugin instance calls  */
+/* them with the `host` handle of create(). Each may also return INTERNAL.   */
+/* ========================================================================= */
+
 typedef struct oxios_host_api {
     uint32_t size;
     uint32_t abi_major;
     uint32_t abi_minor;
     uint32_t reserved0;
 
-    /* -- identity, time, logging ------------------------------------------ */
-
-    /* Writes a log line attributed to this plugin. Any thread. */
+    /* Writes a log line attributed to this plugin.
+     *   level: OXIOS_LOG_*;  message: the text
+     *   returns: -   thread: any */
     void (*log)(oxios_host* host, int32_t level, oxios_str message);
 
-    /* Wall clock, microseconds since the Unix epoch (scriptable in the test
-     * harness). Any thread. */
+    /* Wall clock (scriptable in the test harness).
+     *   returns: microseconds since the Unix epoch   thread: any */
     int64_t (*now_us)(oxios_host* host);
 
-    /* -- configuration ------------------------------------------------------ */
-
-    /* Looks up a dotted key ("security.auth_enabled", "" = whole config) and
-     * writes its JSON value to `sink`. Secrets are included (the plugin needs
-     * them to check tokens) except engine.api_key, which never leaves the
-     * host. OXIOS_E_NOT_FOUND when absent. Any thread. */
+    /* Looks up a config value and writes its JSON to sink. Secrets are
+     * included (to check tokens) except engine.api_key, which never leaves.
+     *   key: dotted ("security.auth_enabled"), "" = the whole config
+     *   sink, user: receive the JSON value
+     *   returns: OK; NOT_FOUND (absent)   thread: any */
     oxios_status (*config_get)(oxios_host* host, oxios_str key, oxios_sink sink, void* user);
 
-    /* A counter that grows every time the config changes, so a plugin can
-     * cache what it read. Any thread; cheap (one atomic load). */
+    /* A counter that grows at every config change, to cache what was read.
+     *   returns: the generation (one atomic load)   thread: any */
     uint64_t (*config_generation)(oxios_host* host);
 
-    /* -- routes ------------------------------------------------------------- */
-
-    /* Registers a route. Only valid during start(). Path patterns are literal
-     * segments, `{name}` (one segment) and a final `{*name}` (the rest, may be
-     * empty). Literal segments win over `{name}`, which wins over `{*name}`.
-     * OXIOS_E_CONFLICT when the same method + pattern shape is already
-     * registered (by this or another plugin): start() should then fail. */
+    /* Registers a route. Patterns: literal segments, `{name}` (one segment),
+     * a final `{*name}` (the rest, may be empty); literal beats `{name}`
+     * beats `{*name}`.
+     *   route: method, pattern, kind and route_data (copied)
+     *   returns: OK; INVALID (bad pattern, outside start); CONFLICT (same
+     *            method + pattern shape registered by any plugin: start()
+     *            should then fail)
+     *   thread: only during start() */
     oxios_status (*route_add)(oxios_host* host, const oxios_route* route);
 
-    /* -- responding (inside handle() only) ---------------------------------- */
-
-    /* Sets status, content type and body of the response. May be called once;
-     * a second call returns OXIOS_E_CONFLICT. Thread: the one running handle(). */
+    /* Sets status, content type and body of the response, once.
+     *   resp: from handle();  status: 100-599;  content_type, body: copied
+     *   returns: OK; CONFLICT (already responded); INVALID; CLOSED (stale resp)
+     *   thread: the one running handle() */
     oxios_status (*respond)(oxios_response* resp, int32_t status, oxios_str content_type,
                             oxios_str body);
-    /* Adds a response header (before or after respond, inside handle()).
-     * For an admitted SSE/WebSocket route these headers go on the 200/101. */
+    /* Adds a response header, before or after respond(). For an admitted
+     * SSE/WebSocket route these headers go on the 200/101.
+     *   resp: from handle();  name, value: copied
+     *   returns: OK; INVALID (bad name/value); CLOSED (stale resp)
+     *   thread: the one running handle() */
     oxios_status (*response_header)(oxios_response* resp, oxios_str name, oxios_str value);
 
-    /* -- streams (SSE) ------------------------------------------------------- */
-
-    /* Writes bytes to a held stream. `seq` > 0 marks an event with that bus
-     * sequence number: the host remembers the highest seq written and drops
-     * (returns OK without writing) an event whose seq is not above it, so a
-     * replay after a reload never repeats. seq 0 = other bytes (comments,
-     * resync), always written. Only the instance that currently holds the
-     * stream may write (else OXIOS_E_CLOSED). Never blocks. Any thread.
-     * Backpressure (since minor 1, only for a plugin that provides
-     * stream_writable): while the connection's unsent bytes are above the
-     * host's high-water mark, the write is refused with OXIOS_E_BUSY and
-     * nothing is written or remembered (the seq is not counted as written);
-     * the host then calls stream_writable once the queue has drained, and
-     * the plugin writes what it held back. A plugin without stream_writable
-     * (minor 0) is never refused: a queue past the host's hard limit closes
-     * that connection instead. */
+    /* Writes bytes to a held stream. Never blocks. The host remembers the
+     * highest seq written and drops (returns OK, writes nothing) an event
+     * whose seq is not above it, so a replay after a reload never repeats.
+     *   stream: its id;  seq: bus seq of the event, 0 = other bytes (always
+     *   written);  data: copied
+     *   returns: OK; CLOSED (not held by this instance); BUSY (ABI 1.1
+     *            backpressure, only for a plugin with stream_writable: the
+     *            unsent bytes are above the high-water mark; nothing written,
+     *            seq not counted; stream_writable follows once drained. A
+     *            plugin without it is never refused: past the hard limit
+     *            the connection is closed instead)
+     *   thread: any */
     oxios_status (*stream_write)(oxios_host* host, uint64_t stream, uint64_t seq, oxios_str data);
-    /* Ends a stream (the connection is closed after queued bytes). Any thread. */
+    /* Ends a stream; the connection closes after its queued bytes.
+     *   returns: OK; CLOSED   thread: any */
     oxios_status (*stream_end)(oxios_host* host, uint64_t stream);
 
-    /* -- WebSocket ------------------------------------------------------------ */
-
-    /* Queues one text frame on a WebSocket. Never blocks; a full per-connection
-     * queue closes that connection (1008). Any instance may send to any open
-     * WebSocket (an old instance finishing a delivery during its drain too).
-     * OXIOS_E_CLOSED when the socket is gone. Any thread. */
+    /* Queues one text frame on a WebSocket; never blocks. A full queue closes
+     * that connection (1008). Any instance may send to any open WebSocket.
+     *   ws: its id;  text: copied
+     *   returns: OK; CLOSED (gone)   thread: any */
     oxios_status (*ws_send)(oxios_host* host, uint64_t ws, oxios_str text);
-    /* Closes a WebSocket with a close code and reason. Any thread. */
+    /* Closes a WebSocket.
+     *   ws: its id;  code: close code;  reason: copied
+     *   returns: OK; CLOSED   thread: any */
     oxios_status (*ws_close)(oxios_host* host, uint64_t ws, uint16_t code, oxios_str reason);
 
-    /* -- gateway -------------------------------------------------------------- */
-
-    /* Queues a message for the kernel. Deliveries (tokens, then one reply or
-     * error) arrive later through oxios_plugin_api.deliver of the instance
-     * that is current at that moment. OXIOS_E_BUSY when the queue is full (no
-     * delivery will follow then). The message is copied. Any thread. */
+    /* Queues a message for the kernel (copied). Deliveries (tokens, then one
+     * reply or error) arrive later through oxios_plugin_api.deliver of the
+     * instance current at that moment.
+     *   returns: OK; BUSY (queue full: no delivery follows); INVALID (msg
+     *            NULL or its size below this header's)   thread: any */
     oxios_status (*gateway_submit)(oxios_host* host, const oxios_chat_message* msg);
 
-    /* Submits a message and waits (up to timeout_ms, 0 = the configured
-     * gateway.reply_timeout_secs) for its final delivery, which is passed to
-     * `fn` on the calling thread before this returns; tokens are not passed.
-     * Returns OXIOS_OK when fn got a REPLY, the delivery's error for an ERROR,
-     * OXIOS_E_BUSY (queue full) or OXIOS_E_TIMEOUT (no reply in time; fn is
-     * not called then). Any thread; blocks. With timeout_ms 0 the host may
-     * serve the message on the calling thread (when the gateway has a free
-     * slot and nothing is queued); the gateway's timeout then returns once
-     * the engine has stopped on its cancellation (within about a second). */
+    /* Submits a message and waits for its final delivery, passed to fn on the
+     * calling thread before returning (tokens are not passed). With
+     * timeout_ms 0 the host may serve it on the calling thread; the gateway's
+     * timeout then returns once the engine stopped (within about a second).
+     *   timeout_ms: 0 = gateway.reply_timeout_secs;  fn, user: the delivery
+     *   returns: OK (fn got a REPLY); the delivery's error (ERROR); BUSY;
+     *            TIMEOUT (fn not called)
+     *   thread: any; blocks */
     oxios_status (*gateway_call)(oxios_host* host, const oxios_chat_message* msg,
                                  uint32_t timeout_ms, oxios_delivery_fn fn, void* user);
 
-    /* -- session store ------------------------------------------------------ */
-    /* Session ids must match ^[A-Za-z0-9_-]{1,128}$, else OXIOS_E_INVALID.   */
-
-    /* Writes the session file's JSON to sink. OXIOS_E_NOT_FOUND. Any thread. */
+    /* Session store (ids match ^[A-Za-z0-9_-]{1,128}$, else INVALID).
+     * session_get writes the session file's JSON to sink.
+     *   returns: OK; INVALID; NOT_FOUND   thread: any */
     oxios_status (*session_get)(oxios_host* host, oxios_str id, oxios_sink sink, void* user);
-    /* Appends one exchange, creating the session if needed. Updates on one
-     * session are serialised; returns after the write is durable. Any thread. */
+    /* Appends one exchange, creating the session if needed; updates of one
+     * session are serialised.
+     *   returns: OK once durable; INVALID; IO   thread: any */
     oxios_status (*session_append)(oxios_host* host, const oxios_exchange* exchange);
-    /* Writes {"items":[summary...],"total":N} (newest updated_at first) for a
-     * 1-based page. From the in-memory index; reads no session file. */
+    /* Writes {"items":[summary...],"total":N}, newest updated_at first, from
+     * the in-memory index (reads no session file).
+     *   page: 1-based;  limit: per page
+     *   returns: OK; IO   thread: any */
     oxios_status (*session_list)(oxios_host* host, uint32_t page, uint32_t limit,
                                  oxios_sink sink, void* user);
-    /* Deletes a session. OXIOS_E_NOT_FOUND, OXIOS_E_INVALID. Any thread. */
+    /* Deletes a session.
+     *   returns: OK; INVALID; NOT_FOUND; IO   thread: any */
     oxios_status (*session_delete)(oxios_host* host, oxios_str id);
-    /* Prunes by TTL then count. force=0: only if the last prune is older than
-     * an hour (auto-prune). Writes {"count":N,"config":{"max_sessions","ttl_hours"}}. */
+    /* Prunes by TTL then count; writes
+     * {"count":N,"config":{"max_sessions","ttl_hours"}}.
+     *   force: 0 = only if the last prune is older than an hour
+     *   returns: OK; IO   thread: any */
     oxios_status (*session_prune)(oxios_host* host, int32_t force, oxios_sink sink, void* user);
 
-    /* -- event bus ----------------------------------------------------------- */
-
-    /* Subscribes to kernel events. fn is called from a host thread, one event
-     * at a time per subscription, in seq order. *subscription receives a
-     * handle for events_unsubscribe. Any thread. */
+    /* Subscribes to kernel events: fn runs on a host thread, one event at a
+     * time per subscription, in seq order.
+     *   fn, user: the callback;  subscription: receives the handle
+     *   returns: OK; INVALID (fn or subscription NULL)   thread: any */
     oxios_status (*events_subscribe)(oxios_host* host, oxios_event_fn fn, void* user,
                                      uint64_t* subscription);
-    /* After this returns, fn is not running and will not be called again. Must
-     * not be called from inside fn. */
+    /* After it returns, fn is not running and will not be called again.
+     *   returns: OK (an unknown handle too)   thread: any, not inside fn */
     oxios_status (*events_unsubscribe)(oxios_host* host, uint64_t subscription);
-    /* Calls fn synchronously for every buffered event with seq > after_seq, in
-     * order. *missed receives how many such events are no longer buffered. */
+    /* Calls fn synchronously for every buffered event with seq > after_seq,
+     * in order.
+     *   missed: receives how many such events are no longer buffered
+     *   returns: OK; INVALID (fn NULL)   thread: any */
     oxios_status (*events_since)(oxios_host* host, uint64_t after_seq, oxios_event_fn fn,
                                  void* user, uint64_t* missed);
-    /* Publishes an event: `fields_json` is a JSON object of extra fields; the
-     * bus adds id, timestamp and type. Any thread. */
+    /* Publishes an event; the bus adds id, timestamp and type.
+     *   type: the event type;  fields_json: a JSON object of extra fields
+     *   returns: OK; INVALID (empty type)   thread: any */
     oxios_status (*events_publish)(oxios_host* host, oxios_str type, oxios_str fields_json);
 
-    /* -- security ---------------------------------------------------------- */
-
-    /* OXIOS_OK when `token` is a valid web API token (configured keys and env
-     * OXIOS_API_KEY; never the LLM provider key), else OXIOS_E_DENIED.
-     * Constant-time in the token's content. Any thread. */
+    /* Checks a web API token (configured keys and env OXIOS_API_KEY; never
+     * the LLM provider key), in time constant in the token's content.
+     *   returns: OK (valid); DENIED   thread: any */
     oxios_status (*token_check)(oxios_host* host, oxios_str token);
 
-    /* -- the long tail --------------------------------------------------------- */
-
-    /* One versioned call for the other kernel services: `method` names a
-     * service operation ("seeds.list", ...; catalogue in abi/METHODS.md),
-     * `json_in` its JSON argument object ({} when none). On OXIOS_OK the sink
-     * gets the JSON result; on an error status it gets {"error":"..."} with a
-     * human-readable message. OXIOS_E_UNSUPPORTED for an unknown method. */
+    /* One versioned call for the other kernel services.
+     *   method: "seeds.list", ... (catalogue: abi/METHODS.md, share/doc/oxios)
+     *   json_in: its JSON argument object ("{}" when none)
+     *   sink, user: the JSON result on OK, {"error":"..."} on an error
+     *   returns: OK; UNSUPPORTED (unknown method); the method's errors
+     *   thread: any */
     oxios_status (*call)(oxios_host* host, oxios_str method, oxios_str json_in,
                          oxios_sink sink, void* user);
 } oxios_host_api;
 
-/* ------------------------------------------------------------------------- */
-/* Plugin API: what a plugin offers the host                                  */
-/* ------------------------------------------------------------------------- */
+/* ========================================================================= */
+/* PLUGIN-IMPLEMENTED ENTRY POINTS: a plugin fills this table, the host calls */
+/* them. `instance` is what create() returned. Optional ones may be NULL.     */
+/* ========================================================================= */
 
 typedef struct oxios_plugin_api {
     uint32_t size;
     uint32_t reserved0;
 
-    /* Creates an instance. `api` and `host` stay valid until destroy returns.
-     * No routes yet, no threads needed. *instance receives the plugin's
-     * opaque instance pointer. Called once per instance. */
+    /* Creates an instance: no routes yet, no threads needed.
+     *   api, host: stay valid until destroy returns;  instance: receives it
+     *   returns: OK; any error refuses the plugin   thread: manager, once */
     oxios_status (*create)(const oxios_host_api* api, oxios_host* host, void** instance);
 
-    /* Registers routes (route_add) and subscribes to what it needs. Any
-     * failure makes the host destroy the instance; the old one keeps serving. */
+    /* Registers routes (route_add) and subscribes to what it needs.
+     *   returns: OK; any error destroys the instance (the old one serves on)
+     *   thread: manager */
     oxios_status (*start)(void* instance);
 
-    /* Imports the blob an older instance exported (after start, before it
-     * serves). An unreadable blob must be ignored, not fatal. Optional (NULL). */
+    /* Optional. Imports what an older instance exported (after start, before
+     * it serves). An unreadable blob must be ignored, not fatal.
+     *   data, len: the blob   returns: OK; ignored otherwise   thread: manager */
     oxios_status (*import_state)(void* instance, const char* data, size_t len);
 
-    /* Serves one request on its matched route. For PLAIN routes it must call
-     * respond() (no respond = 500). For SSE/WEBSOCKET routes it is the
-     * admission step: respond() with an error refuses the connection; returning
-     * OXIOS_OK without respond() admits it, and stream_open/ws_open follows.
-     * Concurrent, any host thread. A non-OK return without respond() = 500. */
+    /* Serves one request on its matched route. PLAIN: must respond() (none
+     * = 500). SSE/WEBSOCKET: admission: respond() with an error refuses;
+     * OK without respond() admits, and stream_open/ws_open follows.
+     *   route_data: from route_add;  req: the request;  resp: for respond()
+     *   returns: OK; an error without respond() = 500
+     *   thread: concurrent, any host thread */
     oxios_status (*handle)(void* instance, void* route_data, const oxios_request* req,
                            oxios_response* resp);
 
-    /* A stream was admitted (or re-attached, flags & OXIOS_OPEN_RESUMED).
-     * `last_seq` is the highest event seq written to it so far (or, when
-     * fresh, the client's Last-Event-ID, 0 if none). From this call until
-     * stream_close, the instance may stream_write to it. Concurrent. */
+    /* A stream was admitted, or re-attached (flags & OXIOS_OPEN_RESUMED);
+     * from now until stream_close the instance may stream_write to it.
+     *   last_seq: highest event seq written so far (fresh: the client's
+     *   Last-Event-ID, 0 if none)
+     *   returns: OK; an error closes the stream   thread: concurrent */
     oxios_status (*stream_open)(void* instance, void* route_data, uint64_t stream,
                                 const oxios_request* req, uint64_t last_seq, uint32_t flags);
-    /* The instance loses the stream (oxios_close_reason). After this returns
-     * the instance must not write to it. Concurrent with other streams. */
+    /* The instance loses the stream; afterwards it must not write to it.
+     *   reason: oxios_close_reason   returns: -   thread: concurrent */
     void (*stream_close)(void* instance, uint64_t stream, uint32_t reason);
 
-    /* A WebSocket was admitted (or re-attached: flags & OXIOS_OPEN_RESUMED). */
+    /* A WebSocket was admitted (or re-attached: flags & OXIOS_OPEN_RESUMED).
+     *   returns: OK; an error closes the socket   thread: concurrent */
     oxios_status (*ws_open)(void* instance, void* route_data, uint64_t ws,
                             const oxios_request* req, uint32_t flags);
-    /* One complete message. is_text: 1 text, 0 binary. Serialised per socket.
-     * The host enforces no size limit beyond its 1 MiB frame cap; the plugin
-     * applies its own. */
+    /* One complete message (the host caps frames at 1 MiB; the plugin applies
+     * its own limit).
+     *   is_text: 1 text, 0 binary   returns: -   thread: serialised per socket */
     void (*ws_message)(void* instance, uint64_t ws, const char* data, size_t len,
                        int32_t is_text);
-    /* The instance loses the socket (reason; code is the close code, 0 if none). */
+    /* The instance loses the socket.
+     *   code: close code, 0 if none;  reason: oxios_close_reason
+     *   returns: -   thread: concurrent */
     void (*ws_close)(void* instance, uint64_t ws, uint16_t code, uint32_t reason);
 
-    /* A gateway delivery for a message submitted with gateway_submit (by this
-     * or an earlier instance). Concurrent, any host thread. */
+    /* A gateway delivery for a message submitted with gateway_submit by this
+     * or an earlier instance.
+     *   returns: -   thread: concurrent, any host thread */
     void (*deliver)(void* instance, const oxios_delivery* delivery);
 
-    /* Before the instance is stopped for a reload: write state worth keeping
-     * to sink (opaque, the plugin's own format). Optional (NULL). */
+    /* Optional. Before a reload stops this instance: state worth keeping.
+     *   sink, user: receive an opaque blob in the plugin's own format
+     *   returns: OK; an error hands nothing over   thread: manager */
     oxios_status (*export_state)(void* instance, oxios_sink sink, void* user);
 
-    /* Stops: unsubscribe, join the plugin's own threads. No call arrives
-     * after it returns except destroy. Must return within a few seconds. */
+    /* Stops: unsubscribe, join the plugin's own threads; no call but destroy
+     * arrives afterwards.
+     *   returns: OK, within a few seconds   thread: manager */
     oxios_status (*stop)(void* instance);
 
-    /* Frees the instance. Nothing of it may run afterwards. */
+    /* Frees the instance; nothing of it may run afterwards.
+     *   returns: -   thread: manager */
     void (*destroy)(void* instance);
 
-    /* -- since minor 1 (check with OXIOS_HAS) -------------------------------- */
+    /* ---- ABI 1.1 (OXIOS_ABI_MINOR 1): test with OXIOS_HAS ---------------- */
 
-    /* A stream that refused a stream_write with OXIOS_E_BUSY has drained
-     * to the host's low-water mark: the instance holding it now may write
-     * again (the events it held back, from its own position). Called after
-     * a refusal, at most once per drain (rarely also without one: treat it
-     * as a hint), on a host I/O thread, never concurrently with itself for
-     * the same stream but concurrently with event callbacks and
-     * stream_open/stream_close (also before a RESUMED stream_open returns:
-     * ignore a stream you do not know); it may call stream_write, but should return quickly (hand
-     * a long catch-up to a thread of its own: the I/O thread writes other
-     * connections meanwhile). After a reload it goes to the
-     * instance holding the stream, which may not be the one that was
-     * refused: an instance that has nothing to catch up ignores it.
-     * Optional (NULL): the host then never refuses this plugin's writes. */
+    /* Optional (NULL: writes are never refused). A stream that refused a
+     * stream_write with BUSY drained to the low-water mark: write what was
+     * held back, from the instance's own position; return quickly (a long
+     * catch-up belongs on a thread of its own). A hint: rarely sent without
+     * a refusal, and after a reload to the instance now holding the stream
+     * (also before its RESUMED stream_open returned): ignore what you lack.
+     *   returns: -   thread: a host I/O thread, not concurrently with itself
+     *   for one stream; concurrent with events and stream_open/close */
     void (*stream_writable)(void* instance, uint64_t stream);
+    /* ---- end of ABI 1.1 --------------------------------------------------- */
 } oxios_plugin_api;
 
 typedef struct oxios_plugin_descriptor {
@@ -479,14 +469,12 @@ typedef struct oxios_plugin_descriptor {
     uint32_t abi_major;         /* must equal the host's OXIOS_ABI_MAJOR       */
     uint32_t abi_minor;
     uint32_t reserved0;
-    oxios_str name;             /* "web"                                       */
+    oxios_str name;             /* "web": not empty, unique in a host          */
     oxios_str version;          /* "0.4.0"                                     */
     const oxios_plugin_api* api;
 } oxios_plugin_descriptor;
 
-/* The one exported symbol. Returns a pointer to static data valid while the
- * library is loaded, or NULL if the plugin cannot run. Must not allocate
- * resources or start threads. */
+/* The type of the entry point, for a host resolving it with dlsym. */
 typedef const oxios_plugin_descriptor* (*oxios_plugin_entry_fn)(void);
 
 #if defined(_WIN32)
@@ -494,6 +482,15 @@ typedef const oxios_plugin_descriptor* (*oxios_plugin_entry_fn)(void);
 #else
 #define OXIOS_EXPORT __attribute__((visibility("default")))
 #endif
+
+/* The one symbol a plugin exports (PLUGIN-IMPLEMENTED). Declared here: a
+ * definition with another signature does not compile, a misspelled one
+ * does not link with oxios_add_plugin (its version script).
+ *   returns: static data valid while the library is loaded, or NULL if the
+ *            plugin cannot run
+ *   thread: the loader, before anything else; must not allocate resources
+ *           or start threads */
+OXIOS_EXPORT const oxios_plugin_descriptor* oxios_plugin_entry(void);
 
 #ifdef __cplusplus
 } /* extern "C" */

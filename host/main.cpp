@@ -41,7 +41,8 @@ struct Args {
                  "                   exists, else ~/.oxios/config.toml)\n"
                  "  --check-config   print the effective config, where each value comes from and\n"
                  "                   the keys not used, then exit (0, or 2 on a bad config)\n"
-                 "  --plugins DIR    plugin directory (default: plugins/ next to this program)\n"
+                 "  --plugins DIR    plugin directory (default: plugins/ next to this program,\n"
+                 "                   else ../lib/oxios/plugins)\n"
                  "  --port N         listen port, overrides gateway.port (0 = any free port)\n"
                  "  --host ADDR      listen address, overrides gateway.host\n"
                  "  --workspace DIR  workspace, overrides kernel.workspace\n"
@@ -91,7 +92,11 @@ std::string default_plugin_dir(const char* argv0) {
     std::error_code ec;
     auto exe = fs::read_symlink("/proc/self/exe", ec);
     if (ec) exe = fs::absolute(argv0);
-    return (exe.parent_path() / "plugins").string();
+    // plugins/ next to the program (a build tree), else an install's
+    // <prefix>/lib/oxios/plugins.
+    const auto beside = exe.parent_path() / "plugins";
+    const auto installed = exe.parent_path().parent_path() / "lib" / "oxios" / "plugins";
+    return (fs::is_directory(beside, ec) || !fs::is_directory(installed, ec) ? beside : installed).string();
 }
 
 // --config, else ~/.oxios/config.json, else ~/.oxios/config.toml (the Rust
