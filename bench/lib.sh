@@ -151,4 +151,5 @@ spread_text() {  # spread_text N MIN MAX -> "3 repeats: min 1.2, max 1.4" (or "1
 verdict() {  # verdict PASS_EXPR MIN MAX [FACTOR] -> PASS|FAIL|unsteady
   if awk -v a="$2" -v b="$3" -v f="${4:-$UNSTEADY}" 'BEGIN { exit !(a > 0 ? b > f * a : b > a) }'; then echo unsteady; else check "$1"; fi
 }
+med() { printf '%s\n' "$@" | median; }  # med V... -> median
 median() { sort -g | awk '{a[NR] = $1} END { if (NR == 0) print 0; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
