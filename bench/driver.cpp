@@ -2,19 +2,7 @@
 // scripts/reliability, for what curl and wrk cannot express. Every loop is
 // bounded in count and in time. Subcommands (each prints key/value lines):
 //
-//   latency  --req 'PORT|METHOD|PATH|BODY' [--req ...] --n N [--warmup W]
-//            [--fsync-dir D --fsync-bytes F] [--settle-ms MS]
-//            Requests cycle through the --req specs on one keep-alive
-//            connection per port; percentiles per spec. With --fsync-dir, one
-//            write+fsync+rename of F's bytes runs after each round (P3's
-//            baseline, "fsync"), then the same plus a directory fsync (the
-//            state store's protocol, "protocol"). --settle-ms: a pause (spun)
-//            before each timed operation, so that none overlaps what the
-//            previous one left running (the host's work after a reply, the
-//            disk's after a write).
-//   fsync    --dir D --bytes-file F --n N [--replace 0|1] [--dir-sync 0|1]
-//            One write + fsync + rename of F's bytes (the P3 baseline); to a
-//            new name each time unless --replace 1.
+//   latency  (P3, P4, P5: latency.cpp)
 //   reload   --port P --plugin-dir D --so-a A --ver-a VA --so-b B --ver-b VB --n N
 //            [--pid PID --sample-at K --settle-ms MS]
 //            Installs A/B alternately by rename; time until /health shows the
@@ -27,10 +15,13 @@
 //            N clients POST /api/chat on session S at once.
 //   loop     --port P --path PATH --stop-file F --max-seconds S
 //            GET PATH in a loop until F exists; counts failures.
-//   startup  --host-bin B --config C --plugins D --workspace W --n N
-//            Host start -> /health/ready 200, per start.
+//   startup  --host-bin B --config C --plugins D --workspace W --n N [--base-bin BB --base-body F]
+//            Host start -> /health/ready 200, per start; with --base-bin,
+//            alternated with a bare server's start -> its first 200 (P9).
 //   gen-sessions --dir D --count N --exchanges E --prefix P
 //            Writes N session files (docs/api.md format) with E exchanges each.
+#include "driver_common.hpp"
+
 #include <httplib.h>
 
 #include <fcntl.h>
@@ -59,71 +50,9 @@
 #include <vector>
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
+using namespace oxios_bench;
 
 namespace {
-
-// ------------------------------------------------------------------ args ---
-struct Args {
-    std::multimap<std::string, std::string> kv;
-    std::string get(const std::string& k, const std::string& def = "") const {
-        auto it = kv.find(k);
-        return it == kv.end() ? def : it->second;
-    }
-    long num(const std::string& k, long def) const {
-        auto it = kv.find(k);
-        return it == kv.end() ? def : std::strtol(it->second.c_str(), nullptr, 10);
-    }
-    std::vector<std::string> all(const std::string& k) const {
-        std::vector<std::string> out;
-        auto range = kv.equal_range(k);
-        for (auto it = range.first; it != range.second; ++it) out.push_back(it->second);
-        return out;
-    }
-    std::string need(const std::string& k) const {
-        auto it = kv.find(k);
-        if (it == kv.end()) throw std::runtime_error("missing --" + k);
-        return it->second;
-    }
-};
-
-Args parse(int argc, char** argv, int from) {
-    Args a;
-    for (int i = from; i < argc; ++i) {
-        std::string k = argv[i];
-        if (k.rfind("--", 0) != 0 || i + 1 >= argc) throw std::runtime_error("bad argument " + k);
-        a.kv.emplace(k.substr(2), argv[++i]);
-    }
-    return a;
-}
-
-// ---------------------------------------------------------------- helpers ---
-double percentile(std::vector<double> v, double p) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    size_t idx = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
-    return v[std::min(idx, v.size() - 1)];
-}
-
-double since_us(Clock::time_point t0) { return std::chrono::duration<double, std::micro>(Clock::now() - t0).count(); }
-
-std::string read_all(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-std::unique_ptr<httplib::Client> make_client(int port, time_t read_timeout = 30) {
-    auto c = std::make_unique<httplib::Client>("127.0.0.1", port);
-    c->set_keep_alive(true);
-    c->set_tcp_nodelay(true);  // else the client's head/body writes meet Nagle + delayed ACK (40 ms)
-    c->set_connection_timeout(2);
-    c->set_read_timeout(read_timeout);
-    c->set_write_timeout(10);
-    return c;
-}
 
 std::string json_escape(const std::string& s) {
     std::string o;
@@ -143,167 +72,6 @@ std::string rfc3339(std::chrono::system_clock::time_point tp) {
     std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long>(us % 1000000));
     return buf;
-}
-
-// ---------------------------------------------------------------- latency ---
-double baseline_write(const fs::path& dir, const std::string& bytes, const fs::path& target, long i, bool dir_sync);
-
-struct Spec {
-    int port = 0;
-    std::string method, path, body;
-};
-
-Spec parse_spec(const std::string& s) {
-    Spec spec;
-    std::vector<std::string> parts;
-    size_t at = 0;
-    for (int i = 0; i < 3; ++i) {
-        size_t bar = s.find('|', at);
-        if (bar == std::string::npos) {
-            parts.push_back(s.substr(at));
-            at = s.size() + 1;
-            break;
-        }
-        parts.push_back(s.substr(at, bar - at));
-        at = bar + 1;
-    }
-    if (parts.size() < 3) throw std::runtime_error("bad --req " + s);
-    spec.port = std::atoi(parts[0].c_str());
-    spec.method = parts[1];
-    spec.path = parts[2];
-    if (at <= s.size()) spec.body = s.substr(at);
-    return spec;
-}
-
-httplib::Result send(httplib::Client& c, const Spec& s) {
-    if (s.method == "GET") return c.Get(s.path.c_str());
-    if (s.method == "POST") return c.Post(s.path.c_str(), s.body, "application/json");
-    if (s.method == "PUT") return c.Put(s.path.c_str(), s.body, "application/json");
-    if (s.method == "DELETE") return c.Delete(s.path.c_str());
-    throw std::runtime_error("unsupported method " + s.method);
-}
-
-int cmd_latency(const Args& a) {
-    std::vector<Spec> specs;
-    for (auto& r : a.all("req")) specs.push_back(parse_spec(r));
-    if (specs.empty()) throw std::runtime_error("need --req");
-    const long n = std::clamp<long>(a.num("n", 200), 1, 1'000'000);
-    const long warmup = std::clamp<long>(a.num("warmup", 20), 0, 100'000);
-    const double max_seconds = static_cast<double>(a.num("max-seconds", 120));
-    const auto settle = std::chrono::milliseconds(std::clamp<long>(a.num("settle-ms", 0), 0, 1000));
-    // Spun, not slept: a sleeping driver would let its CPU idle down and time
-    // the next operation from a cold start, which a loaded server never sees.
-    auto quiet = [&] {
-        const auto until = Clock::now() + settle;
-        while (Clock::now() < until) {
-        }
-    };
-    std::map<int, std::unique_ptr<httplib::Client>> clients;
-    for (auto& s : specs)
-        if (!clients.count(s.port)) clients[s.port] = make_client(s.port);
-    // --fsync-dir D --fsync-bytes F: one baseline write (new name) after each
-    // round of requests, side by side with them (the P3 baseline).
-    const std::string fsync_dir = a.get("fsync-dir");
-    const std::string fsync_bytes = fsync_dir.empty() ? std::string() : read_all(a.need("fsync-bytes"));
-    std::vector<double> base_lat, protocol_lat;
-    std::vector<fs::path> written;
-    std::vector<std::vector<double>> lat(specs.size());
-    std::vector<long> bad(specs.size(), 0);
-    std::vector<int> last_bad_status(specs.size(), 0);
-    const auto start = Clock::now();
-    for (long i = 0; i < warmup + n; ++i) {
-        for (size_t k = 0; k < specs.size(); ++k) {
-            auto& c = *clients[specs[k].port];
-            quiet();
-            const auto t0 = Clock::now();
-            auto r = send(c, specs[k]);
-            const double us = since_us(t0);
-            if (i < warmup) continue;
-            if (!r || r->status != 200) {
-                ++bad[k];
-                last_bad_status[k] = r ? r->status : -1;
-                continue;
-            }
-            lat[k].push_back(us);
-        }
-        if (!fsync_dir.empty()) {
-            // The baseline, then the state store's whole write protocol
-            // (docs/api.md: the same plus an fsync of the directory) on its own.
-            for (const bool dir_sync : {false, true}) {
-                const fs::path target =
-                    fs::path(fsync_dir) / ((dir_sync ? "protocol-" : "baseline-") + std::to_string(i) + ".json");
-                quiet();
-                const double us = baseline_write(fsync_dir, fsync_bytes, target, i, dir_sync);
-                if (i >= warmup) (dir_sync ? protocol_lat : base_lat).push_back(us);
-                written.push_back(target);
-            }
-        }
-        if (since_us(start) > max_seconds * 1e6) break;
-    }
-    // Removed only now: on this ext4 (no journal) a file created soon after
-    // others were deleted pays for skipping their inodes, which would slow
-    // the baseline by its own deletions (the host deletes nothing per chat).
-    std::error_code ec;
-    for (const auto& f : written) fs::remove(f, ec);
-    if (!fsync_dir.empty()) {
-        std::printf("fsync p50_us %.1f p90_us %.1f p99_us %.1f n %zu bytes %zu\n", percentile(base_lat, 0.5),
-                    percentile(base_lat, 0.9), percentile(base_lat, 0.99), base_lat.size(), fsync_bytes.size());
-        std::printf("protocol p50_us %.1f p90_us %.1f p99_us %.1f n %zu bytes %zu\n", percentile(protocol_lat, 0.5),
-                    percentile(protocol_lat, 0.9), percentile(protocol_lat, 0.99), protocol_lat.size(),
-                    fsync_bytes.size());
-    }
-    for (size_t k = 0; k < specs.size(); ++k)
-        std::printf("req%zu p50_us %.1f p90_us %.1f p99_us %.1f n %zu bad %ld last_bad_status %d\n", k,
-                    percentile(lat[k], 0.5), percentile(lat[k], 0.9), percentile(lat[k], 0.99), lat[k].size(), bad[k],
-                    last_bad_status[k]);
-    return 0;
-}
-
-// ------------------------------------------------------------------ fsync ---
-// One write + fsync + rename (+ fsync of the directory if asked); microseconds.
-double baseline_write(const fs::path& dir, const std::string& bytes, const fs::path& target, long i, bool dir_sync) {
-    const fs::path tmp = dir / (".baseline." + std::to_string(i) + ".tmp");
-    const auto t0 = Clock::now();
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) throw std::runtime_error("open " + tmp.string());
-    size_t off = 0;
-    while (off < bytes.size()) {
-        ssize_t w = ::write(fd, bytes.data() + off, bytes.size() - off);
-        if (w < 0) throw std::runtime_error("write");
-        off += static_cast<size_t>(w);
-    }
-    if (::fsync(fd) != 0) throw std::runtime_error("fsync");
-    ::close(fd);
-    if (::rename(tmp.c_str(), target.c_str()) != 0) throw std::runtime_error("rename");
-    if (dir_sync) {
-        int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-            (void)::fsync(dfd);
-            ::close(dfd);
-        }
-    }
-    return since_us(t0);
-}
-
-int cmd_fsync(const Args& a) {
-    const fs::path dir = a.need("dir");
-    const std::string bytes = read_all(a.need("bytes-file"));
-    const long n = std::clamp<long>(a.num("n", 200), 1, 100'000);
-    const bool dir_sync = a.num("dir-sync", 0) != 0;
-    // --replace 1: rename over one existing file (an append to a session);
-    // default: rename to a new name each time (a new session's first write).
-    const bool replace = a.num("replace", 0) != 0;
-    std::vector<double> lat;
-    for (long i = 0; i < n; ++i) {
-        const fs::path target = dir / (replace ? std::string("baseline.json") : "baseline-" + std::to_string(i) + ".json");
-        lat.push_back(baseline_write(dir, bytes, target, i, dir_sync));
-    }
-    std::error_code ec;
-    for (long i = 0; i < n; ++i) fs::remove(dir / ("baseline-" + std::to_string(i) + ".json"), ec);
-    fs::remove(dir / "baseline.json", ec);
-    std::printf("p50_us %.1f p90_us %.1f p99_us %.1f n %zu bytes %zu\n", percentile(lat, 0.5), percentile(lat, 0.9),
-                percentile(lat, 0.99), lat.size(), bytes.size());
-    return 0;
 }
 
 // ----------------------------------------------------------------- reload ---
@@ -487,74 +255,91 @@ int cmd_loop(const Args& a) {
 }
 
 // ---------------------------------------------------------------- startup ---
-int cmd_startup(const Args& a) {
-    const std::string bin = a.need("host-bin");
-    const std::string config = a.need("config");
-    const std::string plugins = a.need("plugins");
-    const std::string workspace = a.need("workspace");
-    const long n = std::clamp<long>(a.num("n", 10), 1, 100);
-    std::vector<double> to_ready, to_listen;
-    for (long i = 0; i < n; ++i) {
-        int out[2];
-        if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
-        const auto t0 = Clock::now();
-        const int pid = ::fork();
-        if (pid == 0) {
-            ::dup2(out[1], 1);
-            int devnull = ::open("/dev/null", O_WRONLY);
-            if (devnull >= 0) ::dup2(devnull, 2);
-            const char* argv[] = {bin.c_str(), "--config", config.c_str(), "--plugins", plugins.c_str(),
-                                  "--workspace", workspace.c_str(), "--port", "0", nullptr};
-            ::execv(bin.c_str(), const_cast<char* const*>(argv));
-            std::_Exit(127);
-        }
-        ::close(out[1]);
-        std::string text;
-        int port = 0;
-        char buf[512];
-        while (since_us(t0) < 20e6) {
-            ssize_t r = ::read(out[0], buf, sizeof buf);
-            if (r <= 0) break;
-            text.append(buf, static_cast<size_t>(r));
-            auto at = text.find("listening on http://");
-            if (at != std::string::npos) {
-                auto colon = text.find(':', at + 20);
-                if (colon != std::string::npos && text.find(' ', colon) != std::string::npos) {
-                    port = std::atoi(text.c_str() + colon + 1);
-                    break;
-                }
-            }
-        }
-        to_listen.push_back(since_us(t0) / 1000.0);
-        bool ready = false;
-        while (port > 0 && since_us(t0) < 20e6) {
-            httplib::Client c("127.0.0.1", port);
-            c.set_tcp_nodelay(true);
-            c.set_connection_timeout(1);
-            c.set_read_timeout(2);
-            auto r = c.Get("/health/ready");
-            if (r && r->status == 200) {
-                ready = true;
-                break;
-            }
-            std::this_thread::sleep_for(std::chrono::microseconds(500));
-        }
-        if (ready) to_ready.push_back(since_us(t0) / 1000.0);
-        ::kill(pid, SIGTERM);
-        int status = 0;
-        const auto k0 = Clock::now();
-        while (::waitpid(pid, &status, WNOHANG) == 0) {
-            if (since_us(k0) > 10e6) {
-                ::kill(pid, SIGKILL);
-                ::waitpid(pid, &status, 0);
-                break;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        }
-        ::close(out[0]);
+// Starts argv, reads "listening on http://127.0.0.1:PORT" from its stdout,
+// then GETs `ready_path` until 200; stops it. Milliseconds to listening and
+// to ready (-1: never ready).
+std::pair<double, double> time_start(const std::vector<std::string>& args, const std::string& ready_path) {
+    std::vector<char*> argv;
+    for (const auto& s : args) argv.push_back(const_cast<char*>(s.c_str()));
+    argv.push_back(nullptr);
+    int out[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
+    const auto t0 = Clock::now();
+    const int pid = ::fork();
+    if (pid == 0) {
+        ::dup2(out[1], 1);
+        int devnull = ::open("/dev/null", O_WRONLY);
+        if (devnull >= 0) ::dup2(devnull, 2);
+        ::execv(argv[0], argv.data());
+        std::_Exit(127);
     }
-    std::printf("starts %ld ready %zu p50_ms %.2f max_ms %.2f listen_p50_ms %.2f\n", n, to_ready.size(),
-                percentile(to_ready, 0.5), percentile(to_ready, 1.0), percentile(to_listen, 0.5));
+    ::close(out[1]);
+    std::string text;
+    int port = 0;
+    char buf[512];
+    while (since_us(t0) < 20e6) {
+        ssize_t r = ::read(out[0], buf, sizeof buf);
+        if (r <= 0) break;
+        text.append(buf, static_cast<size_t>(r));
+        auto at = text.find("listening on http://");
+        if (at != std::string::npos) {
+            auto colon = text.find(':', at + 20);
+            if (colon != std::string::npos && text.find_first_of(" \n", colon) != std::string::npos) {
+                port = std::atoi(text.c_str() + colon + 1);
+                break;
+            }
+        }
+    }
+    const double listen_ms = since_us(t0) / 1000.0;
+    double ready_ms = -1;
+    while (port > 0 && since_us(t0) < 20e6) {
+        httplib::Client c("127.0.0.1", port);
+        c.set_tcp_nodelay(true);
+        c.set_connection_timeout(1);
+        c.set_read_timeout(2);
+        auto r = c.Get(ready_path.c_str());
+        if (r && r->status == 200) {
+            ready_ms = since_us(t0) / 1000.0;
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(500));
+    }
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    const auto k0 = Clock::now();
+    while (::waitpid(pid, &status, WNOHANG) == 0) {
+        if (since_us(k0) > 10e6) {
+            ::kill(pid, SIGKILL);
+            ::waitpid(pid, &status, 0);
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    ::close(out[0]);
+    return {listen_ms, ready_ms};
+}
+
+int cmd_startup(const Args& a) {
+    const std::vector<std::string> host = {a.need("host-bin"), "--config", a.need("config"), "--plugins",
+                                           a.need("plugins"), "--workspace", a.need("workspace"), "--port", "0"};
+    // --base-bin B --base-body F: the baseline started alternately with the
+    // host: a bare cpp-httplib server (oxios-bench-bare) answering F.
+    const std::string base_bin = a.get("base-bin");
+    const std::vector<std::string> base = {base_bin, a.get("base-body"), "application/json", "8"};
+    const long n = std::clamp<long>(a.num("n", 10), 1, 100);
+    std::vector<double> to_ready, to_listen, base_ready;
+    for (long i = 0; i < n; ++i) {
+        const auto [listen_ms, ready_ms] = time_start(host, "/health/ready");
+        to_listen.push_back(listen_ms);
+        if (ready_ms >= 0) to_ready.push_back(ready_ms);
+        if (base_bin.empty()) continue;
+        const auto [base_listen, base_ms] = time_start(base, "/api/status");
+        (void)base_listen;
+        if (base_ms >= 0) base_ready.push_back(base_ms);
+    }
+    std::printf("starts %ld ready %zu p50_ms %.2f max_ms %.2f listen_p50_ms %.2f base_ready %zu base_p50_ms %.2f\n", n,
+                to_ready.size(), percentile(to_ready, 0.5), percentile(to_ready, 1.0), percentile(to_listen, 0.5),
+                base_ready.size(), percentile(base_ready, 0.5));
     return 0;
 }
 
@@ -600,7 +385,7 @@ int cmd_gen_sessions(const Args& a) {
 int main(int argc, char** argv) {
     if (argc < 2) {
         std::fprintf(stderr,
-                     "usage: oxios-bench-driver latency|fsync|reload|chatload|concurrent|loop|startup|gen-sessions "
+                     "usage: oxios-bench-driver latency|reload|chatload|concurrent|loop|startup|gen-sessions "
                      "--key value ...\n");
         return 2;
     }
@@ -609,7 +394,6 @@ int main(int argc, char** argv) {
     try {
         const Args a = parse(argc, argv, 2);
         if (cmd == "latency") return cmd_latency(a);
-        if (cmd == "fsync") return cmd_fsync(a);
         if (cmd == "reload") return cmd_reload(a);
         if (cmd == "chatload") return cmd_chatload(a);
         if (cmd == "concurrent") return cmd_concurrent(a);

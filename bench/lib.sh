@@ -12,6 +12,8 @@ BARE=$BENCH_BUILD/bench/oxios-bench-bare
 DISPATCH=$BENCH_BUILD/bench/oxios-bench-dispatch
 STREAMS=$BENCH_BUILD/bench/oxios-bench-streams
 WS_DRIVER=$BENCH_BUILD/bench/oxios-bench-ws
+E1_DRIVER=$BENCH_BUILD/bench/oxios-bench-e1
+RELAY=$BENCH_BUILD/bench/oxios-bench-relay
 FAKE_OPENAI=$BENCH_BUILD/tests/fake-openai
 FIXTURES=$BENCH_BUILD/fixtures
 
@@ -78,7 +80,7 @@ build_release() {
     || { cat "$BENCH_ROOT/cmake.log" >&2; return 1; }
   # shellcheck disable=SC2086
   nice cmake --build "$BENCH_BUILD" -j2 --target oxios-host web_plugin web_plugin_next web_ui oxios-harness \
-    fixtures_extra $fixtures oxios-bench-bare oxios-bench-driver oxios-bench-dispatch oxios-bench-streams oxios-bench-ws fake-openai >"$BENCH_ROOT/build.log" 2>&1 \
+    fixtures_extra $fixtures oxios-bench-bare oxios-bench-driver oxios-bench-dispatch oxios-bench-streams oxios-bench-ws oxios-bench-e1 oxios-bench-relay fake-openai >"$BENCH_ROOT/build.log" 2>&1 \
     || { tail -40 "$BENCH_ROOT/build.log" >&2; return 1; }
 }
 
@@ -134,4 +136,20 @@ kv() {  # kv "line of key value pairs" KEY -> value
 calc() { awk "BEGIN { printf \"%.4g\", $1 }"; }
 # check EXPR -> PASS|FAIL
 check() { awk "BEGIN { exit !($1) }" && echo PASS || echo FAIL; }
+# The repeats of a figure: their median decides PASS/FAIL; when the largest
+# exceeds the smallest by more than the figure's factor (UNSTEADY for ratios
+# of medians, UNSTEADY_TAIL for tails and absolute times), "unsteady".
+UNSTEADY=${OXIOS_BENCH_UNSTEADY:-2}
+UNSTEADY_TAIL=${OXIOS_BENCH_UNSTEADY_TAIL:-3}
+spread() {  # spread V... -> "median min max"
+  local m; m=$(printf '%s\n' "$@" | median)
+  printf '%s\n' "$@" | sort -g | awk -v m="$m" 'NR == 1 {lo = $1} {hi = $1} END {printf "%.4g %.4g %.4g\n", m, lo, hi}'
+}
+spread_text() {  # spread_text N MIN MAX -> "3 repeats: min 1.2, max 1.4" (or "1 run")
+  if (($1 > 1)); then echo "$1 repeats: min $2, max $3"; else echo "1 run"; fi
+}
+verdict() {  # verdict PASS_EXPR MIN MAX [FACTOR] -> PASS|FAIL|unsteady
+  if awk -v a="$2" -v b="$3" -v f="${4:-$UNSTEADY}" 'BEGIN { exit !(a > 0 ? b > f * a : b > a) }'; then echo unsteady; else check "$1"; fi
+}
+med() { printf '%s\n' "$@" | median; }  # med V... -> median
 median() { sort -g | awk '{a[NR] = $1} END { if (NR == 0) print 0; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }

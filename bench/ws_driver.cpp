@@ -17,13 +17,7 @@
 //             session each) and N SSE clients listen while R reloads run
 //             (install A/B alternately by rename, wait until /health shows
 //             the new version, then G ms more); H ms of chat before the first.
-//   engine    --port P --send-log FILE --tokens N --streams S --concurrent C --sockets K [--max-seconds S]
-//             E1, against a host whose engine streams from tests/fake_openai
-//             (fake-openai --tokens N --send-log FILE): S chats one after the
-//             other on one socket, each token frame's arrival (CLOCK_MONOTONIC)
-//             minus the fake's send time of its chunk ("<k>;" tokens); then C
-//             chats at once over K sockets, each must spell all N tokens and
-//             get one done.
+// (E1, the engine job, is oxios-bench-e1: e1_driver.cpp.)
 //
 // How replies are attributed: the server assigns the message id, so a socket
 // learns it from the token frame, whose content is "echo: <what was sent>"
@@ -37,6 +31,8 @@
 // with OXIOS_WS_DRIVER_VERBOSE set, reload also lists each stream's first SSE
 // anomalies and the ids of the plugin_reloaded events on stderr.
 #include <utility>  // before Boost 1.74 Asio: its awaitable.hpp uses std::exchange without it
+
+#include "ws_common.hpp"
 
 #include <httplib.h>
 
@@ -76,77 +72,9 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 namespace fs = std::filesystem;
 using tcp = asio::ip::tcp;
-using Clock = std::chrono::steady_clock;
-using namespace std::chrono_literals;
+using namespace oxios_bench;
 
 namespace {
-
-// ------------------------------------------------------------------ args ---
-struct Args {
-    std::map<std::string, std::string> kv;
-    long num(const std::string& k, long def) const {
-        auto it = kv.find(k);
-        return it == kv.end() ? def : std::strtol(it->second.c_str(), nullptr, 10);
-    }
-    std::string get(const std::string& k, const std::string& def = "") const {
-        auto it = kv.find(k);
-        return it == kv.end() ? def : it->second;
-    }
-    std::string need(const std::string& k) const {
-        auto it = kv.find(k);
-        if (it == kv.end()) throw std::runtime_error("missing --" + k);
-        return it->second;
-    }
-};
-
-Args parse_args(int argc, char** argv, int from) {
-    Args a;
-    for (int i = from; i < argc; ++i) {
-        std::string k = argv[i];
-        if (k.rfind("--", 0) != 0 || i + 1 >= argc) throw std::runtime_error("bad argument " + k);
-        a.kv[k.substr(2)] = argv[++i];
-    }
-    return a;
-}
-
-double percentile(std::vector<double> v, double p) {
-    if (v.empty()) return 0;
-    std::sort(v.begin(), v.end());
-    return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5))];
-}
-
-std::string sfield(const rapidjson::Value& v, const char* key) {
-    if (!v.IsObject()) return {};
-    auto it = v.FindMember(key);
-    if (it == v.MemberEnd() || !it->value.IsString()) return {};
-    return {it->value.GetString(), it->value.GetStringLength()};
-}
-
-// Contents and session ids here are [A-Za-z0-9_;-]: no JSON escaping needed.
-std::string chat_frame(const std::string& content, const std::string& session) {
-    return R"({"type":"message","content":")" + content + R"(","session_id":")" + session + "\"}";
-}
-
-std::unique_ptr<httplib::Client> http_client(int port, time_t read_timeout) {
-    auto c = std::make_unique<httplib::Client>("127.0.0.1", port);
-    c->set_keep_alive(true);
-    c->set_tcp_nodelay(true);
-    c->set_connection_timeout(2);
-    c->set_read_timeout(read_timeout);
-    c->set_write_timeout(10);
-    return c;
-}
-
-// Waits for pred() (evaluated on the calling thread) up to `limit`.
-template <class Pred>
-bool wait_until(Pred pred, std::chrono::milliseconds limit) {
-    const auto until = Clock::now() + limit;
-    while (!pred()) {
-        if (Clock::now() >= until) return pred();
-        std::this_thread::sleep_for(5ms);
-    }
-    return true;
-}
 
 // Counters the main thread watches while the io thread runs.
 struct Progress {
@@ -475,36 +403,6 @@ private:
     Figures fig_;
 };
 
-// --------------------------------------------------------- io plumbing ---
-class IoThread {
-public:
-    IoThread() : work_(asio::make_work_guard(io_)), thread_([this] { io_.run(); }) {}
-    ~IoThread() { stop(); }
-    asio::io_context& io() { return io_; }
-    // Runs f on the io thread and waits for it.
-    template <class F>
-    void run(F f) {
-        std::promise<void> p;
-        auto done = p.get_future();
-        asio::post(io_, [&] {
-            f();
-            p.set_value();
-        });
-        done.wait();
-    }
-    void stop() {
-        if (!thread_.joinable()) return;
-        work_.reset();
-        io_.stop();
-        thread_.join();
-    }
-
-private:
-    asio::io_context io_;
-    asio::executor_work_guard<asio::io_context::executor_type> work_;
-    std::thread thread_;
-};
-
 struct WsTotals {
     long opened = 0, failed = 0, closed = 0, sent = 0, answered = 0, not_once = 0, duplicate_finals = 0, foreign = 0,
          errors = 0, refusals = 0, unparsable = 0;
@@ -815,257 +713,11 @@ int cmd_reload(const Args& a) {
     return 0;
 }
 
-// ------------------------------------------------------------------ engine ---
-int64_t mono_ns() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
-// A bare WS chat socket: hands every frame with its arrival time to on_frame.
-class E1Socket : public std::enable_shared_from_this<E1Socket> {
-public:
-    using OnFrame = std::function<void(const std::string&, int64_t)>;
-    E1Socket(asio::io_context& io, tcp::endpoint ep, OnFrame on_frame) : ws_(io), ep_(ep), on_frame_(std::move(on_frame)) {}
-    std::atomic<int> state{0};  // 0 connecting, 1 open, 2 failed/closed
-    std::string why;
-    void start() {
-        auto self = shared_from_this();
-        beast::get_lowest_layer(ws_).expires_after(20s);
-        beast::get_lowest_layer(ws_).async_connect(ep_, [self](beast::error_code ec) {
-            if (ec) return self->fail(ec);
-            beast::get_lowest_layer(self->ws_).expires_never();
-            beast::get_lowest_layer(self->ws_).socket().set_option(tcp::no_delay(true));
-            self->ws_.set_option(websocket::stream_base::timeout::suggested(beast::role_type::client));
-            self->ws_.async_handshake("127.0.0.1:" + std::to_string(self->ep_.port()), "/api/chat/stream",
-                                      [self](beast::error_code ec2) {
-                                          if (ec2) return self->fail(ec2);
-                                          self->ws_.text(true);
-                                          self->state = 1;
-                                          self->read();
-                                          self->write();
-                                      });
-        });
-    }
-    void send(std::string frame) {  // on the io thread
-        outq_.push_back(std::move(frame));
-        write();
-    }
-    void close() {
-        if (state != 1) return;
-        state = 2;
-        auto self = shared_from_this();
-        ws_.async_close(websocket::close_code::normal, [self](beast::error_code) {});
-    }
-
-private:
-    void fail(beast::error_code ec) {
-        if (state == 2) return;
-        why = ec.message();
-        state = 2;
-    }
-    void write() {
-        if (writing_ || outq_.empty() || state != 1) return;
-        writing_ = true;
-        auto self = shared_from_this();
-        ws_.async_write(asio::buffer(outq_.front()), [self](beast::error_code ec, size_t) {
-            self->writing_ = false;
-            if (ec) return self->fail(ec);
-            self->outq_.pop_front();
-            self->write();
-        });
-    }
-    void read() {
-        auto self = shared_from_this();
-        ws_.async_read(buf_, [self](beast::error_code ec, size_t) {
-            const int64_t at = mono_ns();
-            if (ec) return self->fail(ec);
-            self->on_frame_(beast::buffers_to_string(self->buf_.data()), at);
-            self->buf_.consume(self->buf_.size());
-            self->read();
-        });
-    }
-    websocket::stream<beast::tcp_stream> ws_;
-    tcp::endpoint ep_;
-    OnFrame on_frame_;
-    beast::flat_buffer buf_;
-    std::deque<std::string> outq_;
-    bool writing_ = false;
-};
-
-// The tokens of one reply: "<k>;" each, in order; `at` per token.
-struct E1Reply {
-    std::string text;
-    size_t parsed = 0;
-    long next = 0, disorder = 0;
-    std::vector<int64_t> at;
-    bool done = false, error = false;
-    void add(std::string_view content, int64_t ns) {
-        text += content;
-        size_t semi;
-        while ((semi = text.find(';', parsed)) != std::string::npos) {
-            const long k = std::strtol(text.c_str() + parsed, nullptr, 10);
-            if (k == next) {
-                at.push_back(ns);
-                ++next;
-            } else {
-                ++disorder;
-            }
-            parsed = semi + 1;
-        }
-    }
-};
-
-int cmd_engine(const Args& a) {
-    const int port = static_cast<int>(a.num("port", 0));
-    const std::string send_log = a.need("send-log");
-    const long tokens = std::clamp<long>(a.num("tokens", 200), 1, 100000);
-    const long streams = std::clamp<long>(a.num("streams", 50), 1, 10000);
-    const long concurrent = std::clamp<long>(a.num("concurrent", 100), 0, 1000);
-    const long sockets = std::clamp<long>(a.num("sockets", 10), 1, std::max(1L, concurrent));
-    const auto limit = std::chrono::seconds(std::clamp<long>(a.num("max-seconds", 300), 10, 3600));
-    const tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port));
-    const auto t0 = Clock::now();
-    auto left = [&] {
-        return std::max(0ms, std::chrono::duration_cast<std::chrono::milliseconds>(limit - (Clock::now() - t0)));
-    };
-    IoThread io;
-
-    // Phase 1: S chats one after the other on one socket.
-    std::vector<E1Reply> lat(static_cast<size_t>(streams));
-    std::atomic<long> lat_done{0};
-    long lat_unparsable = 0, lat_foreign = 0;
-    std::string cur_id;
-    std::shared_ptr<E1Socket> s1;
-    auto send_lat = [&](long i) {
-        s1->send(chat_frame("e1-lat-" + std::to_string(i), "e1-lat-" + std::to_string(i)));
-    };
-    s1 = std::make_shared<E1Socket>(io.io(), ep, [&](const std::string& text, int64_t at) {
-        rapidjson::Document d;
-        d.Parse(text.c_str(), text.size());
-        const std::string type = sfield(d, "type"), id = sfield(d, "id");
-        const long i = lat_done.load();
-        if (d.HasParseError() || i >= streams) {
-            ++lat_unparsable;
-            return;
-        }
-        auto& r = lat[static_cast<size_t>(i)];
-        if (cur_id.empty()) cur_id = id;
-        if (id != cur_id) {
-            ++lat_foreign;
-            return;
-        }
-        if (type == "token") {
-            r.add(sfield(d, "content"), at);
-        } else if (type == "done" || type == "error") {
-            r.done = type == "done";
-            r.error = type == "error";
-            if (r.error) std::fprintf(stderr, "engine: error frame %s\n", text.c_str());
-            cur_id.clear();
-            if (lat_done.fetch_add(1) + 1 < streams) send_lat(i + 1);
-        }
-    });
-    asio::post(io.io(), [&] {
-        s1->start();
-        send_lat(0);
-    });
-    wait_until([&] { return lat_done.load() >= streams || s1->state == 2; }, left());
-    io.run([&] { s1->close(); });
-
-    // The fake writes a stream's send times after its last chunk: wait for all.
-    std::map<std::pair<long, long>, int64_t> sent;
-    wait_until(
-        [&] {
-            sent.clear();
-            std::ifstream in(send_log);
-            long st, k;
-            long long ns;
-            while (in >> st >> k >> ns)
-                if (st < streams) sent[{st, k}] = ns;
-            return static_cast<long>(sent.size()) >= streams * tokens;
-        },
-        std::min<std::chrono::milliseconds>(left(), 10s));
-    std::vector<double> over;
-    long negative = 0, lat_lost = 0, lat_disorder = 0;
-    for (long i = 0; i < streams; ++i) {
-        const auto& r = lat[static_cast<size_t>(i)];
-        lat_lost += tokens - static_cast<long>(r.at.size()) + (r.done ? 0 : 1);
-        lat_disorder += r.disorder;
-        for (size_t k = 0; k < r.at.size(); ++k) {
-            auto it = sent.find({i, static_cast<long>(k)});
-            if (it == sent.end()) continue;
-            const double ms = static_cast<double>(r.at[k] - it->second) / 1e6;
-            negative += ms < 0 ? 1 : 0;
-            over.push_back(ms);
-        }
-    }
-
-    // Phase 2: C chats at once over K sockets.
-    std::unordered_map<std::string, E1Reply> replies;  // message id -> reply
-    long conc_unparsable = 0, conc_duplicate = 0;
-    std::atomic<long> conc_final{0};
-    std::vector<std::shared_ptr<E1Socket>> socks;
-    for (long s = 0; s < sockets && concurrent > 0; ++s)
-        socks.push_back(std::make_shared<E1Socket>(io.io(), ep, [&](const std::string& text, int64_t at) {
-            rapidjson::Document d;
-            d.Parse(text.c_str(), text.size());
-            const std::string type = sfield(d, "type"), id = sfield(d, "id");
-            if (d.HasParseError() || id.empty()) {
-                ++conc_unparsable;
-                return;
-            }
-            auto& r = replies[id];
-            if (type == "token") {
-                if (r.done || r.error) ++conc_duplicate;
-                else r.add(sfield(d, "content"), at);
-            } else if (type == "done" || type == "error") {
-                if (r.done || r.error) {
-                    ++conc_duplicate;
-                    return;
-                }
-                (type == "done" ? r.done : r.error) = true;
-                if (r.error) std::fprintf(stderr, "engine: error frame %s\n", text.c_str());
-                ++conc_final;
-            }
-        }));
-    asio::post(io.io(), [&] {
-        for (auto& s : socks) s->start();
-        for (long c = 0; c < concurrent; ++c)
-            socks[static_cast<size_t>(c % sockets)]->send(chat_frame("e1-conc-" + std::to_string(c), "e1-conc-" + std::to_string(c)));
-    });
-    wait_until([&] { return conc_final.load() >= concurrent; }, left());
-    std::this_thread::sleep_for(200ms);  // stray frames
-    io.run([&] {
-        for (auto& s : socks) s->close();
-    });
-    std::this_thread::sleep_for(200ms);
-    io.stop();
-    long conc_done = 0, conc_errors = 0, conc_lost = 0, conc_disorder = 0;
-    std::string expected;
-    for (long k = 0; k < tokens; ++k) expected += std::to_string(k) + ";";
-    for (const auto& [id, r] : replies) {
-        conc_done += r.done;
-        conc_errors += r.error;
-        conc_disorder += r.disorder;
-        if (r.text != expected) conc_lost += std::max(1L, tokens - static_cast<long>(r.at.size()));
-    }
-    conc_lost += std::max(0L, concurrent - conc_done - conc_errors) * tokens;  // never answered
-    conc_lost += conc_errors * tokens;
-    std::printf(
-        "chunks %ld matched %zu p50_ms %.3f p99_ms %.3f max_ms %.3f negative %ld lat_lost %ld lat_disorder %ld lat_foreign %ld "
-        "lat_unparsable %ld conc_chats %ld conc_sockets %ld conc_done %ld conc_errors %ld conc_lost %ld conc_disorder %ld "
-        "conc_duplicate %ld conc_unparsable %ld seconds %.1f\n",
-        streams * tokens, over.size(), percentile(over, 0.5), percentile(over, 0.99), percentile(over, 1.0), negative,
-        lat_lost, lat_disorder, lat_foreign, lat_unparsable, concurrent, sockets, conc_done, conc_errors, conc_lost,
-        conc_disorder, conc_duplicate, conc_unparsable, std::chrono::duration<double>(Clock::now() - t0).count());
-    return 0;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: oxios-bench-ws r2|isolation|reload|engine --key value ...\n");
+        std::fprintf(stderr, "usage: oxios-bench-ws r2|isolation|reload --key value ...\n");
         return 2;
     }
     ::signal(SIGPIPE, SIG_IGN);
@@ -1076,7 +728,6 @@ int main(int argc, char** argv) {
         if (cmd == "r2") return cmd_r2(a);
         if (cmd == "isolation") return cmd_isolation(a);
         if (cmd == "reload") return cmd_reload(a);
-        if (cmd == "engine") return cmd_engine(a);
         std::fprintf(stderr, "oxios-bench-ws: unknown command %s\n", cmd.c_str());
         return 2;
     } catch (const std::exception& e) {

@@ -1,0 +1,191 @@
+// oxios-bench-driver latency: request latencies, interleaved (P3, P4, P5).
+//
+//   latency  --req 'PORT|METHOD|PATH|BODY' [--req ...] --n N [--warmup W]
+//            [--fsync-dir D --fsync-bytes F] [--settle-ms MS]
+// Requests cycle through the --req specs on one keep-alive connection per
+// port; percentiles per spec. With --fsync-dir (P3: the host's own sessions
+// directory), each round also writes F's bytes the way the session store
+// does, without the store: into a temp file created ahead of time, fsync,
+// rename to a new name ("fsync", the baseline); then the same plus a
+// directory fsync ("protocol", the store's whole protocol). --settle-ms: a
+// pause (spun) before each timed operation, so that none overlaps what the
+// previous one left running (the host's work after a reply, its spare-file
+// creation, the disk's after a write).
+#include "driver_common.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+namespace fs = std::filesystem;
+
+namespace oxios_bench {
+
+namespace {
+
+struct Spec {
+    int port = 0;
+    std::string method, path, body;
+};
+
+Spec parse_spec(const std::string& s) {
+    Spec spec;
+    std::vector<std::string> parts;
+    size_t at = 0;
+    for (int i = 0; i < 3; ++i) {
+        size_t bar = s.find('|', at);
+        if (bar == std::string::npos) {
+            parts.push_back(s.substr(at));
+            at = s.size() + 1;
+            break;
+        }
+        parts.push_back(s.substr(at, bar - at));
+        at = bar + 1;
+    }
+    if (parts.size() < 3) throw std::runtime_error("bad --req " + s);
+    spec.port = std::atoi(parts[0].c_str());
+    spec.method = parts[1];
+    spec.path = parts[2];
+    if (at <= s.size()) spec.body = s.substr(at);
+    return spec;
+}
+
+httplib::Result send(httplib::Client& c, const Spec& s) {
+    if (s.method == "GET") return c.Get(s.path.c_str());
+    if (s.method == "POST") return c.Post(s.path.c_str(), s.body, "application/json");
+    if (s.method == "PUT") return c.Put(s.path.c_str(), s.body, "application/json");
+    if (s.method == "DELETE") return c.Delete(s.path.c_str());
+    throw std::runtime_error("unsupported method " + s.method);
+}
+
+// A temp file created ahead of its write, in the same directory: the store
+// takes one its spare-file thread made after the previous write
+// (host/kernel/spare_files.hpp), so neither side times an inode allocation.
+struct Spare {
+    int fd = -1;
+    fs::path path;
+};
+
+Spare make_spare(const fs::path& dir, int kind, long i) {
+    Spare s;
+    s.path = dir / (".bench-spare-" + std::to_string(kind) + "-" + std::to_string(i) + ".tmp");
+    s.fd = ::open(s.path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (s.fd < 0) throw std::runtime_error("create " + s.path.string());
+    return s;
+}
+
+// Write into the spare, fsync, close, rename to `target` (+ fsync of the
+// directory if asked), as host/kernel/atomic_file.cpp does; microseconds.
+double baseline_write(Spare& spare, const std::string& bytes, const fs::path& target, bool dir_sync) {
+    const auto t0 = Clock::now();
+    size_t off = 0;
+    while (off < bytes.size()) {
+        ssize_t w = ::write(spare.fd, bytes.data() + off, bytes.size() - off);
+        if (w < 0) throw std::runtime_error("write");
+        off += static_cast<size_t>(w);
+    }
+    if (::fsync(spare.fd) != 0) throw std::runtime_error("fsync");
+    ::close(spare.fd);
+    spare.fd = -1;
+    if (::rename(spare.path.c_str(), target.c_str()) != 0) throw std::runtime_error("rename");
+    if (dir_sync) {
+        int dfd = ::open(target.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            (void)::fsync(dfd);
+            ::close(dfd);
+        }
+    }
+    return since_us(t0);
+}
+
+}  // namespace
+
+int cmd_latency(const Args& a) {
+    std::vector<Spec> specs;
+    for (auto& r : a.all("req")) specs.push_back(parse_spec(r));
+    if (specs.empty()) throw std::runtime_error("need --req");
+    const long n = std::clamp<long>(a.num("n", 200), 1, 1'000'000);
+    const long warmup = std::clamp<long>(a.num("warmup", 20), 0, 100'000);
+    const double max_seconds = static_cast<double>(a.num("max-seconds", 120));
+    const auto settle = std::chrono::milliseconds(std::clamp<long>(a.num("settle-ms", 0), 0, 1000));
+    // Spun, not slept: a sleeping driver would let its CPU idle down and time
+    // the next operation from a cold start, which a loaded server never sees.
+    auto quiet = [&] {
+        const auto until = Clock::now() + settle;
+        while (Clock::now() < until) {
+        }
+    };
+    std::map<int, std::unique_ptr<httplib::Client>> clients;
+    for (auto& s : specs)
+        if (!clients.count(s.port)) clients[s.port] = make_client(s.port);
+    // --fsync-dir D --fsync-bytes F: the baseline writes, after each round of
+    // requests, side by side with them (P3).
+    const fs::path fsync_dir = a.get("fsync-dir");
+    const std::string fsync_bytes = fsync_dir.empty() ? std::string() : read_all(a.need("fsync-bytes"));
+    std::vector<double> base_lat, protocol_lat;
+    std::vector<fs::path> written;
+    Spare spares[2];  // the next temp file of "fsync" and of "protocol"
+    if (!fsync_dir.empty())
+        for (int s = 0; s < 2; ++s) spares[s] = make_spare(fsync_dir, s, -1);
+    std::vector<std::vector<double>> lat(specs.size());
+    std::vector<long> bad(specs.size(), 0);
+    std::vector<int> last_bad_status(specs.size(), 0);
+    const auto start = Clock::now();
+    for (long i = 0; i < warmup + n; ++i) {
+        for (size_t k = 0; k < specs.size(); ++k) {
+            auto& c = *clients[specs[k].port];
+            quiet();
+            const auto t0 = Clock::now();
+            auto r = send(c, specs[k]);
+            const double us = since_us(t0);
+            if (i < warmup) continue;
+            if (!r || r->status != 200) {
+                ++bad[k];
+                last_bad_status[k] = r ? r->status : -1;
+                continue;
+            }
+            lat[k].push_back(us);
+        }
+        if (!fsync_dir.empty()) {
+            // The baseline, then the state store's whole write protocol
+            // (docs/api.md: the same plus an fsync of the directory) on its own.
+            for (const bool dir_sync : {false, true}) {
+                const fs::path target =
+                    fsync_dir / ((dir_sync ? "bench-protocol-" : "bench-baseline-") + std::to_string(i) + ".json");
+                Spare& spare = spares[dir_sync ? 1 : 0];
+                quiet();
+                const double us = baseline_write(spare, fsync_bytes, target, dir_sync);
+                if (i >= warmup) (dir_sync ? protocol_lat : base_lat).push_back(us);
+                written.push_back(target);
+                spare = make_spare(fsync_dir, dir_sync ? 1 : 0, i);  // untimed, as the store's refill
+            }
+        }
+        if (since_us(start) > max_seconds * 1e6) break;
+    }
+    // Removed only now: on this ext4 (no journal) a file created soon after
+    // others were deleted pays for skipping their inodes, which would slow
+    // the baseline by its own deletions (the host deletes nothing per chat).
+    std::error_code ec;
+    for (const auto& f : written) fs::remove(f, ec);
+    for (auto& s : spares)
+        if (s.fd >= 0) {
+            ::close(s.fd);
+            fs::remove(s.path, ec);
+        }
+    if (!fsync_dir.empty()) {
+        std::printf("fsync p50_us %.1f p90_us %.1f p99_us %.1f n %zu bytes %zu\n", percentile(base_lat, 0.5),
+                    percentile(base_lat, 0.9), percentile(base_lat, 0.99), base_lat.size(), fsync_bytes.size());
+        std::printf("protocol p50_us %.1f p90_us %.1f p99_us %.1f n %zu bytes %zu\n", percentile(protocol_lat, 0.5),
+                    percentile(protocol_lat, 0.9), percentile(protocol_lat, 0.99), protocol_lat.size(),
+                    fsync_bytes.size());
+    }
+    for (size_t k = 0; k < specs.size(); ++k)
+        std::printf("req%zu p50_us %.1f p90_us %.1f p99_us %.1f n %zu bad %ld last_bad_status %d\n", k,
+                    percentile(lat[k], 0.5), percentile(lat[k], 0.9), percentile(lat[k], 0.99), lat[k].size(), bad[k],
+                    last_bad_status[k]);
+    return 0;
+}
+
+}  // namespace oxios_bench
