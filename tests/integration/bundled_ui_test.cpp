@@ -6,20 +6,10 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 using oxios::test::HostProcess;
+using oxios::test::read_file;
 namespace fs = std::filesystem;
-
-namespace {
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-}  // namespace
 
 TEST_CASE("a web_plugin.so alone in its plugin directory serves every file of the bundled UI") {
     ::unsetenv("OXIOS_WEB_UI_DIR");  // no override: the host's plugin directory holds the .so only
@@ -39,7 +29,7 @@ TEST_CASE("a web_plugin.so alone in its plugin directory serves every file of th
         auto r = c.Get(path);
         REQUIRE(r);
         CHECK(r->status == 200);
-        CHECK(r->body == slurp(e.path()));
+        CHECK(r->body == read_file(e.path()));
         CHECK(r->has_header("ETag"));
         CHECK(r->has_header("Last-Modified"));
         ++files;
@@ -50,7 +40,7 @@ TEST_CASE("a web_plugin.so alone in its plugin directory serves every file of th
     auto root = c.Get("/");
     REQUIRE(root);
     CHECK(root->status == 200);
-    CHECK(root->body == slurp(source / "index.html"));
+    CHECK(root->body == read_file(source / "index.html"));
     CHECK(root->get_header_value("Content-Type") == "text/html; charset=utf-8");
     CHECK(root->get_header_value("Cache-Control") == "no-cache");
     auto route = c.Get("/chat/some-session");
