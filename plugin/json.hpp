@@ -76,8 +76,8 @@ bool all_finite(const Value& value);
 // number out of double range.
 bool parse(std::string_view text, Document& doc);
 
-// Parses a request body that must be a JSON object. Throws HttpError 400
-// naming the body on malformed JSON or a non-object.
+// Parses a request body that must be a JSON object (an empty body is {}).
+// Throws HttpError 400 naming the body on malformed JSON or a non-object.
 Document parse_body_object(std::string_view body);
 
 // Parses a host result that must be JSON; throws HttpError 500 otherwise.

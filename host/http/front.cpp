@@ -1,5 +1,6 @@
 #include "http/front.hpp"
 
+#include "http/body_length.hpp"
 #include "http/connection_hub.hpp"
 #include "http/elastic_pool.hpp"
 #include "http/socket_stream.hpp"
@@ -156,6 +157,13 @@ bool Front::hand_over_stream(SocketStream& strm, socket_t sock) {
     return true;
 }
 
+void Front::frame_empty_body(SocketStream& strm) {
+    const auto head = strm.buffered();
+    if (!(head.starts_with("P") || head.starts_with("D"))) return;  // GET, HEAD, OPTIONS: never a body read
+    if (!strm.fill_until("\r\n\r\n", 64 * 1024)) return;  // cpp-httplib answers what is wrong with it
+    if (const auto at = empty_body_length_at(strm.buffered())) strm.insert_buffered(*at, "Content-Length: 0\r\n");
+}
+
 bool Front::process_and_close_socket(socket_t sock) {
     int one = 1;
     ::setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -164,6 +172,7 @@ bool Front::process_and_close_socket(socket_t sock) {
     for (size_t count = keep_alive_max_count_; count > 0; --count) {
         if (!wait_for_next_request(strm)) break;
         if (hand_over_stream(strm, sock)) return true;  // the hub owns the socket now
+        frame_empty_body(strm);
         bool closed = false;
         ok = process_request(strm, count == 1 || svr_sock_ == INVALID_SOCKET, closed, nullptr);
         if (!strm.flush()) ok = false;

@@ -51,6 +51,8 @@ private:
     void initialise_library_statics();
     bool wait_for_next_request(class SocketStream& strm);
     bool hand_over_stream(class SocketStream& strm, socket_t sock);
+    // RFC 9112 6.3: states "Content-Length: 0" for a request that frames no body.
+    void frame_empty_body(class SocketStream& strm);
 
     Options options_;
     Dispatcher& dispatcher_;

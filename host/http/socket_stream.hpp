@@ -42,6 +42,8 @@ public:
     std::string_view buffered() const { return {buf_.data() + pos_, buf_.size() - pos_}; }
     // Takes the buffered bytes out (for handing the socket to another engine).
     std::string take_buffered();
+    // Inserts `bytes` at `offset` into the bytes not yet consumed.
+    void insert_buffered(size_t offset, std::string_view bytes) { buf_.insert(pos_ + offset, bytes); }
 
 private:
     static constexpr size_t kFlushAt = 64 * 1024;

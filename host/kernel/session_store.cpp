@@ -4,6 +4,7 @@
 #include "ids.hpp"
 #include "json_util.hpp"
 #include "services/service_registry.hpp"
+#include "set_aside.hpp"
 
 #include <rapidjson/document.h>
 
@@ -126,36 +127,16 @@ void SessionStore::build_index() {
 }
 
 // An unparsable session file would be overwritten by the next append to its
-// id: it (and its journal) is renamed to <name>.corrupt-<unix secs> instead.
+// id: the first append renames it and its journal aside instead (set_aside.hpp).
 bool SessionStore::take_unparsable(const std::string& id) {
     std::lock_guard lock(mutex_);
     return unparsable_.erase(id) != 0;
 }
 
 void SessionStore::set_aside(const std::string& id, bool with_journal) {
-    const std::string suffix = ".corrupt-" + std::to_string(now_us_() / 1'000'000);
-    bool moved = false;
-    for (const fs::path& from : {file_of(id), journal_of(id)}) {
-        if (from == journal_of(id) && !with_journal) continue;
-        fs::path to = from.string() + suffix;
-        for (int n = 1; fs::exists(to); ++n) to = from.string() + suffix + "-" + std::to_string(n);
-        std::error_code ec;
-        fs::rename(from, to, ec);
-        if (ec) {
-            std::fprintf(stderr, "oxios: unparsable session file %s: cannot set it aside: %s\n", from.c_str(),
-                         ec.message().c_str());
-            continue;
-        }
-        std::fprintf(stderr, "oxios: unparsable session file %s set aside as %s\n", from.c_str(), to.c_str());
-        moved = true;
-    }
-    if (!moved) return;
-    try {
-        fsync_dir(dir_);
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "oxios: sessions: %s\n", e.what());
-    }
-    ++corrupt_set_aside_;
+    const int64_t secs = now_us_() / 1'000'000;
+    if (kernel::set_aside(file_of(id), secs)) ++corrupt_set_aside_;
+    if (with_journal) kernel::set_aside(journal_of(id), secs);
 }
 
 bool SessionStore::indexed(const std::string& id) const {

@@ -179,15 +179,18 @@ std::string PluginManager::load_or_reload(const std::string& file, bool file_com
     }
 
     auto old = current(fresh->name());
-    if (old) fresh->import_state(old->export_state());
-    std::string why;
-    auto new_table = build_table(fresh->name(), fresh, why);
-    if (!new_table) {
-        retire(fresh);
-        fail(fresh->name() + ": " + why);
-        return why;
-    }
     {
+        // No delivery runs from the export to the swap: the old instance
+        // frames nothing its hand-over would not tell the new one.
+        DeliveryGate::Closed hold(delivery_gate_, old != nullptr);
+        if (old) fresh->import_state(old->export_state());
+        std::string why;
+        auto new_table = build_table(fresh->name(), fresh, why);
+        if (!new_table) {
+            retire(fresh);
+            fail(fresh->name() + ": " + why);
+            return why;
+        }
         std::lock_guard lock(state_mutex_);
         plugins_[fresh->name()] = fresh;
         std::atomic_store(&table_, std::shared_ptr<const RouteTable>(new_table));
@@ -800,6 +803,7 @@ void PluginManager::deliver(const std::string& plugin, const kernel::Delivery& d
     // The instance current when the delivery arrives finishes it; one that is
     // being retired refuses the call, and the delivery goes to its successor.
     for (int attempt = 0; attempt < 200; ++attempt) {
+        DeliveryGate::Pass pass(delivery_gate_);
         auto inst = current(plugin);
         if (!inst) return;
         PluginInstance::Call call(*inst);

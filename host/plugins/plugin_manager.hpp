@@ -7,6 +7,7 @@
 #include "http/connection_hub.hpp"
 #include "http/front.hpp"
 #include "kernel.hpp"
+#include "plugins/delivery_gate.hpp"
 #include "plugins/plugin_instance.hpp"
 #include "plugins/route_metrics.hpp"
 #include "plugins/route_table.hpp"
@@ -123,6 +124,7 @@ private:
     RouteMetrics metrics_;
 
     std::mutex reload_mutex_;  // one load/reload at a time
+    DeliveryGate delivery_gate_;  // closed from an instance's state export to the swap
 
     mutable std::mutex conn_mutex_;  // attachments_
     std::unordered_map<uint64_t, Attachment> attachments_;

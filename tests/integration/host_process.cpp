@@ -19,14 +19,14 @@ std::string env_or(const char* name, const std::string& fallback) {
     return v && *v ? v : fallback;
 }
 
-namespace {
-
 std::string read_file(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
     std::stringstream s;
     s << in.rdbuf();
     return s.str();
 }
+
+namespace {
 
 int spawn(const std::vector<std::string>& args, const fs::path& out, const fs::path& err,
           const std::vector<std::string>& env = {}) {

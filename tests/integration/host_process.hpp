@@ -14,6 +14,7 @@
 namespace oxios::test {
 
 std::string env_or(const char* name, const std::string& fallback = "");
+std::string read_file(const std::filesystem::path& p);  // "" when unreadable
 
 class HostProcess {
 public:

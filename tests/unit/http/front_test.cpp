@@ -204,3 +204,26 @@ TEST_CASE("front: bodies larger than the output buffer arrive intact, then the c
     REQUIRE(raw_read_until(fd, in, "GET /small 0", 3000ms));
     ::close(fd);
 }
+
+TEST_CASE("front: a request without Content-Length or Transfer-Encoding has an empty body, answered at once") {
+    RunningFront f;  // cpp-httplib alone read such a body until its 5 s read timeout, then answered 400
+    int fd = raw_connect(f.port);
+    REQUIRE(fd >= 0);
+    std::string in;
+    for (const char* method : {"POST", "PUT", "PATCH", "DELETE"}) {
+        CAPTURE(method);
+        REQUIRE(raw_send(fd, std::string(method) + " /kill HTTP/1.1\r\nHost: x\r\n\r\n"));
+        REQUIRE(raw_read_until(fd, in, std::string(method) + " /kill 0", 2000ms));
+        CHECK(in.rfind("HTTP/1.1 200 OK\r\n", 0) == 0);
+        in.clear();
+    }
+    // Bodies framed either way still arrive whole on the same connection.
+    REQUIRE(raw_send(fd, "POST /sized HTTP/1.1\r\nHost: x\r\ncontent-length: 3\r\n\r\nabc"
+                         "POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n"
+                         "POST /bare HTTP/1.1\r\n\r\n"));
+    REQUIRE(raw_read_until(fd, in, "POST /bare 0", 2000ms));
+    CHECK(take_response(in) == "POST /sized 3");
+    CHECK(take_response(in) == "POST /chunked 4");
+    CHECK(take_response(in) == "POST /bare 0");
+    ::close(fd);
+}

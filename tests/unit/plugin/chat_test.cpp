@@ -113,6 +113,9 @@ TEST_CASE_FIXTURE(Fixture, "chat request validation") {
     SUBCASE("missing content -> 422 naming it") {
         CHECK(contains(error_of(host.post("/api/chat", R"({"user_id":"u"})"), 422), "content"));
     }
+    SUBCASE("no body at all -> 422 naming the field it needs") {
+        CHECK(error_of(host.post("/api/chat", ""), 422) == "missing required field 'content'");
+    }
     SUBCASE("wrong type -> 422 naming the field") {
         CHECK(contains(error_of(host.post("/api/chat", R"({"content":5})"), 422), "content"));
         CHECK(contains(error_of(host.post("/api/chat", R"({"content":"x","session_id":7})"), 422),

@@ -42,6 +42,11 @@ void write(const fs::path& p, const std::string& content) {
     std::ofstream(p, std::ios::binary) << content;
 }
 
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
 std::string big_text(size_t n) {
     std::string s;
     while (s.size() < n) s += "export const line" + std::to_string(s.size()) + " = 'hello world';\n";
@@ -315,7 +320,7 @@ TEST_CASE_FIXTURE(UiFixture, "gzip when the client accepts it and it is worth it
     CHECK(gunzip(host.get("/assets/app.js", {{"Accept-Encoding", "gzip"}}).body) == js2);
 }
 
-TEST_CASE_FIXTURE(UiFixture, "the UI directory: config web.ui_dir, then env OXIOS_WEB_UI_DIR, then next to the .so") {
+TEST_CASE_FIXTURE(UiFixture, "the UI directory: config web.ui_dir, then env OXIOS_WEB_UI_DIR, then the bundled UI") {
     const fs::path other = root / "dist";
     write(other / "index.html", "DIST INDEX");
     write(other / "assets" / "index-Ab12Cd34.js", "dist();");
@@ -334,15 +339,15 @@ TEST_CASE_FIXTURE(UiFixture, "the UI directory: config web.ui_dir, then env OXIO
     host.set_config("{}");
     CHECK(host.get("/assets/app.js").body == js);
 
-    // Neither: the `ui` directory next to the loaded .so (the harness loads a
-    // private copy, so that is where it looks).
+    // Neither: the UI bundled into the .so at build time; a `ui` directory
+    // next to the loaded .so is not looked at.
     {
         ScopedEnv none("OXIOS_WEB_UI_DIR", std::nullopt);
-        check_not_found_json(host.get("/"));
+        const std::string bundled_index = slurp(fs::path(std::getenv("OXIOS_UI_DIR")) / "index.html");
         const fs::path beside = fs::path(host.plugin_copy_path()).parent_path() / "ui";
         write(beside / "index.html", "BESIDE THE SO");
-        CHECK(host.get("/").body == "BESIDE THE SO");
-        CHECK(host.get("/x/y").body == "BESIDE THE SO");
+        CHECK(host.get("/").body == bundled_index);
+        CHECK(host.get("/x/y").body == bundled_index);
         std::error_code ec;
         fs::remove_all(beside, ec);
     }
@@ -362,4 +367,55 @@ TEST_CASE_FIXTURE(UiFixture, "the UI is public even when auth is on; /api is not
     CHECK(host.get("/assets/app.js").status == 200);
     CHECK(host.get("/chat/route").status == 200);
     error_of(host.get("/api/nope"), 401);
+}
+
+TEST_CASE_FIXTURE(Fixture, "the bundled UI: every file of plugin/ui, by the same rules as from disk") {
+    ScopedEnv none("OXIOS_WEB_UI_DIR", std::nullopt);
+    host.set_config("{}");
+    const fs::path source = std::getenv("OXIOS_UI_DIR");  // what the build embedded
+    size_t files = 0;
+    for (const auto& e : fs::recursive_directory_iterator(source)) {
+        if (!e.is_regular_file()) continue;
+        const std::string path = "/" + fs::relative(e.path(), source).generic_string();
+        CAPTURE(path);
+        const Response r = host.get(path);
+        CHECK(r.status == 200);
+        CHECK(r.body == slurp(e.path()));
+        ++files;
+    }
+    CHECK(files >= 5);
+
+    const std::string index = slurp(source / "index.html");
+    const Response root = host.get("/");
+    CHECK(root.body == index);
+    CHECK(root.content_type == "text/html; charset=utf-8");
+    CHECK(root.header("Cache-Control") == "no-cache");
+    CHECK(host.get("/chat/some/route").body == index);
+    check_not_found_json(host.get("/assets/missing.js"));
+    check_not_found_json(host.get("/../index.html"));
+    check_not_found_json(host.get("/assets/../../secret"));
+
+    // Validators: a strong ETag per content, 304 on either validator.
+    const std::string js = slurp(source / "assets" / "app.js");
+    REQUIRE(js.size() > 1024);
+    const Response app = host.get("/assets/app.js");
+    CHECK(app.content_type == "text/javascript; charset=utf-8");
+    CHECK(app.header("Cache-Control") == "no-cache");
+    CHECK(app.header("X-Content-Type-Options") == "nosniff");
+    const std::string etag = app.header("ETag");
+    REQUIRE(etag.size() > 2);
+    CHECK(etag.front() == '"');
+    CHECK(host.get("/assets/app.js").header("ETag") == etag);
+    CHECK(host.get("/assets/app.css").header("ETag") != etag);
+    const Response revalidated = host.get("/assets/app.js", {{"If-None-Match", etag}});
+    CHECK(revalidated.status == 304);
+    CHECK(revalidated.body.empty());
+    CHECK(host.get("/assets/app.js", {{"If-Modified-Since", app.header("Last-Modified")}}).status == 304);
+
+    // gzip when accepted, with its own tag.
+    const Response gz = host.get("/assets/app.js", {{"Accept-Encoding", "gzip"}});
+    CHECK(gz.header("Content-Encoding") == "gzip");
+    CHECK(gz.header("Vary") == "Accept-Encoding");
+    CHECK(gz.header("ETag") != etag);
+    CHECK(gunzip(gz.body) == js);
 }
