@@ -1,4 +1,5 @@
-// Session files that cannot be parsed at start: set aside, never overwritten.
+// Session files that cannot be parsed at start: left as they are (and
+// reported) until an append to their id, which sets them aside first.
 #include "kernel.hpp"
 #include "session_store.hpp"
 #include "test_util.hpp"
@@ -42,14 +43,18 @@ TEST_CASE("sessions: an unparsable file is set aside with its bytes, and the id 
     std::ofstream(sessions / "c.json", std::ios::binary) << original;
 
     SessionStore store(sessions, [] { return kNowUs; });
-    CHECK(store.corrupt_set_aside() == 1);
     const fs::path aside = sessions / "c.json.corrupt-1780000000";
-    CHECK(!fs::exists(sessions / "c.json"));
-    REQUIRE(fs::exists(aside));
+    CHECK(store.corrupt_set_aside() == 0);  // nothing is rewritten at start
+    CHECK(slurp(sessions / "c.json") == original);
+    CHECK(!fs::exists(aside));
 
     REQUIRE(store.append(said("c", "fresh").view()) == OXIOS_OK);
+    CHECK(store.corrupt_set_aside() == 1);
     CHECK(user_contents(parse(store.get("c").body)) == std::vector<std::string>{"fresh"});
-    CHECK(slurp(aside) == original);  // the next append did not touch it
+    REQUIRE(fs::exists(aside));
+    CHECK(slurp(aside) == original);  // the append wrote beside it, not over it
+    REQUIRE(store.append(said("c", "again").view()) == OXIOS_OK);
+    CHECK(store.corrupt_set_aside() == 1);  // set aside once
 
     // A restart neither serves nor counts the copy again.
     SessionStore reopened(sessions, [] { return kNowUs; });
@@ -63,9 +68,13 @@ TEST_CASE("sessions: a second corrupt file of the same id in the same second get
     const fs::path sessions = dir.path() / "sessions";
     fs::create_directories(sessions);
     std::ofstream(sessions / "c.json") << "first";
-    { SessionStore store(sessions, [] { return kNowUs; }); }
+    {
+        SessionStore store(sessions, [] { return kNowUs; });
+        REQUIRE(store.append(said("c", "one").view()) == OXIOS_OK);
+    }
     std::ofstream(sessions / "c.json") << "second";
     SessionStore store(sessions, [] { return kNowUs; });
+    REQUIRE(store.append(said("c", "two").view()) == OXIOS_OK);
     CHECK(slurp(sessions / "c.json.corrupt-1780000000") == "first");
     CHECK(slurp(sessions / "c.json.corrupt-1780000000-1") == "second");
 }
@@ -82,21 +91,25 @@ TEST_CASE("sessions: the journal of an unparsable file is set aside with it, not
     std::ofstream(sessions / "u.json") << "{not json";
     std::ofstream(sessions / "u.journal", std::ios::binary) << journal;
     SessionStore store(sessions, [] { return kNowUs; });
-    CHECK(slurp(sessions / "u.journal.corrupt-1780000000") == journal);
-    CHECK(!fs::exists(sessions / "u.journal"));
+    CHECK(slurp(sessions / "u.journal") == journal);  // untouched at start
     REQUIRE(store.append(said("u", "new").view()) == OXIOS_OK);
+    CHECK(slurp(sessions / "u.journal.corrupt-1780000000") == journal);
+    CHECK(slurp(sessions / "u.json.corrupt-1780000000") == "{not json");
     CHECK(user_contents(parse(store.get("u").body)) == std::vector<std::string>{"new"});
     SessionStore reopened(sessions, [] { return kNowUs; });  // nothing replays after a restart either
     CHECK(user_contents(parse(reopened.get("u").body)) == std::vector<std::string>{"new"});
 }
 
-TEST_CASE("kernel: system.status counts the session files set aside at start") {
+TEST_CASE("kernel: system.status counts the session files set aside") {
     TempDir dir;
     fs::create_directories(dir.path() / "ws/sessions");
     std::ofstream(dir.path() / "ws/sessions/bad.json") << "{not json";
     Kernel::Options o;
     o.workspace_override = (dir.path() / "ws").string();
     Kernel k(o);
+    CHECK(parse(k.call("system.status", "{}").body)["state_store"]["corrupt_set_aside"].GetUint64() == 0);
+    Exchange ex = said("bad", "hello");
+    REQUIRE(k.session_append(ex.view()) == OXIOS_OK);
     auto status = parse(k.call("system.status", "{}").body);
     CHECK(status["state_store"]["corrupt_set_aside"].GetUint64() == 1);
     CHECK(status["state_store"]["healthy"].GetBool());
