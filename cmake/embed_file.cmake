@@ -21,10 +21,8 @@ endif()
 
 string(LENGTH "${content}" size)
 string(HEX "${content}" hex)
-# Sixteen bytes a line: "0x7b,0x0a,..." (CMake's regex has no {n}).
-string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
-string(REPEAT "0x..," 16 line)
-string(REGEX REPLACE "(${line})" "\\1\n    " bytes "${bytes}")
+include(${CMAKE_CURRENT_LIST_DIR}/hex_bytes.cmake)
+oxios_hex_bytes("${hex}" bytes)
 
 file(WRITE "${OUT}.tmp" "// Generated from ${IN} by cmake/embed_file.cmake: do not edit.
 #include <string_view>
