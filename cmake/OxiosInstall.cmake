@@ -1,6 +1,6 @@
 # What `cmake --install` puts under a prefix, the CMake package that
 # find_package(Oxios) reads, and the Debian packages of `cpack -G DEB`:
-#   oxios      bin/oxios-host, lib/oxios/plugins/web_plugin.so (+ ui/)
+#   oxios      bin/oxios-host, lib/oxios/plugins/web_plugin.so (its UI inside)
 #   oxios-dev  include/oxios/, lib/liboxios_*.a, lib/cmake/Oxios/,
 #              bin/oxios-harness, share/doc/oxios/ (the plugin guide, examples)
 include(CMakePackageConfigHelpers)
@@ -64,8 +64,6 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/examples/ DESTINATION ${OXIOS_INSTALL_DO
 # default plugin directory (<prefix>/lib/oxios/plugins).
 install(TARGETS oxios-host RUNTIME DESTINATION bin COMPONENT runtime)
 install(TARGETS web_plugin LIBRARY DESTINATION ${OXIOS_INSTALL_PLUGIN_DIR} COMPONENT runtime)
-install(DIRECTORY ${PROJECT_SOURCE_DIR}/plugin/ui/ DESTINATION ${OXIOS_INSTALL_PLUGIN_DIR}/ui
-  COMPONENT runtime)
 
 # ------------------------------------------------------------- cpack ---
 set(CPACK_PACKAGE_NAME oxios)

@@ -19,7 +19,9 @@ function(oxios_add_plugin target)
   target_link_libraries(${target} PRIVATE Oxios::abi)
   set_target_properties(${target} PROPERTIES PREFIX ""
     C_VISIBILITY_PRESET hidden CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
-  target_compile_options(${target} PRIVATE -fno-gnu-unique)
+  # GCC only: clang never emits GNU-unique symbols (and refuses the flag).
+  target_compile_options(${target} PRIVATE $<$<COMPILE_LANG_AND_ID:CXX,GNU>:-fno-gnu-unique>
+    $<$<COMPILE_LANG_AND_ID:C,GNU>:-fno-gnu-unique>)
   # --no-undefined-version: a misspelled entry point fails to link.
   target_link_options(${target} PRIVATE -Wl,--no-undefined -Wl,--no-undefined-version
     "-Wl,--version-script=${OXIOS_PLUGIN_MAP}")

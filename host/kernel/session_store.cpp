@@ -115,6 +115,7 @@ void SessionStore::build_index() {
             index_.emplace(id, std::move(*summary));
         } catch (const std::exception& e) {
             report_unreadable(unreadable_, file, std::string("cannot read: ") + e.what());
+            unparsable_.insert(id);
         }
     }
     // Journals without a session file: left by a crash during a delete.
@@ -126,17 +127,23 @@ void SessionStore::build_index() {
     for (const auto& [id, s] : index_) ordered_.insert(&s);
 }
 
-// An unparsable session file would be overwritten by the next append to its
-// id: the first append renames it and its journal aside instead (set_aside.hpp).
-bool SessionStore::take_unparsable(const std::string& id) {
-    std::lock_guard lock(mutex_);
-    return unparsable_.erase(id) != 0;
-}
-
-void SessionStore::set_aside(const std::string& id, bool with_journal) {
+// A session file left unread at start would be overwritten by the first append
+// to its id: it and its journal are renamed aside first (set_aside.hpp). False
+// when they could not be moved: the append fails instead (slot locked).
+bool SessionStore::set_aside_unread(const std::string& id) {
+    {
+        std::lock_guard lock(mutex_);
+        if (unparsable_.count(id) == 0) return true;
+    }
     const int64_t secs = now_us_() / 1'000'000;
-    if (kernel::set_aside(file_of(id), secs)) ++corrupt_set_aside_;
-    if (with_journal) kernel::set_aside(journal_of(id), secs);
+    std::error_code ec;
+    for (const fs::path& f : {file_of(id), journal_of(id)})
+        if (fs::exists(f, ec) && !kernel::set_aside(f, secs)) return false;
+    ++corrupt_set_aside_;
+    clear_unreadable(unreadable_, file_of(id));
+    std::lock_guard lock(mutex_);
+    unparsable_.erase(id);
+    return true;
 }
 
 bool SessionStore::indexed(const std::string& id) const {
@@ -295,7 +302,7 @@ Status SessionStore::append(const oxios_exchange& ex) {
             } else {
                 const std::string_view user =
                     ex.user_id.ptr == nullptr ? std::string_view{} : std::string_view(ex.user_id.ptr, ex.user_id.len);
-                if (take_unparsable(id)) set_aside(id, fs::exists(journal_of(id)));
+                if (!set_aside_unread(id)) return OXIOS_E_IO;
                 slot.doc = std::make_unique<SessionDoc>(
                     SessionDoc::create(id, user, ex.user_time_us > 0 ? ex.user_time_us : now));
                 fresh = true;

@@ -135,8 +135,7 @@ private:
     std::filesystem::path file_of(std::string_view id) const;
     std::filesystem::path journal_of(std::string_view id) const;
     void build_index();
-    void set_aside(const std::string& id, bool with_journal);
-    bool take_unparsable(const std::string& id);  // true once for an id found unparsable at start
+    bool set_aside_unread(const std::string& id);
 
     std::filesystem::path dir_;
     std::function<int64_t()> now_us_;
@@ -155,7 +154,7 @@ private:
     std::atomic<int64_t> last_prune_us_{0};
     std::atomic<bool> write_failed_{false};
     std::atomic<size_t> corrupt_set_aside_{0};
-    std::unordered_set<std::string> unparsable_;  // ids of files left unparsed at start (mutex_)
+    std::unordered_set<std::string> unparsable_;  // ids of files left unread at start (mutex_)
 
     // Temp files made ahead for whole-file writes (spare_files.hpp); made
     // after build_index(), which removes the ".*.tmp" a crash left. Writers

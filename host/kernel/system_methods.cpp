@@ -106,7 +106,7 @@ void add_components(Kernel::Impl& k, rapidjson::Document& out) {
     std::string detail;
     const bool store_ok = store_health(k, detail);
     rapidjson::Value store = health(store_ok, detail, a);
-    // Session files found unparsable at start and renamed aside (kept, not served).
+    // Session files left unread at start, renamed aside by an append to their id.
     store.AddMember("corrupt_set_aside", static_cast<uint64_t>(k.sessions.corrupt_set_aside()), a);
     out.AddMember("state_store", store, a);
     out.AddMember("event_bus",

@@ -179,21 +179,25 @@ std::string PluginManager::load_or_reload(const std::string& file, bool file_com
     }
 
     auto old = current(fresh->name());
+    std::string why;
+    bool swapped = false;
     {
         // No delivery runs from the export to the swap: the old instance
         // frames nothing its hand-over would not tell the new one.
         DeliveryGate::Closed hold(delivery_gate_, old != nullptr);
         if (old) fresh->import_state(old->export_state());
-        std::string why;
         auto new_table = build_table(fresh->name(), fresh, why);
-        if (!new_table) {
-            retire(fresh);
-            fail(fresh->name() + ": " + why);
-            return why;
+        if (new_table) {
+            std::lock_guard lock(state_mutex_);
+            plugins_[fresh->name()] = fresh;
+            std::atomic_store(&table_, std::shared_ptr<const RouteTable>(new_table));
+            swapped = true;
         }
-        std::lock_guard lock(state_mutex_);
-        plugins_[fresh->name()] = fresh;
-        std::atomic_store(&table_, std::shared_ptr<const RouteTable>(new_table));
+    }
+    if (!swapped) {  // retired with the gate open: deliveries go on meanwhile
+        retire(fresh);
+        fail(fresh->name() + ": " + why);
+        return why;
     }
     if (old) {
         reloads_.fetch_add(1);

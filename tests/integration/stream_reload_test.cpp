@@ -120,7 +120,7 @@ TEST_CASE("streamed replies across reloads: no token frame duplicated, none miss
     for (int r = 0; r < kReloads; ++r) {
         const bool to_next = r % 2 == 0;
         host.install_plugin(to_next ? next : first);
-        CHECK(host.wait_for_version(to_next ? "0.4.0-next" : "0.4.0"));
+        CHECK(host.wait_for_version(to_next ? OXIOS_VERSION "-next" : OXIOS_VERSION));
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     stop = true;

@@ -30,7 +30,7 @@ dpkg-deb --info "$run" >/dev/null && dpkg-deb --info "$dev" >/dev/null
 
 run_files=$(dpkg-deb --contents "$run" | awk '{print $6}')
 dev_files=$(dpkg-deb --contents "$dev" | awk '{print $6}')
-for f in ./usr/bin/oxios-host ./usr/lib/oxios/plugins/web_plugin.so ./usr/lib/oxios/plugins/ui/index.html; do
+for f in ./usr/bin/oxios-host ./usr/lib/oxios/plugins/web_plugin.so; do
   has "$run_files" "^${f//./\\.}\$" "oxios lacks $f"
 done
 for f in ./usr/include/oxios/oxios_plugin.h ./usr/include/oxios/harness/mock_host.hpp ./usr/lib/liboxios_harness.a \
