@@ -15,7 +15,6 @@
 #include <cstdio>
 #include <limits>
 #include <system_error>
-#include <unordered_set>
 #include <vector>
 
 namespace oxios::kernel {
@@ -131,10 +130,7 @@ void SessionStore::build_index() {
 // to its id: it and its journal are renamed aside first (set_aside.hpp). False
 // when they could not be moved: the append fails instead (slot locked).
 bool SessionStore::set_aside_unread(const std::string& id) {
-    {
-        std::lock_guard lock(mutex_);
-        if (unparsable_.count(id) == 0) return true;
-    }
+    if (std::lock_guard lock(mutex_); unparsable_.count(id) == 0) return true;
     const int64_t secs = now_us_() / 1'000'000;
     std::error_code ec;
     for (const fs::path& f : {file_of(id), journal_of(id)})

@@ -94,7 +94,8 @@ TEST_CASE("rate-limit buckets survive a reload (export_state -> import_state)") 
     CHECK(host.request(other).status == 200);
 }
 
-TEST_CASE_FIXTURE(Fixture, "GET /health dispatch is fast") {
+// No timed assertion: scripts/bench's P2 holds the figure; this prints it.
+TEST_CASE_FIXTURE(Fixture, "GET /health: 100,000 dispatches through the harness all answer 200") {
     constexpr int kWarm = 2000, kN = 100000;
     for (int i = 0; i < kWarm; ++i) host.get("/health");
     const auto t0 = std::chrono::steady_clock::now();
@@ -104,6 +105,4 @@ TEST_CASE_FIXTURE(Fixture, "GET /health dispatch is fast") {
     const double us =
         std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / kN;
     MESSAGE("GET /health through the harness: " << us << " us/request");
-    WARN(us <= 2.0);   // the target (optimised build)
-    CHECK(us <= 50.0);  // generous bound for debug/sanitizer builds
 }
