@@ -113,7 +113,8 @@ TEST_CASE("original: ~/.oxios/config.toml and its workspace are served as they a
         CHECK(evolution[0]["score"].GetDouble() == doctest::Approx(0.55));
         CHECK(evolution[1]["passed"].GetBool());
 
-        auto skills = parse(c.Get("/api/skills", t)->body)["skills"].GetArray();
+        const auto skills_doc = parse(c.Get("/api/skills", t)->body);  // kept alive: skills points into it
+        auto skills = skills_doc["skills"].GetArray();
         REQUIRE(skills.Size() == 2);
         CHECK(std::string(skills[0]["name"].GetString()) == "git-helper");
         CHECK(std::string(skills[0]["status"].GetString()) == "disabled");
