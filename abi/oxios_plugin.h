@@ -316,6 +316,11 @@ typedef struct oxios_host_api {
                                  uint32_t timeout_ms, oxios_delivery_fn fn, void* user);
 
     /* Session store (ids match ^[A-Za-z0-9_-]{1,128}$, else INVALID).
+     * Every session_* call may also return BUSY: the state store cannot be
+     * reached right now (PostgreSQL backend during an outage); nothing was
+     * read or stored and the sink got nothing. A web channel answers 503
+     * {"error":"state store unavailable"}. The backend is the host's choice:
+     * a plugin sees the same documents from either.
      * session_get writes the session file's JSON to sink.
      *   returns: OK; INVALID; NOT_FOUND   thread: any */
     oxios_status (*session_get)(oxios_host* host, oxios_str id, oxios_sink sink, void* user);
@@ -324,7 +329,7 @@ typedef struct oxios_host_api {
      *   returns: OK once durable; INVALID; IO   thread: any */
     oxios_status (*session_append)(oxios_host* host, const oxios_exchange* exchange);
     /* Writes {"items":[summary...],"total":N}, newest updated_at first, from
-     * the in-memory index (reads no session file).
+     * an index (reads no session document).
      *   page: 1-based;  limit: per page
      *   returns: OK; IO   thread: any */
     oxios_status (*session_list)(oxios_host* host, uint32_t page, uint32_t limit,

@@ -6,6 +6,7 @@
 #include "kernel.hpp"
 #include "config_report.hpp"
 #include "plugins/plugin_manager.hpp"
+#include "store/session_transfer.hpp"
 
 #include <atomic>
 #include <csignal>
@@ -30,6 +31,7 @@ struct Args {
     std::optional<int> port;
     bool watch = true;
     bool check_config = false;
+    std::optional<std::string> export_dir, import_dir;  // --export-sessions / --import-sessions
 };
 
 [[noreturn]] void usage(int code) {
@@ -37,6 +39,7 @@ struct Args {
                  "usage: oxios-host [--config FILE] [--plugins DIR] [--port N] [--host ADDR]\n"
                  "                  [--workspace DIR] [--no-watch]\n"
                  "       oxios-host --check-config [FILE] [--port N] [--host ADDR] [--workspace DIR]\n"
+                 "       oxios-host [--config FILE] [--workspace DIR] --export-sessions DIR | --import-sessions DIR\n"
                  "  --config FILE    config, .json or .toml (default ~/.oxios/config.json if it\n"
                  "                   exists, else ~/.oxios/config.toml)\n"
                  "  --check-config   print the effective config, where each value comes from and\n"
@@ -46,7 +49,11 @@ struct Args {
                  "  --port N         listen port, overrides gateway.port (0 = any free port)\n"
                  "  --host ADDR      listen address, overrides gateway.host\n"
                  "  --workspace DIR  workspace, overrides kernel.workspace\n"
-                 "  --no-watch       do not watch the plugin directory (SIGHUP still reloads)\n");
+                 "  --no-watch       do not watch the plugin directory (SIGHUP still reloads)\n"
+                 "  --export-sessions DIR  copy every session of the configured state store into\n"
+                 "                   DIR as session files, print the counts, exit\n"
+                 "  --import-sessions DIR  store every session file of DIR into the configured\n"
+                 "                   state store (newer ones are kept), print the counts, exit\n");
     std::exit(code);
 }
 
@@ -66,6 +73,8 @@ Args parse_args(int argc, char** argv) {
         else if (k == "--workspace") a.workspace = value();
         else if (k == "--host") a.host = value();
         else if (k == "--no-watch") a.watch = false;
+        else if (k == "--export-sessions") a.export_dir = value();
+        else if (k == "--import-sessions") a.import_dir = value();
         else if (k == "--check-config") {
             a.check_config = true;
             if (i + 1 < argc && argv[i + 1][0] != '-') a.config = argv[++i];
@@ -130,6 +139,22 @@ int check_config(const Args& args) {
     }
 }
 
+int transfer_sessions(const Args& args, oxios::kernel::Kernel& kernel) {
+    const bool out = args.export_dir.has_value();
+    const std::string& dir = out ? *args.export_dir : *args.import_dir;
+    try {
+        auto n = out ? oxios::kernel::export_sessions(kernel.session_store(), dir)
+                     : oxios::kernel::import_sessions(kernel.session_store(), dir);
+        kernel.session_store().flush();
+        std::printf("%s %zu sessions, %zu already there, %zu failed\n", out ? "exported" : "imported", n.copied,
+                    n.unchanged, n.failed);
+        return n.failed == 0 ? 0 : 1;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "oxios-host: %s\n", e.what());
+        return 2;
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -162,6 +187,8 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "oxios-host: %s\n", e.what());
         return 2;
     }
+
+    if (args.export_dir || args.import_dir) return transfer_sessions(args, *kernel);
 
     oxios::plugins::PluginManager::Options popts;
     popts.plugin_dir = args.plugins ? *args.plugins : default_plugin_dir(argv[0]);

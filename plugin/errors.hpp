@@ -42,6 +42,10 @@ constexpr int http_status(oxios_status s) noexcept {
 }
 
 // A default message for a status when the host gave none.
+// What a session_append that returned BUSY means: the state store cannot be
+// reached, nothing was stored (HTTP 503).
+inline constexpr std::string_view kStoreUnavailable = "state store unavailable";
+
 constexpr std::string_view status_message(oxios_status s) noexcept {
     switch (s) {
         case OXIOS_E_INVALID: return "invalid request";

@@ -41,6 +41,18 @@ void hide_secrets(rapidjson::Document& doc, bool hide_api_keys) {
         engine->value.RemoveMember("api_key_set");
         engine->value.AddMember("api_key_set", set, a);
     }
+    // The PostgreSQL URL may hold a password: shown as url_set.
+    auto store = doc.FindMember("state_store");
+    if (store != doc.MemberEnd() && store->value.IsObject()) {
+        auto pg = store->value.FindMember("postgres");
+        if (pg != store->value.MemberEnd() && pg->value.IsObject()) {
+            auto url = pg->value.FindMember("url");
+            const bool set = url != pg->value.MemberEnd() && url->value.IsString() && url->value.GetStringLength() > 0;
+            if (url != pg->value.MemberEnd()) pg->value.RemoveMember(url);
+            pg->value.RemoveMember("url_set");
+            pg->value.AddMember("url_set", set, a);
+        }
+    }
     if (!hide_api_keys) return;
     auto security = doc.FindMember("security");
     if (security != doc.MemberEnd() && security->value.IsObject()) {

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
+#include <string>
 #include <vector>
 
 namespace oxios::kernel::config_schema {
@@ -78,8 +79,20 @@ const std::vector<Key>& keys() {
         {"channels", "enabled", Kind::Strings, 0, 0, false, 0, "", {"web"}},
         {"web", "ui_dir", Kind::String, 0, 0, false, 0, ""},
         {"web", "ws_user_id", Kind::String, 0, 0, false, 0, "web-user"},
+        {"state_store", "backend", Kind::Enum, 0, 0, false, 0, "files", {"files", "postgres"}},
+        {"state_store.postgres", "url", Kind::String, 0, 0, false, 0, ""},
+        {"state_store.postgres", "pool_size", Kind::Int, 1, 256, false, 8},
     };
     return k;
+}
+
+std::vector<std::string> split_dots(const char* dotted) {
+    std::vector<std::string> parts(1);
+    for (const char* c = dotted; *c != '\0'; ++c) {
+        if (*c == '.') parts.emplace_back();
+        else parts.back() += *c;
+    }
+    return parts;
 }
 
 rapidjson::Value default_value(const Key& key, rapidjson::Document::AllocatorType& a) {
@@ -159,7 +172,8 @@ std::optional<std::string> check(const Key& k, const rapidjson::Value& v) {
 
 bool is_read_only(const char* section, const char* name) {
     return (std::strcmp(section, "engine") == 0 && std::strcmp(name, "api_key_set") == 0) ||
-           (std::strcmp(section, "security") == 0 && std::strcmp(name, "api_keys_count") == 0);
+           (std::strcmp(section, "security") == 0 && std::strcmp(name, "api_keys_count") == 0) ||
+           (std::strcmp(section, "state_store.postgres") == 0 && std::strcmp(name, "url_set") == 0);
 }
 
 void merge_at(rapidjson::Value& dst, const rapidjson::Value& src, rapidjson::Document::AllocatorType& a,
@@ -172,7 +186,8 @@ void merge_at(rapidjson::Value& dst, const rapidjson::Value& src, rapidjson::Doc
             continue;  // an empty key field means "unchanged"
         auto it = dst.FindMember(m.name);
         if (it != dst.MemberEnd() && it->value.IsObject() && m.value.IsObject()) {
-            merge_at(it->value, m.value, a, section == nullptr ? name : "");
+            const std::string path = section == nullptr ? name : std::string(section) + "." + name;
+            merge_at(it->value, m.value, a, path.c_str());
         } else if (it != dst.MemberEnd()) {
             it->value.CopyFrom(m.value, a);
         } else {
@@ -187,12 +202,16 @@ rapidjson::Document defaults() {
     rapidjson::Document doc(rapidjson::kObjectType);
     auto& a = doc.GetAllocator();
     for (const auto& k : keys()) {
-        auto sec = doc.FindMember(k.section);
-        if (sec == doc.MemberEnd()) {
-            doc.AddMember(rapidjson::Value(k.section, a), rapidjson::Value(rapidjson::kObjectType), a);
-            sec = doc.FindMember(k.section);
+        rapidjson::Value* sec = &doc;
+        for (const std::string& part : split_dots(k.section)) {  // a section may be nested: "a.b"
+            auto it = sec->FindMember(part.c_str());
+            if (it == sec->MemberEnd()) {
+                sec->AddMember(rapidjson::Value(part.c_str(), a), rapidjson::Value(rapidjson::kObjectType), a);
+                it = sec->FindMember(part.c_str());
+            }
+            sec = &it->value;
         }
-        sec->value.AddMember(rapidjson::Value(k.name, a), default_value(k, a), a);
+        sec->AddMember(rapidjson::Value(k.name, a), default_value(k, a), a);
     }
     return doc;
 }
@@ -200,11 +219,21 @@ rapidjson::Document defaults() {
 std::optional<std::string> validate(const rapidjson::Value& config) {
     if (!config.IsObject()) return std::string("config: must be an object");
     for (const auto& k : keys()) {
-        auto sec = config.FindMember(k.section);
-        if (sec == config.MemberEnd()) continue;
-        if (!sec->value.IsObject()) return std::string(k.section) + ": must be an object";
-        auto it = sec->value.FindMember(k.name);
-        if (it == sec->value.MemberEnd()) continue;
+        const rapidjson::Value* sec = &config;
+        std::string path;
+        for (const std::string& part : split_dots(k.section)) {
+            auto it = sec->FindMember(part.c_str());
+            if (it == sec->MemberEnd()) {
+                sec = nullptr;
+                break;
+            }
+            path += path.empty() ? part : "." + part;
+            if (!it->value.IsObject()) return path + ": must be an object";
+            sec = &it->value;
+        }
+        if (sec == nullptr) continue;
+        auto it = sec->FindMember(k.name);
+        if (it == sec->MemberEnd()) continue;
         if (auto why = check(k, it->value))
             return std::string(k.section) + "." + k.name + ": " + *why;
     }

@@ -67,7 +67,8 @@ Kernel::Impl::Impl(const Options& opts)
       // resync. kernel.event_bus_capacity can only raise it.
       bus(std::max<size_t>(config_size(*config, "kernel.event_bus_capacity", 256), 16 * kSubscriberQueue),
           kSubscriberQueue, clock::now_us),
-      sessions(fs::path(workspace) / "sessions", clock::now_us, &unreadable),
+      store(open_state_store(*config, workspace, clock::now_us, &unreadable)),
+      sessions(*store.sessions),
       spaces(fs::path(workspace) / "spaces", publisher(bus), clock::now_us, &unreadable),
       agents(publisher(bus), clock::now_us),
       engine(std::make_shared<EngineHub>(*config, EngineServices{[this](std::string_view id) { return sessions.get(id); }})),
@@ -130,6 +131,7 @@ void Kernel::cancel_connection(uint64_t connection) { impl_->gateway.cancel_conn
 size_t Kernel::queue_depth() const { return impl_->gateway.queue_depth(); }
 size_t Kernel::in_flight() const { return impl_->gateway.in_flight(); }
 
+SessionStore& Kernel::session_store() { return impl_->sessions; }
 Result Kernel::session_get(std::string_view id) { return impl_->sessions.get(id); }
 Status Kernel::session_append(const oxios_exchange& exchange) { return impl_->sessions.append(exchange); }
 Result Kernel::session_list(uint32_t page, uint32_t limit) { return impl_->sessions.list(page, limit); }

@@ -28,7 +28,8 @@ struct Result {
 };
 
 // ---------------------------------------------------------------- config ---
-class Config;  // host/kernel/config.hpp
+class Config;        // host/kernel/config.hpp
+class SessionStore;  // host/kernel/session_store.hpp
 
 // ---------------------------------------------------------------- gateway ---
 struct ChatMessage {
@@ -101,6 +102,7 @@ public:
     Result session_list(uint32_t page, uint32_t limit);       // {"items","total"}
     Status session_delete(std::string_view id);
     Result session_prune(bool force);                          // {"count","config"}
+    SessionStore& session_store();                             // --export/--import-sessions
 
     // --- event bus ---
     uint64_t events_subscribe(EventFn fn);

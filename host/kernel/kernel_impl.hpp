@@ -12,6 +12,7 @@
 #include "services/service_registry.hpp"
 #include "session_store.hpp"
 #include "spaces.hpp"
+#include "store/state_store.hpp"
 #include "unreadable_files.hpp"
 
 #include <chrono>
@@ -31,7 +32,8 @@ struct Kernel::Impl {
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     Security security;
     EventBus bus;
-    SessionStore sessions;
+    StateStore store;        // the configured backend (files or postgres)
+    SessionStore& sessions;  // *store.sessions
     SpaceStore spaces;
     AgentRegistry agents;
     std::shared_ptr<EngineHub> engine;  // echo or OpenAI-compatible, by the live config

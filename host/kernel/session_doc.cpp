@@ -8,6 +8,7 @@
 #include <rapidjson/writer.h>
 
 #include <cstring>
+#include <limits>
 #include <vector>
 
 namespace oxios::kernel {
@@ -295,5 +296,50 @@ std::string SessionDoc::to_json() const { return splice(false); }
 std::string SessionDoc::to_api_json() const { return splice(true); }
 
 SessionSummary SessionDoc::summary(std::string_view id) const { return summary_of(id, meta_, user_count_); }
+
+std::string summaries_page_json(const std::vector<SessionSummary>& items, size_t total) {
+    rapidjson::Document out(rapidjson::kObjectType);
+    auto& a = out.GetAllocator();
+    auto nullable = [&a](const std::string& s) {
+        return s.empty() ? rapidjson::Value(rapidjson::kNullType) : json::str(s, a);
+    };
+    rapidjson::Value list(rapidjson::kArrayType);
+    for (const auto& s : items) {
+        rapidjson::Value item(rapidjson::kObjectType);
+        item.AddMember("id", json::str(s.id, a), a);
+        item.AddMember("user_id", json::str(s.user_id, a), a);
+        item.AddMember("space_id", nullable(s.space_id), a);
+        item.AddMember("message_count", s.message_count, a);
+        item.AddMember("active_seed_id", nullable(s.active_seed_id), a);
+        item.AddMember("created_at", json::str(s.created_at, a), a);
+        item.AddMember("updated_at", json::str(s.updated_at, a), a);
+        list.PushBack(item, a);
+    }
+    out.AddMember("items", list, a);
+    out.AddMember("total", static_cast<uint64_t>(total), a);
+    return json::to_string(out);
+}
+
+std::string prune_result_json(uint64_t count, int64_t max_sessions, int64_t ttl_hours) {
+    rapidjson::Document out(rapidjson::kObjectType);
+    auto& a = out.GetAllocator();
+    out.AddMember("count", count, a);
+    rapidjson::Value config(rapidjson::kObjectType);
+    config.AddMember("max_sessions", max_sessions, a);
+    config.AddMember("ttl_hours", ttl_hours, a);
+    out.AddMember("config", config, a);
+    return json::to_string(out);
+}
+
+int64_t prune_cutoff_us(int64_t now_us, int64_t ttl_hours) {
+    // The config allows ttl_hours up to 9e15: a span that does not fit in
+    // int64 microseconds prunes nothing by age (it used to overflow).
+    constexpr int64_t kHourUs = 3600LL * 1'000'000;
+    int64_t span = 0, at = 0;
+    if (ttl_hours > 0 && !__builtin_mul_overflow(ttl_hours, kHourUs, &span) &&
+        !__builtin_sub_overflow(now_us, span, &at))
+        return at;
+    return std::numeric_limits<int64_t>::min();
+}
 
 }  // namespace oxios::kernel

@@ -58,6 +58,15 @@ JournalScan scan_journal(std::string_view text);
 // The summary after `record` (message_count, updated_at, seed, space).
 void apply_record(SessionSummary& summary, const ExchangeRecord& record);
 
+// {"items":[{"id","user_id","space_id","message_count","active_seed_id",
+// "created_at","updated_at"}...],"total":N}: a page of session_list.
+std::string summaries_page_json(const std::vector<SessionSummary>& items, size_t total);
+// {"count":N,"config":{"max_sessions","ttl_hours"}}: the result of a prune.
+std::string prune_result_json(uint64_t count, int64_t max_sessions, int64_t ttl_hours);
+// Sessions updated before this are past their TTL; INT64_MIN when none is
+// (ttl_hours 0, or a span that does not fit in int64 microseconds).
+int64_t prune_cutoff_us(int64_t now_us, int64_t ttl_hours);
+
 class SessionDoc {
 public:
     static SessionDoc create(std::string_view id, std::string_view user_id, int64_t now_us);

@@ -1,166 +1,53 @@
-// The state store's sessions (docs/api.md, "Session file"): per-session
-// serialisation, an in-memory index for listing and pruning, an LRU-bounded
-// cache of parsed sessions, and appends whose cost does not grow with the
-// session.
-//
-// Files, per session <id> in <dir>:
-//   <id>.json     The session file in docs/api.md's format. Always a complete JSON
-//                 document: only ever replaced whole (unique temp file, fsync,
-//                 rename, fsync of the directory), never written in place.
-//   <id>.journal  Only for sessions past Limits::journal_above_bytes: the
-//                 exchanges acknowledged since <id>.json was last written, one
-//                 JSON line each (ExchangeRecord::journal_line:
-//                 {"n":<index of its user message>,"user":{..},"agent":{..},
-//                  "updated_at":"..",["seed_id":".."],["space_id":".."]}),
-//                 each appended with one O_APPEND write + fdatasync.
-//
-// Appending an exchange (durable before append() returns):
-//   - session file up to journal_above_bytes (64 KiB): <id>.json is rewritten
-//     (cheap at that size) and holds every exchange on return;
-//   - larger: one journal line, so the cost depends on the exchange, not on
-//     the history. After journal_max_exchanges (64) lines, or journal_max_bytes,
-//     the session is compacted: <id>.json rewritten atomically with
-//     everything, then the journal removed.
-//   So a large session's <id>.json may lag its acknowledged exchanges by fewer
-//   than journal_max_exchanges exchanges; the journal has the rest. Readers of
-//   the files (this store at start and on load, bench/check_sessions.py) take
-//   <id>.json, then each complete journal line whose "n" equals the number of
-//   user messages so far. flush() and the destructor (graceful shutdown)
-//   compact every journal, so after a clean stop the .json files are complete.
-//
-// Crash safety (kill -9 or power loss at any moment): <id>.json is an old or
-// new complete version; a torn last journal line (no '\n') is ignored and cut
-// off before the next append; lines already in <id>.json (crash between its
-// rename and the journal's removal) have "n" below its message count and are
-// skipped, so nothing is applied twice; a journal whose <id>.json is gone
-// (crash while deleting) is removed at start.
-//
-// Index: a summary per session (built at start by reading each file and
-// journal once) and a second index ordered by (updated_at desc, id): list()
-// walks it, O(offset + limit); prune() walks it from the oldest end,
-// O(victims). Both take the index lock shared; an append holds it exclusively
-// only to swap its own entry.
+// The state store's sessions, whatever keeps them: files in the workspace
+// (file_session_store.hpp, the default) or PostgreSQL (store/pg_session_store.hpp).
+// Both give the same JSON documents (docs/api.md, "Session file"); the host's
+// session_* callbacks and the gateway use only this interface.
 #pragma once
 
 #include "kernel.hpp"
-#include "session_doc.hpp"
-#include "spare_files.hpp"
-#include "unreadable_files.hpp"
+#include "oxios_plugin.h"
 
-#include <atomic>
-#include <filesystem>
-#include <functional>
-#include <list>
-#include <memory>
-#include <mutex>
-#include <set>
-#include <shared_mutex>
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <unordered_set>
 
 namespace oxios::kernel {
 
 class SessionStore {
 public:
-    struct Limits {
-        size_t cache_bytes = 64u << 20;  // parsed sessions kept in memory
-        size_t cache_entries = 512;
-        size_t journal_above_bytes = 64u << 10;  // larger sessions append to a journal
-        size_t journal_max_exchanges = 64;       // compact after this many journal lines
-        size_t journal_max_bytes = 4u << 20;     // ... or this many journal bytes
-    };
-    // Creates `dir` if needed and builds the index by reading every file (and
-    // journal) once; unreadable or unparsable files are skipped, left as they
-    // are and reported to `unreadable` (logged when null). The first append to
-    // an unparsable file's id renames it (and its journal) to
-    // <name>.corrupt-<unix secs> before the fresh session is written.
-    SessionStore(std::filesystem::path dir, std::function<int64_t()> now_us, Limits limits,
-                 UnreadableFiles* unreadable = nullptr);
-    SessionStore(std::filesystem::path dir, std::function<int64_t()> now_us, UnreadableFiles* unreadable = nullptr)
-        : SessionStore(std::move(dir), std::move(now_us), Limits{}, unreadable) {}
-    ~SessionStore();  // flush()
+    virtual ~SessionStore() = default;
 
-    Result get(std::string_view id);          // file JSON (journal included) + top-level space_id
-    Status append(const oxios_exchange& ex);  // durable on return
-    Result list(uint32_t page, uint32_t limit) const;
-    Status remove(std::string_view id);       // <id>.json and <id>.journal
-    // force=false: only when the last prune is more than an hour old.
-    Result prune(bool force, int64_t max_sessions, int64_t ttl_hours);
-    // Compacts every journal into its <id>.json (graceful shutdown).
-    void flush();
+    // The session document plus a top-level space_id. INVALID, NOT_FOUND;
+    // BUSY {"error":"state store unavailable"} while the store is out.
+    virtual Result get(std::string_view id) = 0;
+    // Appends one exchange, creating the session; durable (committed) when it
+    // returns OK. INVALID, IO, BUSY (unavailable: nothing was stored).
+    virtual Status append(const oxios_exchange& ex) = 0;
+    // {"items":[summary...],"total":N}, newest updated_at first.
+    virtual Result list(uint32_t page, uint32_t limit) const = 0;
+    virtual Status remove(std::string_view id) = 0;
+    // TTL then count; force=false runs at most once an hour.
+    // {"count":N,"config":{"max_sessions","ttl_hours"}}.
+    virtual Result prune(bool force, int64_t max_sessions, int64_t ttl_hours) = 0;
+    // Everything acknowledged is in its final place (graceful shutdown).
+    virtual void flush() = 0;
 
-    size_t count() const;
-    size_t corrupt_set_aside() const { return corrupt_set_aside_; }  // since start
-    bool healthy(std::string& detail) const;
-    const std::filesystem::path& dir() const { return dir_; }
+    // The session in the files backend's format (docs/api.md, "Session
+    // file"), and a session given in that format stored under `id`, replacing
+    // an older one: what --export-sessions / --import-sessions move. An import
+    // that would not add anything (the stored one has as many user messages
+    // or more) is CONFLICT and changes nothing, so importing twice is harmless.
+    virtual Result export_file(std::string_view id) = 0;
+    virtual Status import_file(std::string_view id, std::string_view text) = 0;
 
-private:
-    struct Slot {
-        std::mutex mutex;
-        // Under mutex:
-        bool dead = false;                // deleted: look the id up again
-        std::unique_ptr<SessionDoc> doc;  // cached parse, journal applied
-        uint64_t journal_bytes = 0;       // length of <id>.journal, 0 = none
-        uint64_t journal_exchanges = 0;   // its lines not yet in <id>.json
-        // Under the store's mutex_:
-        size_t cached_bytes = 0;
-        std::list<std::string>::iterator lru;
-        bool in_lru = false;
-    };
-    struct Locked {
-        std::shared_ptr<Slot> slot;
-        std::unique_lock<std::mutex> lock;
-    };
-    struct Newer {  // (updated_us desc, id asc)
-        bool operator()(const SessionSummary* a, const SessionSummary* b) const {
-            if (a->updated_us != b->updated_us) return a->updated_us > b->updated_us;
-            return a->id < b->id;
-        }
-    };
-
-    Locked lock_slot(const std::string& id);
-    // Reads <id>.json and replays <id>.journal into slot.doc (slot locked).
-    Status load_locked(const std::string& id, Slot& slot);
-    // Writes <id>.json from slot.doc if the journal holds anything it lacks,
-    // then removes the journal (slot locked). Throws on a failed write.
-    void compact_locked(const std::string& id, Slot& slot);
-    Status remove_locked(const std::string& id, Locked& locked, int64_t expected_updated_us);
-    void cache_touch(const std::string& id, const std::shared_ptr<Slot>& slot);  // store mutex_ held
-    void cache_forget(const std::shared_ptr<Slot>& slot);                        // store mutex_ held
-    bool indexed(const std::string& id) const;
-    void index_put(SessionSummary summary);
-    void index_erase(const std::string& id);
-    std::filesystem::path file_of(std::string_view id) const;
-    std::filesystem::path journal_of(std::string_view id) const;
-    void build_index();
-    bool set_aside_unread(const std::string& id);
-
-    std::filesystem::path dir_;
-    std::function<int64_t()> now_us_;
-    UnreadableFiles* unreadable_ = nullptr;
-    Limits limits_;
-
-    mutable std::mutex mutex_;  // slots_, lru_, cache_total_, Slot cache fields
-    std::unordered_map<std::string, std::shared_ptr<Slot>> slots_;
-    std::list<std::string> lru_;  // front = most recent
-    size_t cache_total_ = 0;
-
-    mutable std::shared_mutex index_mutex_;  // index_, ordered_
-    std::unordered_map<std::string, SessionSummary> index_;
-    std::set<const SessionSummary*, Newer> ordered_;  // points into index_
-
-    std::atomic<int64_t> last_prune_us_{0};
-    std::atomic<bool> write_failed_{false};
-    std::atomic<size_t> corrupt_set_aside_{0};
-    std::unordered_set<std::string> unparsable_;  // ids of files left unread at start (mutex_)
-
-    // Temp files made ahead for whole-file writes (spare_files.hpp); made
-    // after build_index(), which removes the ".*.tmp" a crash left. Writers
-    // that find none ready create their own, as without spares.
-    static constexpr size_t kSpareFiles = 4;
-    std::unique_ptr<SpareFiles> spares_;
+    virtual size_t count() const = 0;
+    // Unparsable session files renamed aside since start (files backend).
+    virtual size_t corrupt_set_aside() const { return 0; }
+    virtual bool healthy(std::string& detail) const = 0;
 };
+
+// The message of BUSY while the store cannot be reached (HTTP 503).
+inline constexpr std::string_view kStoreUnavailable = "state store unavailable";
 
 }  // namespace oxios::kernel

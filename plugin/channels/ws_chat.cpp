@@ -272,6 +272,7 @@ void WsChat::reply(Instance& inst, const oxios_delivery& d) {
                                            session + ": " + std::string(status_message(ps)));
         send_error(inst, ws, id, session,
                    ps == OXIOS_E_INVALID ? std::string("invalid session id")
+                   : ps == OXIOS_E_BUSY  ? std::string(kStoreUnavailable)
                                          : "failed to store the exchange: " + std::string(status_message(ps)));
         return;
     }

@@ -132,6 +132,7 @@ void chat(Ctx& ctx) {
     ex.reply_time_us = ctx.host().now_us();
     if (const oxios_status ps = ctx.host().session_append(ex); ps != OXIOS_OK) {
         if (ps == OXIOS_E_INVALID) throw HttpError(400, "invalid session id");
+        if (ps == OXIOS_E_BUSY) throw HttpError(503, std::string(kStoreUnavailable));
         throw HttpError(http_status(ps) == 200 ? 500 : http_status(ps),
                         "failed to store the exchange: " + std::string(status_message(ps)));
     }

@@ -14,6 +14,7 @@ namespace {
 [[noreturn]] void session_failed(oxios_status s, const std::string& out) {
     if (s == OXIOS_E_INVALID) throw HttpError(400, "invalid session id");
     if (s == OXIOS_E_NOT_FOUND) throw HttpError(404, "session not found");
+    if (s == OXIOS_E_BUSY) throw HttpError(503, std::string(kStoreUnavailable));
     throw HttpError(http_status(s), json::error_message(out, status_message(s)));
 }
 
@@ -27,7 +28,7 @@ void list(Ctx& ctx) {
     const Page p = page_from(ctx);
     std::string out;
     if (const oxios_status s = ctx.host().session_list(p.page, p.limit, out); s != OXIOS_OK) {
-        throw HttpError(http_status(s), json::error_message(out, status_message(s)));
+        session_failed(s, out);
     }
     ctx.send_json(200, wrap_page(out, p, "session_list"));
 }
@@ -64,9 +65,8 @@ void remove(Ctx& ctx) {
 void prune(Ctx& ctx) {
     std::string out;
     const oxios_status s = ctx.host().session_prune(true, out);
-    if (s != OXIOS_OK) {
-        throw HttpError(500, "prune failed: " + json::error_message(out, status_message(s)));
-    }
+    if (s == OXIOS_E_BUSY) throw HttpError(503, std::string(kStoreUnavailable));
+    if (s != OXIOS_OK) throw HttpError(500, "prune failed: " + json::error_message(out, status_message(s)));
     const json::Document doc = json::parse_host(out, "session_prune");
     json::Builder b;
     b.obj().kv("status", "pruned").key("count");

@@ -8,7 +8,7 @@
 // SessionDoc::parse (what an append to a session not in the cache reads) and
 // scan_journal; when the file parses, an exchange is appended and the file
 // text rebuilt. Then through the store: the files are placed in a private
-// sessions directory (tmpfs when there is one), a SessionStore (small journal
+// sessions directory (tmpfs when there is one), a FileSessionStore (small journal
 // threshold, so both append paths run) indexes them, lists, gets the session,
 // appends an exchange (as POST /api/chat does), gets it again (one input in
 // 8, see below: files are slow); then a second
@@ -23,7 +23,7 @@
 // same session.
 #include "fuzz_common.hpp"
 #include "session_doc.hpp"
-#include "session_store.hpp"
+#include "file_session_store.hpp"
 
 #include <rapidjson/document.h>
 
@@ -40,7 +40,7 @@
 
 namespace fs = std::filesystem;
 using oxios::kernel::SessionDoc;
-using oxios::kernel::SessionStore;
+using oxios::kernel::FileSessionStore;
 
 namespace {
 
@@ -161,12 +161,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const fs::path journal_file = sessions_dir() / (std::string(kId) + ".journal");
     write(file, text);
     if (has_journal) write(journal_file, journal);
-    SessionStore::Limits limits;
+    FileSessionStore::Limits limits;
     limits.journal_above_bytes = 512;
     limits.journal_max_exchanges = 3;
     std::string served;
     {
-        SessionStore store(sessions_dir(), [] { return kNowUs; }, limits);
+        FileSessionStore store(sessions_dir(), [] { return kNowUs; }, limits);
         if (store.count() > 1) oxios_fuzz::fail("index holds more than the one session");
         (void)store.list(1, 50);
         const auto before = store.get(kId);
@@ -185,7 +185,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         (void)store.list(1, 50);
     }
     if (!served.empty()) {
-        SessionStore store(sessions_dir(), [] { return kNowUs; }, limits);
+        FileSessionStore store(sessions_dir(), [] { return kNowUs; }, limits);
         const auto again = store.get(kId);
         if (again.status != OXIOS_OK || !oxios_fuzz::same_json(again.body, served))
             oxios_fuzz::fail("a restarted store serves another session", again.body + " | " + served);

@@ -3,7 +3,7 @@
 #include "config.hpp"
 #include "json_util.hpp"
 #include "session_doc.hpp"
-#include "session_store.hpp"
+#include "file_session_store.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -101,7 +101,7 @@ TEST_CASE("fuzz: the store rewrites a session with non-array message fields once
     {
         std::ofstream(dir.path() / "fz.json") << R"({"id":"fz","user_messages":"x","agent_responses":null})";
     }
-    SessionStore store(dir.path(), [] { return kNow; });
+    FileSessionStore store(dir.path(), [] { return kNow; });
     REQUIRE(store.count() == 1);
     REQUIRE(store.append(fuzz_exchange("fz")) == OXIOS_OK);
     const std::string text = slurp(dir.path() / "fz.json");
@@ -147,7 +147,7 @@ TEST_CASE("fuzz: config with a large fractional number survives put and reload")
 // prune fresh sessions). A TTL that long prunes nothing by age.
 TEST_CASE("fuzz: prune with the largest allowed ttl_hours keeps fresh sessions") {
     TempDir dir;
-    SessionStore store(dir.path(), [] { return kNow; });
+    FileSessionStore store(dir.path(), [] { return kNow; });
     REQUIRE(store.append(fuzz_exchange("fresh")) == OXIOS_OK);
     for (const int64_t ttl : {int64_t{9'000'000'000'000'000}, int64_t{2'562'048}, int64_t{3'000'000'000}}) {
         auto r = store.prune(true, 0, ttl);

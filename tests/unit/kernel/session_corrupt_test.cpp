@@ -1,7 +1,7 @@
 // Session files that cannot be parsed at start: left as they are (and
 // reported) until an append to their id, which sets them aside first.
 #include "kernel.hpp"
-#include "session_store.hpp"
+#include "file_session_store.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -42,7 +42,7 @@ TEST_CASE("sessions: an unparsable file is set aside with its bytes, and the id 
     const std::string original = "{\"id\":\"c\",\"user_messages\":[{\"content\":\"precious\"";  // torn
     std::ofstream(sessions / "c.json", std::ios::binary) << original;
 
-    SessionStore store(sessions, [] { return kNowUs; });
+    FileSessionStore store(sessions, [] { return kNowUs; });
     const fs::path aside = sessions / "c.json.corrupt-1780000000";
     CHECK(store.corrupt_set_aside() == 0);  // nothing is rewritten at start
     CHECK(slurp(sessions / "c.json") == original);
@@ -57,7 +57,7 @@ TEST_CASE("sessions: an unparsable file is set aside with its bytes, and the id 
     CHECK(store.corrupt_set_aside() == 1);  // set aside once
 
     // A restart neither serves nor counts the copy again.
-    SessionStore reopened(sessions, [] { return kNowUs; });
+    FileSessionStore reopened(sessions, [] { return kNowUs; });
     CHECK(reopened.corrupt_set_aside() == 0);
     CHECK(reopened.count() == 1);
     CHECK(slurp(aside) == original);
@@ -69,11 +69,11 @@ TEST_CASE("sessions: a second corrupt file of the same id in the same second get
     fs::create_directories(sessions);
     std::ofstream(sessions / "c.json") << "first";
     {
-        SessionStore store(sessions, [] { return kNowUs; });
+        FileSessionStore store(sessions, [] { return kNowUs; });
         REQUIRE(store.append(said("c", "one").view()) == OXIOS_OK);
     }
     std::ofstream(sessions / "c.json") << "second";
-    SessionStore store(sessions, [] { return kNowUs; });
+    FileSessionStore store(sessions, [] { return kNowUs; });
     REQUIRE(store.append(said("c", "two").view()) == OXIOS_OK);
     CHECK(slurp(sessions / "c.json.corrupt-1780000000") == "first");
     CHECK(slurp(sessions / "c.json.corrupt-1780000000-1") == "second");
@@ -90,13 +90,13 @@ TEST_CASE("sessions: the journal of an unparsable file is set aside with it, not
         "\"updated_at\":\"2026-06-01T00:00:00.000000Z\"}\n";
     std::ofstream(sessions / "u.json") << "{not json";
     std::ofstream(sessions / "u.journal", std::ios::binary) << journal;
-    SessionStore store(sessions, [] { return kNowUs; });
+    FileSessionStore store(sessions, [] { return kNowUs; });
     CHECK(slurp(sessions / "u.journal") == journal);  // untouched at start
     REQUIRE(store.append(said("u", "new").view()) == OXIOS_OK);
     CHECK(slurp(sessions / "u.journal.corrupt-1780000000") == journal);
     CHECK(slurp(sessions / "u.json.corrupt-1780000000") == "{not json");
     CHECK(user_contents(parse(store.get("u").body)) == std::vector<std::string>{"new"});
-    SessionStore reopened(sessions, [] { return kNowUs; });  // nothing replays after a restart either
+    FileSessionStore reopened(sessions, [] { return kNowUs; });  // nothing replays after a restart either
     CHECK(user_contents(parse(reopened.get("u").body)) == std::vector<std::string>{"new"});
 }
 

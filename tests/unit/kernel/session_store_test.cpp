@@ -1,7 +1,7 @@
 #include "clock.hpp"
 #include "json_util.hpp"
 #include "kernel.hpp"
-#include "session_store.hpp"
+#include "file_session_store.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -30,7 +30,7 @@ std::string slurp(const fs::path& p) {
 }
 
 // The ids of the whole listing, in order.
-std::vector<std::string> listed(const SessionStore& store) {
+std::vector<std::string> listed(const FileSessionStore& store) {
     std::vector<std::string> ids;
     auto d = parse(store.list(1, 500).body);
     for (const auto& item : d["items"].GetArray()) ids.emplace_back(item["id"].GetString());
@@ -51,8 +51,8 @@ fs::path crash_copy(const fs::path& sessions, const fs::path& to) {
     return to;
 }
 
-SessionStore::Limits journal_always(size_t max_exchanges) {
-    SessionStore::Limits l;
+FileSessionStore::Limits journal_always(size_t max_exchanges) {
+    FileSessionStore::Limits l;
     l.journal_above_bytes = 0;  // every append after the first goes to the journal
     l.journal_max_exchanges = max_exchanges;
     return l;
@@ -74,7 +74,7 @@ size_t lines_of(const fs::path& p) {
 
 TEST_CASE("sessions: append, get, list, delete") {
     TempDir dir;
-    SessionStore store(dir.path() / "sessions", clock::now_us);
+    FileSessionStore store(dir.path() / "sessions", clock::now_us);
     Exchange ex;
     ex.session_id = "s1";
     ex.space_id = "sp";
@@ -136,7 +136,7 @@ TEST_CASE("sessions: append, get, list, delete") {
 
 TEST_CASE("sessions: invalid ids are refused and touch nothing outside sessions/") {
     TempDir dir;
-    SessionStore store(dir.path() / "sessions", clock::now_us);
+    FileSessionStore store(dir.path() / "sessions", clock::now_us);
     std::ofstream(dir.path() / "x.json") << "{}";
     const std::string long_id(129, 'a');
     for (const std::string& bad : {std::string("../x"), std::string("a/b"), std::string(""), long_id,
@@ -156,7 +156,7 @@ TEST_CASE("sessions: invalid ids are refused and touch nothing outside sessions/
 
 TEST_CASE("sessions: 100 concurrent appends on one id keep 100 exchanges") {
     TempDir dir;
-    SessionStore store(dir.path() / "sessions", clock::now_us);
+    FileSessionStore store(dir.path() / "sessions", clock::now_us);
     std::vector<std::thread> threads;
     std::atomic<int> failures{0};
     for (int i = 0; i < 100; ++i) {
@@ -173,14 +173,14 @@ TEST_CASE("sessions: 100 concurrent appends on one id keep 100 exchanges") {
     CHECK(d["user_messages"].Size() == 100);
     CHECK(d["agent_responses"].Size() == 100);
     // A store reading the files afresh sees the same.
-    SessionStore reopened(dir.path() / "sessions", clock::now_us);
+    FileSessionStore reopened(dir.path() / "sessions", clock::now_us);
     CHECK(parse(reopened.list(1, 10).body)["items"][0]["message_count"].GetInt() == 100);
 }
 
 TEST_CASE("sessions: index is rebuilt at start, unparsable files skipped") {
     TempDir dir;
     {
-        SessionStore store(dir.path() / "sessions", clock::now_us);
+        FileSessionStore store(dir.path() / "sessions", clock::now_us);
         for (int i = 0; i < 5; ++i) {
             Exchange ex;
             ex.session_id = "s" + std::to_string(i);
@@ -190,7 +190,7 @@ TEST_CASE("sessions: index is rebuilt at start, unparsable files skipped") {
     }
     std::ofstream(dir.path() / "sessions/broken.json") << "{not json";
     std::ofstream(dir.path() / "sessions/.s0.json.abc.tmp") << "partial";
-    SessionStore store(dir.path() / "sessions", clock::now_us);
+    FileSessionStore store(dir.path() / "sessions", clock::now_us);
     auto list = parse(store.list(1, 50).body);
     CHECK(list["total"].GetInt() == 5);
     CHECK(std::string(list["items"][0]["id"].GetString()) == "s4");
@@ -205,7 +205,7 @@ TEST_CASE("sessions: index is rebuilt at start, unparsable files skipped") {
 TEST_CASE("sessions: prune by TTL then by count, throttled unless forced") {
     TempDir dir;
     std::atomic<int64_t> now{1'800'000'000'000'000};
-    SessionStore store(dir.path() / "sessions", [&] { return now.load(); });
+    FileSessionStore store(dir.path() / "sessions", [&] { return now.load(); });
     const int64_t hour = 3600LL * 1'000'000;
     for (int i = 0; i < 6; ++i) {
         Exchange ex;
@@ -231,7 +231,7 @@ TEST_CASE("sessions: prune by TTL then by count, throttled unless forced") {
 
 TEST_CASE("sessions: appending to a long session costs about the same as to a short one") {
     TempDir dir;
-    SessionStore store(dir.path() / "sessions", clock::now_us);
+    FileSessionStore store(dir.path() / "sessions", clock::now_us);
     // Build a 10,000-message session (5,000 exchanges) by writing its file directly.
     {
         rapidjson::Document d(rapidjson::kObjectType);
@@ -253,10 +253,10 @@ TEST_CASE("sessions: appending to a long session costs about the same as to a sh
         d.AddMember("agent_responses", ar, a);
         d.AddMember("created_at", "2026-01-01T00:00:00.000000Z", a);
         d.AddMember("updated_at", "2026-01-01T00:00:00.000000Z", a);
-        SessionStore writer(dir.path() / "sessions", clock::now_us);  // just to create the dir
+        FileSessionStore writer(dir.path() / "sessions", clock::now_us);  // just to create the dir
         std::ofstream(dir.path() / "sessions/long.json") << oxios::kernel::json::to_string(d);
     }
-    SessionStore fresh(dir.path() / "sessions", clock::now_us);
+    FileSessionStore fresh(dir.path() / "sessions", clock::now_us);
     Exchange warm;
     warm.session_id = "long";
     REQUIRE(fresh.append(warm.view()) == OXIOS_OK);  // first append loads + caches
@@ -285,7 +285,7 @@ TEST_CASE("sessions: appending to a long session costs about the same as to a sh
 
 TEST_CASE("sessions: list is newest first, ties by id, and pages through ties exactly once") {
     TempDir dir;
-    SessionStore store(dir.path() / "sessions", clock::now_us);
+    FileSessionStore store(dir.path() / "sessions", clock::now_us);
     const int64_t t = 1'750'000'000'000'000;
     for (const std::string id : {"c", "a", "e", "b", "d"}) {
         Exchange ex;
@@ -327,7 +327,7 @@ TEST_CASE("sessions: the ordered index follows appends, deletes, prunes and rest
     auto clock_fn = [&] { return now.load(); };
     std::string before_restart;
     {
-        SessionStore store(dir.path() / "sessions", clock_fn, journal_always(3));
+        FileSessionStore store(dir.path() / "sessions", clock_fn, journal_always(3));
         for (int i = 0; i < 5; ++i) {
             Exchange ex;
             ex.session_id = "s" + std::to_string(i);
@@ -356,7 +356,7 @@ TEST_CASE("sessions: the ordered index follows appends, deletes, prunes and rest
         crash_copy(dir.path() / "sessions", dir.path() / "crash/sessions");
     }
     {
-        SessionStore store(dir.path() / "crash/sessions", clock_fn);
+        FileSessionStore store(dir.path() / "crash/sessions", clock_fn);
         CHECK(store.list(1, 50).body == before_restart);
         Exchange ex;
         ex.session_id = "s4";
@@ -365,7 +365,7 @@ TEST_CASE("sessions: the ordered index follows appends, deletes, prunes and rest
         CHECK(listed(store) == std::vector<std::string>{"s4", "s1"});
         CHECK(parse(store.list(1, 50).body)["items"][1]["message_count"].GetInt() == 2);
     }
-    SessionStore clean(dir.path() / "sessions", clock_fn);  // after a graceful stop
+    FileSessionStore clean(dir.path() / "sessions", clock_fn);  // after a graceful stop
     CHECK(clean.list(1, 50).body == before_restart);
 }
 
@@ -374,7 +374,7 @@ TEST_CASE("sessions: a journaled session is compacted every K exchanges and keep
     const fs::path sessions = dir.path() / "sessions";
     std::string body;
     {
-        SessionStore store(sessions, clock::now_us, journal_always(4));
+        FileSessionStore store(sessions, clock::now_us, journal_always(4));
         for (int i = 0; i < 10; ++i) {
             Exchange ex;
             ex.session_id = "big";
@@ -404,7 +404,7 @@ TEST_CASE("sessions: a journaled session is compacted every K exchanges and keep
     auto file = parse(slurp(sessions / "big.json"));
     CHECK(file["user_messages"].Size() == 10);
     CHECK(!file.HasMember("space_id"));
-    SessionStore reopened(sessions, clock::now_us);
+    FileSessionStore reopened(sessions, clock::now_us);
     CHECK(reopened.get("big").body == body);  // the same session, byte for byte
 }
 
@@ -413,7 +413,7 @@ TEST_CASE("sessions: after a crash the journal is replayed, a torn last line ign
     const fs::path crashed = dir.path() / "crash/sessions";
     const int64_t t = 1'780'000'000'000'000;
     {
-        SessionStore store(dir.path() / "sessions", clock::now_us, journal_always(1000));
+        FileSessionStore store(dir.path() / "sessions", clock::now_us, journal_always(1000));
         for (int i = 0; i < 3; ++i) {
             Exchange ex;
             ex.session_id = "j";
@@ -431,7 +431,7 @@ TEST_CASE("sessions: after a crash the journal is replayed, a torn last line ign
     }
     CHECK(parse(slurp(crashed / "j.json"))["user_messages"].Size() == 1);  // the file parses, lagging
     {
-        SessionStore store(crashed, clock::now_us, journal_always(1000));
+        FileSessionStore store(crashed, clock::now_us, journal_always(1000));
         auto listing = parse(store.list(1, 1).body);
         const auto& item = listing["items"][0];
         CHECK(item["message_count"].GetInt() == 4);
@@ -449,7 +449,7 @@ TEST_CASE("sessions: after a crash the journal is replayed, a torn last line ign
         CHECK(journal.back() == '\n');
         crash_copy(crashed, dir.path() / "crash2/sessions");
     }
-    SessionStore again(dir.path() / "crash2/sessions", clock::now_us);
+    FileSessionStore again(dir.path() / "crash2/sessions", clock::now_us);
     CHECK(user_contents(parse(again.get("j").body)) == std::vector<std::string>{"m0", "m1", "m2", "by hand", "after"});
 }
 
@@ -458,7 +458,7 @@ TEST_CASE("sessions: journal lines already in the session file are not applied t
     const fs::path sessions = dir.path() / "sessions";
     std::string stale;
     {
-        SessionStore store(sessions, clock::now_us, journal_always(1000));
+        FileSessionStore store(sessions, clock::now_us, journal_always(1000));
         for (int i = 0; i < 3; ++i) {
             Exchange ex;
             ex.session_id = "k";
@@ -472,7 +472,7 @@ TEST_CASE("sessions: journal lines already in the session file are not applied t
     // A crash between writing k.json and removing the journal.
     std::ofstream(sessions / "k.journal", std::ios::binary) << stale;
     {
-        SessionStore store(sessions, clock::now_us, journal_always(1000));
+        FileSessionStore store(sessions, clock::now_us, journal_always(1000));
         CHECK(parse(store.list(1, 1).body)["items"][0]["message_count"].GetInt() == 3);
         CHECK(user_contents(parse(store.get("k").body)) == std::vector<std::string>{"m0", "m1", "m2"});
         Exchange ex;
@@ -481,7 +481,7 @@ TEST_CASE("sessions: journal lines already in the session file are not applied t
         REQUIRE(store.append(ex.view()) == OXIOS_OK);
         crash_copy(sessions, dir.path() / "crash/sessions");
     }
-    SessionStore reopened(dir.path() / "crash/sessions", clock::now_us);
+    FileSessionStore reopened(dir.path() / "crash/sessions", clock::now_us);
     CHECK(user_contents(parse(reopened.get("k").body)) == std::vector<std::string>{"m0", "m1", "m2", "m3"});
 }
 
@@ -489,7 +489,7 @@ TEST_CASE("sessions: delete removes the journal too; a journal without its sessi
     TempDir dir;
     const fs::path sessions = dir.path() / "sessions";
     {
-        SessionStore store(sessions, clock::now_us, journal_always(1000));
+        FileSessionStore store(sessions, clock::now_us, journal_always(1000));
         for (int i = 0; i < 3; ++i) {
             Exchange ex;
             ex.session_id = "d";
@@ -506,7 +506,7 @@ TEST_CASE("sessions: delete removes the journal too; a journal without its sessi
     }
     // A crash during a delete: the file went, its journal stayed.
     std::ofstream(sessions / "o.journal", std::ios::binary) << journal_line(1, "o", "x", "2026-06-01T00:00:00.000000Z");
-    SessionStore store(sessions, clock::now_us);
+    FileSessionStore store(sessions, clock::now_us);
     CHECK(!fs::exists(sessions / "o.journal"));
     CHECK(store.get("o").status == OXIOS_E_NOT_FOUND);
     CHECK(listed(store) == std::vector<std::string>{"d"});
@@ -516,7 +516,7 @@ TEST_CASE("sessions: 100 concurrent appends on one journaled id keep exactly 100
     TempDir dir;
     const fs::path sessions = dir.path() / "sessions";
     {
-        SessionStore store(sessions, clock::now_us, journal_always(7));
+        FileSessionStore store(sessions, clock::now_us, journal_always(7));
         std::vector<std::thread> threads;
         std::atomic<int> failures{0};
         for (int i = 0; i < 100; ++i) {
@@ -539,7 +539,7 @@ TEST_CASE("sessions: 100 concurrent appends on one journaled id keep exactly 100
         CHECK(d["agent_responses"].Size() == 100);
         crash_copy(sessions, dir.path() / "crash/sessions");
     }
-    SessionStore crashed(dir.path() / "crash/sessions", clock::now_us);
+    FileSessionStore crashed(dir.path() / "crash/sessions", clock::now_us);
     CHECK(parse(crashed.list(1, 10).body)["items"][0]["message_count"].GetInt() == 100);
     CHECK(parse(crashed.get("shared").body)["user_messages"].Size() == 100);
     auto file = parse(slurp(sessions / "shared.json"));  // flushed at the first store's end
@@ -549,9 +549,9 @@ TEST_CASE("sessions: 100 concurrent appends on one journaled id keep exactly 100
 
 TEST_CASE("sessions: an evicted journaled session reloads with its journal") {
     TempDir dir;
-    SessionStore::Limits l = journal_always(1000);
+    FileSessionStore::Limits l = journal_always(1000);
     l.cache_entries = 1;
-    SessionStore store(dir.path() / "sessions", clock::now_us, l);
+    FileSessionStore store(dir.path() / "sessions", clock::now_us, l);
     for (int round = 0; round < 3; ++round) {
         for (const std::string id : {"p", "q"}) {  // each append evicts the other
             Exchange ex;

@@ -1,7 +1,7 @@
 // Temp files made ahead for durable writes (host/kernel/spare_files.hpp).
 #include "atomic_file.hpp"
 #include "clock.hpp"
-#include "session_store.hpp"
+#include "file_session_store.hpp"
 #include "spare_files.hpp"
 #include "test_util.hpp"
 
@@ -160,7 +160,7 @@ TEST_CASE("spare files: the session store writes through them and a restart remo
     TempDir dir;
     const fs::path sessions = dir.path() / "sessions";
     {
-        SessionStore store(sessions, clock::now_us);
+        FileSessionStore store(sessions, clock::now_us);
         Exchange first;
         first.session_id = "s0";
         REQUIRE(store.append(first.view()) == OXIOS_OK);
@@ -170,7 +170,7 @@ TEST_CASE("spare files: the session store writes through them and a restart remo
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
         CHECK(spares_on_disk(sessions) == 4);
         {
-            SessionStore other(sessions, clock::now_us);  // a second store on the directory removes them
+            FileSessionStore other(sessions, clock::now_us);  // a second store on the directory removes them
         }
         CHECK(spares_on_disk(sessions) == 0);
         for (int i = 1; i < 3; ++i) {  // ... and this one's writes do not fail for it
@@ -182,7 +182,7 @@ TEST_CASE("spare files: the session store writes through them and a restart remo
     CHECK(names_in(sessions) == std::set<std::string>{"s0.json", "s1.json", "s2.json"});
 
     std::ofstream(sessions / ".spare-left-by-a-crash.tmp");  // kill -9 while spares were ready
-    SessionStore store(sessions, clock::now_us);
+    FileSessionStore store(sessions, clock::now_us);
     CHECK(names_in(sessions) == std::set<std::string>{"s0.json", "s1.json", "s2.json"});
     auto got = store.get("s1");
     REQUIRE(got.status == OXIOS_OK);

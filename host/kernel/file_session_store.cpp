@@ -1,4 +1,4 @@
-#include "session_store.hpp"
+#include "file_session_store.hpp"
 
 #include "atomic_file.hpp"
 #include "ids.hpp"
@@ -48,14 +48,14 @@ uint64_t replay(const JournalScan& scan, uint64_t count, const char* file, Apply
 }
 }  // namespace
 
-SessionStore::SessionStore(fs::path dir, std::function<int64_t()> now_us, Limits limits, UnreadableFiles* unreadable)
+FileSessionStore::FileSessionStore(fs::path dir, std::function<int64_t()> now_us, Limits limits, UnreadableFiles* unreadable)
     : dir_(std::move(dir)), now_us_(std::move(now_us)), unreadable_(unreadable), limits_(limits) {
     fs::create_directories(dir_);
     build_index();  // removes the spares a crash left behind
     spares_ = std::make_unique<SpareFiles>(dir_, kSpareFiles);
 }
 
-SessionStore::~SessionStore() {
+FileSessionStore::~FileSessionStore() {
     spares_.reset();  // flush() below makes its own temp files; none made to be removed
     try {
         flush();
@@ -64,10 +64,10 @@ SessionStore::~SessionStore() {
     }
 }
 
-fs::path SessionStore::file_of(std::string_view id) const { return dir_ / (std::string(id) + ".json"); }
-fs::path SessionStore::journal_of(std::string_view id) const { return dir_ / (std::string(id) + ".journal"); }
+fs::path FileSessionStore::file_of(std::string_view id) const { return dir_ / (std::string(id) + ".json"); }
+fs::path FileSessionStore::journal_of(std::string_view id) const { return dir_ / (std::string(id) + ".journal"); }
 
-void SessionStore::build_index() {
+void FileSessionStore::build_index() {
     std::vector<std::string> files;
     std::unordered_set<std::string> journals;
     for (const auto& entry : fs::directory_iterator(dir_)) {
@@ -129,7 +129,7 @@ void SessionStore::build_index() {
 // A session file left unread at start would be overwritten by the first append
 // to its id: it and its journal are renamed aside first (set_aside.hpp). False
 // when they could not be moved: the append fails instead (slot locked).
-bool SessionStore::set_aside_unread(const std::string& id) {
+bool FileSessionStore::set_aside_unread(const std::string& id) {
     if (std::lock_guard lock(mutex_); unparsable_.count(id) == 0) return true;
     const int64_t secs = now_us_() / 1'000'000;
     std::error_code ec;
@@ -142,12 +142,12 @@ bool SessionStore::set_aside_unread(const std::string& id) {
     return true;
 }
 
-bool SessionStore::indexed(const std::string& id) const {
+bool FileSessionStore::indexed(const std::string& id) const {
     std::shared_lock lock(index_mutex_);
     return index_.count(id) != 0;
 }
 
-void SessionStore::index_put(SessionSummary summary) {
+void FileSessionStore::index_put(SessionSummary summary) {
     std::unique_lock lock(index_mutex_);
     auto [it, fresh] = index_.try_emplace(summary.id);
     if (!fresh) ordered_.erase(&it->second);  // before its key changes
@@ -155,7 +155,7 @@ void SessionStore::index_put(SessionSummary summary) {
     ordered_.insert(&it->second);
 }
 
-void SessionStore::index_erase(const std::string& id) {
+void FileSessionStore::index_erase(const std::string& id) {
     std::unique_lock lock(index_mutex_);
     auto it = index_.find(id);
     if (it == index_.end()) return;
@@ -163,7 +163,7 @@ void SessionStore::index_erase(const std::string& id) {
     index_.erase(it);
 }
 
-SessionStore::Locked SessionStore::lock_slot(const std::string& id) {
+FileSessionStore::Locked FileSessionStore::lock_slot(const std::string& id) {
     for (;;) {
         std::shared_ptr<Slot> slot;
         {
@@ -177,7 +177,7 @@ SessionStore::Locked SessionStore::lock_slot(const std::string& id) {
     }
 }
 
-void SessionStore::cache_forget(const std::shared_ptr<Slot>& slot) {
+void FileSessionStore::cache_forget(const std::shared_ptr<Slot>& slot) {
     if (slot->in_lru) {
         lru_.erase(slot->lru);
         slot->in_lru = false;
@@ -186,7 +186,7 @@ void SessionStore::cache_forget(const std::shared_ptr<Slot>& slot) {
     slot->cached_bytes = 0;
 }
 
-void SessionStore::cache_touch(const std::string& id, const std::shared_ptr<Slot>& slot) {
+void FileSessionStore::cache_touch(const std::string& id, const std::shared_ptr<Slot>& slot) {
     cache_total_ -= slot->cached_bytes;
     slot->cached_bytes = slot->doc ? slot->doc->bytes() : 0;
     cache_total_ += slot->cached_bytes;
@@ -212,7 +212,7 @@ void SessionStore::cache_touch(const std::string& id, const std::shared_ptr<Slot
     }
 }
 
-Status SessionStore::load_locked(const std::string& id, Slot& slot) {
+Status FileSessionStore::load_locked(const std::string& id, Slot& slot) {
     std::string text;
     try {
         text = read_file(file_of(id));
@@ -243,7 +243,7 @@ Status SessionStore::load_locked(const std::string& id, Slot& slot) {
     return OXIOS_OK;
 }
 
-void SessionStore::compact_locked(const std::string& id, Slot& slot) {
+void FileSessionStore::compact_locked(const std::string& id, Slot& slot) {
     if (slot.journal_exchanges > 0) slot.doc->write(file_of(id), spares_.get());
     slot.journal_exchanges = 0;
     if (slot.journal_bytes > 0) {
@@ -257,7 +257,11 @@ void SessionStore::compact_locked(const std::string& id, Slot& slot) {
     }
 }
 
-Result SessionStore::get(std::string_view id_view) {
+Result FileSessionStore::get(std::string_view id) { return read(id, true); }
+
+Result FileSessionStore::export_file(std::string_view id) { return read(id, false); }
+
+Result FileSessionStore::read(std::string_view id_view, bool api) {
     if (!valid_id(id_view)) return error_result(OXIOS_E_INVALID, "invalid session id");
     const std::string id(id_view);
     if (!indexed(id)) return error_result(OXIOS_E_NOT_FOUND, "session not found");
@@ -274,13 +278,45 @@ Result SessionStore::get(std::string_view id_view) {
         if (st == OXIOS_E_NOT_FOUND) return error_result(OXIOS_E_NOT_FOUND, "session not found");
         if (st != OXIOS_OK) return error_result(OXIOS_E_IO, "session file is corrupt");
     }
-    Result out{OXIOS_OK, slot.doc->to_api_json()};
+    Result out{OXIOS_OK, api ? slot.doc->to_api_json() : slot.doc->to_json()};
     std::lock_guard lock(mutex_);
     cache_touch(id, locked.slot);
     return out;
 }
 
-Status SessionStore::append(const oxios_exchange& ex) {
+Status FileSessionStore::import_file(std::string_view id_view, std::string_view text) {
+    if (!valid_id(id_view)) return OXIOS_E_INVALID;
+    auto doc = SessionDoc::parse(text);
+    if (!doc) return OXIOS_E_INVALID;
+    const std::string id(id_view);
+    auto locked = lock_slot(id);
+    auto& slot = *locked.slot;
+    try {
+        if (indexed(id)) {
+            if (!slot.doc && load_locked(id, slot) != OXIOS_OK) return OXIOS_E_IO;
+            if (slot.doc->user_count() >= doc->user_count()) return OXIOS_E_CONFLICT;
+        } else if (!set_aside_unread(id)) {
+            return OXIOS_E_IO;
+        }
+        doc->write(file_of(id), spares_.get());
+        ::unlink(journal_of(id).c_str());  // the new file holds everything
+        slot.journal_bytes = 0;
+        slot.journal_exchanges = 0;
+        slot.doc = std::make_unique<SessionDoc>(std::move(*doc));
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "oxios: session %s: import failed: %s\n", id.c_str(), e.what());
+        slot.doc.reset();
+        std::lock_guard lock(mutex_);
+        cache_forget(locked.slot);
+        return OXIOS_E_IO;
+    }
+    index_put(slot.doc->summary(id));
+    std::lock_guard lock(mutex_);
+    cache_touch(id, locked.slot);
+    return OXIOS_OK;
+}
+
+Status FileSessionStore::append(const oxios_exchange& ex) {
     const std::string_view id_view =
         ex.session_id.ptr == nullptr ? std::string_view{} : std::string_view(ex.session_id.ptr, ex.session_id.len);
     if (!valid_id(id_view)) return OXIOS_E_INVALID;
@@ -343,42 +379,24 @@ Status SessionStore::append(const oxios_exchange& ex) {
     return OXIOS_OK;
 }
 
-Result SessionStore::list(uint32_t page, uint32_t limit) const {
+Result FileSessionStore::list(uint32_t page, uint32_t limit) const {
     page = std::max<uint32_t>(page, 1);
     limit = std::clamp<uint32_t>(limit, 1, 500);
-    rapidjson::Document out(rapidjson::kObjectType);
-    auto& a = out.GetAllocator();
-    rapidjson::Value items(rapidjson::kArrayType);
+    std::vector<SessionSummary> items;
     size_t total;
     {
         std::shared_lock lock(index_mutex_);
         total = ordered_.size();
         const size_t offset = static_cast<size_t>(page - 1) * limit;
-        auto nullable = [&a](const std::string& s) {
-            return s.empty() ? rapidjson::Value(rapidjson::kNullType) : json::str(s, a);
-        };
         if (offset < total) {
             auto it = std::next(ordered_.begin(), static_cast<ptrdiff_t>(offset));
-            for (uint32_t n = 0; n < limit && it != ordered_.end(); ++n, ++it) {
-                const auto& s = **it;
-                rapidjson::Value item(rapidjson::kObjectType);
-                item.AddMember("id", json::str(s.id, a), a);
-                item.AddMember("user_id", json::str(s.user_id, a), a);
-                item.AddMember("space_id", nullable(s.space_id), a);
-                item.AddMember("message_count", s.message_count, a);
-                item.AddMember("active_seed_id", nullable(s.active_seed_id), a);
-                item.AddMember("created_at", json::str(s.created_at, a), a);
-                item.AddMember("updated_at", json::str(s.updated_at, a), a);
-                items.PushBack(item, a);
-            }
+            for (uint32_t n = 0; n < limit && it != ordered_.end(); ++n, ++it) items.push_back(**it);
         }
     }
-    out.AddMember("items", items, a);
-    out.AddMember("total", static_cast<uint64_t>(total), a);
-    return Result{OXIOS_OK, json::to_string(out)};
+    return Result{OXIOS_OK, summaries_page_json(items, total)};
 }
 
-Status SessionStore::remove_locked(const std::string& id, Locked& locked, int64_t expected_updated_us) {
+Status FileSessionStore::remove_locked(const std::string& id, Locked& locked, int64_t expected_updated_us) {
     {
         std::shared_lock lock(index_mutex_);
         auto it = index_.find(id);
@@ -403,7 +421,7 @@ Status SessionStore::remove_locked(const std::string& id, Locked& locked, int64_
     return OXIOS_OK;
 }
 
-Status SessionStore::remove(std::string_view id_view) {
+Status FileSessionStore::remove(std::string_view id_view) {
     if (!valid_id(id_view)) return OXIOS_E_INVALID;
     const std::string id(id_view);
     if (!indexed(id)) return OXIOS_E_NOT_FOUND;
@@ -411,7 +429,7 @@ Status SessionStore::remove(std::string_view id_view) {
     return remove_locked(id, locked, -1);
 }
 
-Result SessionStore::prune(bool force, int64_t max_sessions, int64_t ttl_hours) {
+Result FileSessionStore::prune(bool force, int64_t max_sessions, int64_t ttl_hours) {
     const int64_t now = now_us_();
     uint64_t count = 0;
     bool run = force;
@@ -425,13 +443,7 @@ Result SessionStore::prune(bool force, int64_t max_sessions, int64_t ttl_hours) 
         std::vector<std::pair<std::string, int64_t>> victims;
         {
             std::shared_lock lock(index_mutex_);
-            // The config allows ttl_hours up to 9e15: a TTL whose span does
-            // not fit in int64 microseconds prunes nothing by age (it used to
-            // overflow, undefined behaviour).
-            int64_t cutoff = std::numeric_limits<int64_t>::min(), span = 0, at = 0;
-            if (ttl_hours > 0 && !__builtin_mul_overflow(ttl_hours, kHourUs, &span) &&
-                !__builtin_sub_overflow(now, span, &at))
-                cutoff = at;
+            const int64_t cutoff = prune_cutoff_us(now, ttl_hours);
             const size_t keep =
                 max_sessions > 0 ? static_cast<size_t>(max_sessions) : std::numeric_limits<size_t>::max();
             size_t position = ordered_.size();
@@ -447,17 +459,10 @@ Result SessionStore::prune(bool force, int64_t max_sessions, int64_t ttl_hours) 
             if (remove_locked(id, locked, updated) == OXIOS_OK) ++count;
         }
     }
-    rapidjson::Document out(rapidjson::kObjectType);
-    auto& a = out.GetAllocator();
-    out.AddMember("count", count, a);
-    rapidjson::Value config(rapidjson::kObjectType);
-    config.AddMember("max_sessions", max_sessions, a);
-    config.AddMember("ttl_hours", ttl_hours, a);
-    out.AddMember("config", config, a);
-    return Result{OXIOS_OK, json::to_string(out)};
+    return Result{OXIOS_OK, prune_result_json(count, max_sessions, ttl_hours)};
 }
 
-void SessionStore::flush() {
+void FileSessionStore::flush() {
     std::vector<std::pair<std::string, std::shared_ptr<Slot>>> all;
     {
         std::lock_guard lock(mutex_);
@@ -477,12 +482,12 @@ void SessionStore::flush() {
     }
 }
 
-size_t SessionStore::count() const {
+size_t FileSessionStore::count() const {
     std::shared_lock lock(index_mutex_);
     return index_.size();
 }
 
-bool SessionStore::healthy(std::string& detail) const {
+bool FileSessionStore::healthy(std::string& detail) const {
     const bool writable = ::access(dir_.c_str(), W_OK) == 0;
     const size_t n = count();
     if (!writable) {

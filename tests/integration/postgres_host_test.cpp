@@ -1,0 +1,116 @@
+// oxios-host on the PostgreSQL state store: two hosts on one database, an
+// outage under requests, and the start check. A throwaway server per case.
+#include "host_process.hpp"
+#include "support/pg_server.hpp"
+
+#include <doctest/doctest.h>
+#include <rapidjson/document.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+using namespace oxios::test;
+
+namespace {
+
+rapidjson::Document json_of(const std::string& body) {
+    rapidjson::Document d;
+    d.Parse(body.c_str());
+    return d;
+}
+
+HostProcess::Options on_postgres(const std::string& url) {
+    HostProcess::Options o;
+    o.config_json = R"({"state_store":{"backend":"postgres"}})";
+    o.env = {"OXIOS_PG_URL=" + url};
+    return o;
+}
+
+httplib::Result chat(const HostProcess& host, const std::string& session, const std::string& text) {
+    return host.client().Post("/api/chat", R"({"content":")" + text + R"(","session_id":")" + session + "\"}",
+                              "application/json");
+}
+
+}  // namespace
+
+TEST_CASE("postgres: a chat on host A is listed and readable on host B") {
+    PgServer server;
+    const std::string url = server.fresh_database();
+    HostProcess a(on_postgres(url)), b(on_postgres(url));
+    auto r = chat(a, "shared-1", "hello from A");
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    auto list = b.client().Get("/api/sessions");
+    REQUIRE(list);
+    CHECK(list->status == 200);
+    CHECK(list->body.find("shared-1") != std::string::npos);
+    auto got = b.client().Get("/api/sessions/shared-1");
+    REQUIRE(got);
+    REQUIRE(got->status == 200);
+    auto doc = json_of(got->body);
+    REQUIRE(doc["user_messages"].Size() == 1);
+    CHECK(doc["user_messages"][0]["content"].GetString() == std::string("hello from A"));
+    // Nothing of the sessions went to the workspace's files.
+    CHECK_FALSE(std::filesystem::exists(a.workspace() / "sessions" / "shared-1.json"));
+    auto ready = b.client().Get("/health/ready");
+    REQUIRE(ready);
+    CHECK(ready->status == 200);
+    CHECK(ready->body.find("postgres") != std::string::npos);
+}
+
+TEST_CASE("postgres: during an outage requests get a JSON 503 at once, and chats work again after") {
+    PgServer server;
+    HostProcess host(on_postgres(server.fresh_database()));
+    REQUIRE(chat(host, "o", "before")->status == 200);
+    server.stop();
+    for (int i = 0; i < 3; ++i) {
+        auto r = chat(host, "o", "during");
+        REQUIRE(r);
+        CHECK(r->status == 503);
+        CHECK(json_of(r->body)["error"].GetString() == std::string("state store unavailable"));
+    }
+    auto list = host.client().Get("/api/sessions");
+    REQUIRE(list);
+    CHECK(list->status == 503);
+    CHECK(json_of(list->body)["error"].GetString() == std::string("state store unavailable"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the health figure is cached for 1 s
+    auto ready = host.client().Get("/health/ready");
+    REQUIRE(ready);
+    CHECK(ready->status == 503);
+    CHECK(ready->body.find("unavailable") != std::string::npos);
+
+    server.start();
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    int status = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto r = chat(host, "o", "after");
+        status = r ? r->status : 0;
+        if (status == 200) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(status == 200);
+    auto doc = json_of(host.client().Get("/api/sessions/o")->body);
+    REQUIRE(doc["user_messages"].Size() == 2);
+    CHECK(doc["user_messages"][1]["content"].GetString() == std::string("after"));
+}
+
+TEST_CASE("postgres: a host started with an unreachable URL exits 2 naming it, never the password") {
+    char tmpl[] = "/tmp/oxios-pgcfg-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    const std::string config = std::string(tmpl) + "/config.json";
+    std::ofstream(config) << R"({"state_store":{"backend":"postgres","postgres":{"url":)"
+                             R"("postgresql://oxios:s3cret@127.0.0.1:1/oxios?connect_timeout=2"}}})";
+    std::string out;
+    const int code = run_host_once({"--config", config, "--workspace", std::string(tmpl) + "/ws", "--port", "0"}, &out);
+    CHECK(code == 2);
+    CHECK(out.find("cannot connect to PostgreSQL at host=127.0.0.1 port=1 dbname=oxios user=oxios") !=
+          std::string::npos);
+    CHECK(out.find("s3cret") == std::string::npos);
+
+    // Postgres chosen without a URL: said so, exit 2.
+    std::ofstream(config) << R"({"state_store":{"backend":"postgres"}})";
+    CHECK(run_host_once({"--config", config, "--workspace", std::string(tmpl) + "/ws", "--port", "0"}, &out) == 2);
+    CHECK(out.find("state_store.postgres.url") != std::string::npos);
+    std::filesystem::remove_all(tmpl);
+}
