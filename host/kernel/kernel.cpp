@@ -69,7 +69,7 @@ Kernel::Impl::Impl(const Options& opts)
           kSubscriberQueue, clock::now_us),
       store(open_state_store(*config, workspace, clock::now_us, &unreadable)),
       sessions(*store.sessions),
-      spaces(fs::path(workspace) / "spaces", publisher(bus), clock::now_us, &unreadable),
+      spaces(*store.records, publisher(bus), clock::now_us),
       agents(publisher(bus), clock::now_us),
       engine(std::make_shared<EngineHub>(*config, EngineServices{[this](std::string_view id) { return sessions.get(id); }})),
       gateway(Gateway::Options{config_size(*config, "gateway.queue_capacity", 1024),

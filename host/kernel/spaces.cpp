@@ -1,10 +1,10 @@
 #include "spaces.hpp"
 
-#include "atomic_file.hpp"
 #include "clock.hpp"
 #include "ids.hpp"
 #include "json_util.hpp"
 #include "services/service_registry.hpp"
+#include "session_store.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -12,9 +12,9 @@
 
 namespace oxios::kernel {
 
-namespace fs = std::filesystem;
-
 namespace {
+
+constexpr const char* kCollection = "spaces";  // <workspace>/spaces/<id>.json with files
 
 void set(rapidjson::Document& d, const char* name, rapidjson::Value v) {
     auto it = d.FindMember(name);
@@ -40,26 +40,14 @@ Result ok_space(const std::string& id) {
 
 }  // namespace
 
-SpaceStore::SpaceStore(fs::path dir, Publish publish, std::function<int64_t()> now_us, UnreadableFiles* unreadable)
-    : dir_(std::move(dir)), publish_(std::move(publish)), now_us_(std::move(now_us)) {
-    fs::create_directories(dir_);
-    for (const auto& entry : fs::directory_iterator(dir_)) {
-        if (!entry.is_regular_file() || entry.path().extension() != ".json") continue;
-        const std::string id = entry.path().stem().string();
-        if (!valid_id(id)) continue;
-        try {
-            auto doc = json::parse(read_file(entry.path()));
-            if (!doc || !doc->IsObject()) {
-                report_unreadable(unreadable, entry.path(), "not a space file (malformed JSON or not an object)");
-                continue;
-            }
-            Space space;
-            space.doc = std::move(*doc);
-            set(space.doc, "id", json::str(id, space.doc.GetAllocator()));
-            spaces_.emplace(id, std::move(space));
-        } catch (const std::exception& e) {
-            report_unreadable(unreadable, entry.path(), std::string("cannot read: ") + e.what());
-        }
+SpaceStore::SpaceStore(RecordStore& records, Publish publish, std::function<int64_t()> now_us)
+    : records_(records), publish_(std::move(publish)), now_us_(std::move(now_us)) {
+    for (auto& record : records_.load_all(kCollection, RecordStore::OnBad::keep_and_report)) {
+        auto doc = json::parse(record.json);
+        Space space;
+        space.doc = std::move(*doc);  // load_all gives JSON objects only
+        set(space.doc, "id", json::str(record.key, space.doc.GetAllocator()));
+        spaces_.emplace(record.key, std::move(space));
     }
 }
 
@@ -87,15 +75,25 @@ SpaceStore::PendingWrite SpaceStore::pending_locked(const std::string& id, Space
     return PendingWrite{id, json::to_pretty_string(space.doc), space.version, space.write_mutex, space.written};
 }
 
-void SpaceStore::flush(const PendingWrite& w) {
+Status SpaceStore::flush(const PendingWrite& w) {
     std::lock_guard lock(*w.write_mutex);
-    if (*w.written >= w.version) return;  // a newer state is already on disk
+    if (*w.written >= w.version) return OXIOS_OK;  // a newer state is already stored
     try {
-        write_file_atomic(dir_ / (w.id + ".json"), w.text);
+        records_.put(kCollection, w.id, w.text);
         *w.written = w.version;
+        return OXIOS_OK;
+    } catch (const StoreUnavailable&) {
+        return OXIOS_E_BUSY;  // kept in memory: the next write of this space stores it
     } catch (const std::exception& e) {
         std::fprintf(stderr, "oxios: cannot write space %s: %s\n", w.id.c_str(), e.what());
+        return OXIOS_E_IO;
     }
+}
+
+Result SpaceStore::stored_or_error(Status st, const std::string& id) {
+    if (st == OXIOS_E_BUSY) return error_result(OXIOS_E_BUSY, kStoreUnavailable);
+    if (st != OXIOS_OK) return error_result(OXIOS_E_IO, "cannot store space " + id);
+    return ok_space(id);
 }
 
 void SpaceStore::publish_space(const char* type, const std::string& id, const std::string& name) {
@@ -154,9 +152,11 @@ Result SpaceStore::activate(std::string_view id_view) {
         writes.push_back(pending_locked(id, it->second));
         name = json::get_string(d, "name", id);
     }
-    for (const auto& w : writes) flush(w);
-    publish_space("space_activated", id, name);
-    return ok_space(id);
+    Status st = OXIOS_OK;
+    for (const auto& w : writes)
+        if (Status one = flush(w); one != OXIOS_OK) st = one;
+    if (st == OXIOS_OK) publish_space("space_activated", id, name);
+    return stored_or_error(st, id);
 }
 
 Result SpaceStore::archive(std::string_view id_view) {
@@ -174,9 +174,9 @@ Result SpaceStore::archive(std::string_view id_view) {
         write = pending_locked(id, it->second);
         name = json::get_string(d, "name", id);
     }
-    flush(write);
-    publish_space("space_archived", id, name);
-    return ok_space(id);
+    const Status st = flush(write);
+    if (st == OXIOS_OK) publish_space("space_archived", id, name);
+    return stored_or_error(st, id);
 }
 
 Status SpaceStore::resolve_for_chat(std::string_view requested, std::string& space_id) {

@@ -1,9 +1,9 @@
-// Spaces (docs/api.md, "Space file"): <dir>/<id>.json written atomically, kept in
+// Spaces (docs/api.md, "Space file"): records of the state store (<workspace>/spaces/<id>.json with files), kept in
 // memory; at most one active; chats create and bump them.
 #pragma once
 
 #include "kernel.hpp"
-#include "unreadable_files.hpp"
+#include "store/record_store.hpp"
 
 #include <rapidjson/document.h>
 
@@ -24,10 +24,9 @@ class ServiceRegistry;
 class SpaceStore {
 public:
     using Publish = std::function<void(std::string_view type, const rapidjson::Value& fields)>;
-    // Creates `dir` if needed and loads every space file (bad ones skipped,
-    // left as they are and reported to `unreadable`, logged when null).
-    SpaceStore(std::filesystem::path dir, Publish publish, std::function<int64_t()> now_us,
-               UnreadableFiles* unreadable = nullptr);
+    // Loads every space of the store's "spaces" collection (with files, a
+    // bad file is skipped, left as it is and reported in /health/ready).
+    SpaceStore(RecordStore& records, Publish publish, std::function<int64_t()> now_us);
 
     Result list(uint32_t page, uint32_t limit, bool include_archived) const;
     Result get(std::string_view id) const;
@@ -60,10 +59,11 @@ private:
 
     Space& create_locked(const std::string& id, const char* source);
     PendingWrite pending_locked(const std::string& id, Space& space);
-    void flush(const PendingWrite& w);  // outside mutex_; newer versions win
+    Status flush(const PendingWrite& w);  // outside mutex_; newer versions win; BUSY = store unavailable
+    static Result stored_or_error(Status st, const std::string& id);
     void publish_space(const char* type, const std::string& id, const std::string& name);
 
-    std::filesystem::path dir_;
+    RecordStore& records_;
     Publish publish_;
     std::function<int64_t()> now_us_;
     mutable std::mutex mutex_;

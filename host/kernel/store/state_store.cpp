@@ -1,7 +1,9 @@
 #include "store/state_store.hpp"
 
 #include "file_session_store.hpp"
+#include "store/file_record_store.hpp"
 #include "store/pg_pool.hpp"
+#include "store/pg_record_store.hpp"
 #include "store/pg_schema.hpp"
 #include "store/pg_session_store.hpp"
 
@@ -24,8 +26,9 @@ StateStore open_state_store(const Config& config, const std::string& workspace, 
     store.backend = config.get_string("state_store.backend", "files");
     if (store.backend != "postgres") {
         store.backend = "files";
-        store.sessions = std::make_unique<FileSessionStore>(std::filesystem::path(workspace) / "sessions",
-                                                            std::move(now_us), unreadable);
+        store.sessions = std::make_unique<FileSessionStore>(std::filesystem::path(workspace) / "sessions", now_us,
+                                                            unreadable);
+        store.records = std::make_unique<FileRecordStore>(workspace, std::move(now_us), unreadable);
         return store;
     }
     const std::string url = postgres_url(config);
@@ -43,6 +46,7 @@ StateStore open_state_store(const Config& config, const std::string& workspace, 
         throw StoreOpenError(std::string("state store: ") + e.what());
     }
     store.sessions = std::make_unique<PgSessionStore>(store.pool, std::move(now_us));
+    store.records = std::make_unique<PgRecordStore>(store.pool);
     return store;
 }
 

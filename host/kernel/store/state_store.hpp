@@ -6,6 +6,7 @@
 
 #include "config.hpp"
 #include "session_store.hpp"
+#include "store/record_store.hpp"
 #include "unreadable_files.hpp"
 
 #include <functional>
@@ -29,6 +30,7 @@ struct StateStore {
     std::string backend;              // "files" | "postgres"
     std::shared_ptr<pg::Pool> pool;   // postgres only
     std::unique_ptr<SessionStore> sessions;
+    std::unique_ptr<RecordStore> records;
 };
 
 // The PostgreSQL URL in effect ("" with the files backend).

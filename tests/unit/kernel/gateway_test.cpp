@@ -3,6 +3,7 @@
 #include "engines/echo_engine.hpp"
 #include "gateway.hpp"
 #include "spaces.hpp"
+#include "store/file_record_store.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -223,7 +224,8 @@ TEST_CASE("gateway: agents are registered per request and agents.kill cancels it
         events.emplace_back(type);
     };
     AgentRegistry agents(publish, clock::now_us);
-    SpaceStore spaces(dir.path() / "spaces", publish, clock::now_us);
+    FileRecordStore records(dir.path(), clock::now_us, nullptr);
+    SpaceStore spaces(records, publish, clock::now_us);
     auto engine = std::make_shared<BlockingEngine>();
     Gateway gw(opts(8, 2), engine, Gateway::Services{&spaces, &agents, publish});
     Recorder rec;
@@ -264,7 +266,8 @@ TEST_CASE("gateway: chats create, use and bump spaces") {
         std::lock_guard lock(em);
         events.emplace_back(type);
     };
-    SpaceStore spaces(dir.path() / "spaces", publish, clock::now_us);
+    FileRecordStore records(dir.path(), clock::now_us, nullptr);
+    SpaceStore spaces(records, publish, clock::now_us);
     Gateway gw(opts(8, 2), std::make_shared<EchoEngine>(), Gateway::Services{&spaces, nullptr, publish});
     Recorder rec;
     auto named = msg("n1");

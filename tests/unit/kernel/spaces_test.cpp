@@ -2,6 +2,7 @@
 #include "services/service_registry.hpp"
 #include "agents.hpp"
 #include "spaces.hpp"
+#include "store/file_record_store.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -17,7 +18,8 @@ TEST_CASE("spaces: list/get/activate/archive through the registry") {
     TempDir dir;
     std::vector<std::string> events;
     auto publish = [&](std::string_view type, const rapidjson::Value&) { events.emplace_back(type); };
-    SpaceStore spaces(dir.path() / "spaces", publish, clock::now_us);
+    FileRecordStore records(dir.path(), clock::now_us, nullptr);
+    SpaceStore spaces(records, publish, clock::now_us);
     ServiceRegistry reg;
     register_spaces_methods(reg, spaces);
     std::string id;
@@ -58,7 +60,7 @@ TEST_CASE("spaces: list/get/activate/archive through the registry") {
     CHECK(std::count(events.begin(), events.end(), "space_created") == 2);
 
     // State survives a restart.
-    SpaceStore again(dir.path() / "spaces", publish, clock::now_us);
+    SpaceStore again(records, publish, clock::now_us);
     CHECK(*again.active_id() == "beta");
     CHECK(again.count_unarchived() == 2);
 }

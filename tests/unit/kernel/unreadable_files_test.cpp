@@ -48,7 +48,7 @@ TEST_CASE("unreadable workspace files: every kind reported with its reason, none
         auto listed = unreadable(k);
         CHECK(listed.size() == 4);
         CHECK(listed["sessions/s1.json"].find("not a session file") == 0);
-        CHECK(listed["spaces/sp1.json"].find("not a space file") == 0);
+        CHECK(listed["spaces/sp1.json"].find("not a record of spaces") == 0);
         CHECK(listed["seeds/seed1.json"].find("not a seed") == 0);
         CHECK(listed["memory/fact/m1.json"].find("not a memory entry") == 0);
         CHECK(parse(k.call("seeds.list", "{}").body)["total"].GetInt() == 1);

@@ -1,0 +1,29 @@
+// The files backend of the record store (record_store.hpp).
+#pragma once
+
+#include "store/record_store.hpp"
+#include "unreadable_files.hpp"
+
+#include <filesystem>
+#include <functional>
+
+namespace oxios::kernel {
+
+class FileRecordStore final : public RecordStore {
+public:
+    FileRecordStore(std::filesystem::path root, std::function<int64_t()> now_us, UnreadableFiles* unreadable);
+
+    std::vector<Record> load_all(std::string_view collection, OnBad on_bad) override;
+    std::optional<std::string> get(std::string_view collection, std::string_view key) override;
+    void put(std::string_view collection, std::string_view key, std::string_view json) override;
+    bool remove(std::string_view collection, std::string_view key) override;
+
+private:
+    std::filesystem::path file_of(std::string_view collection, std::string_view key) const;
+
+    std::filesystem::path root_;
+    std::function<int64_t()> now_us_;
+    UnreadableFiles* unreadable_;
+};
+
+}  // namespace oxios::kernel

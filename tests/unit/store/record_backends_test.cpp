@@ -1,0 +1,89 @@
+// The record store's contract (store/record_store.hpp) on both backends, and
+// spaces kept through it.
+#include "services/service_registry.hpp"
+#include "spaces.hpp"
+#include "store/file_record_store.hpp"
+#include "store/pg_pool.hpp"
+#include "store/pg_record_store.hpp"
+#include "store/pg_schema.hpp"
+#include "support/pg_server.hpp"
+#include "unit/kernel/test_util.hpp"
+#include "clock.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <memory>
+
+using namespace oxios::kernel;
+using namespace oxios::kernel::test;
+
+namespace {
+
+struct Both {
+    TempDir dir;
+    FileRecordStore files{dir.path(), clock::now_us, nullptr};
+    std::shared_ptr<pg::Pool> pool;
+    std::unique_ptr<PgRecordStore> pg;
+    Both() {
+        pool = std::make_shared<pg::Pool>(oxios::test::shared_pg_server().fresh_database(), 2);
+        pool->run([](pg::Connection& c) { pg::migrate(c); });
+        pg = std::make_unique<PgRecordStore>(pool);
+    }
+};
+
+}  // namespace
+
+TEST_CASE("both record backends: put, get, load_all, remove") {
+    Both both;
+    for (RecordStore* store : {static_cast<RecordStore*>(&both.files), static_cast<RecordStore*>(both.pg.get())}) {
+        CHECK_FALSE(store->get("things", "a").has_value());
+        store->put("things", "b", R"({"n":2})");
+        store->put("things", "a", R"({"n":1})");
+        store->put("things", "a", R"({"n":3})");
+        store->put("other", "a", R"({"x":true})");
+        CHECK(store->get("things", "a").value() == R"({"n":3})");
+        auto all = store->load_all("things", RecordStore::OnBad::keep_and_report);
+        REQUIRE(all.size() == 2);
+        CHECK(all[0].key == "a");
+        CHECK(all[1].json == R"({"n":2})");
+        CHECK(store->remove("things", "a"));
+        CHECK_FALSE(store->remove("things", "a"));
+        CHECK(store->load_all("things", RecordStore::OnBad::keep_and_report).size() == 1);
+        CHECK_THROWS(store->put("things", "../x", "{}"));
+    }
+    CHECK(std::filesystem::exists(both.dir.path() / "other" / "a.json"));
+}
+
+TEST_CASE("files record backend: a bad file is kept and reported, or set aside, as the collection asks") {
+    TempDir dir;
+    UnreadableFiles unreadable(dir.str());
+    FileRecordStore store(dir.path(), clock::now_us, &unreadable);
+    std::filesystem::create_directories(dir.path() / "keep");
+    std::filesystem::create_directories(dir.path() / "state");
+    std::ofstream(dir.path() / "keep" / "bad.json") << "{not json";
+    std::ofstream(dir.path() / "state" / "bad.json") << "[1,2]";
+    CHECK(store.load_all("keep", RecordStore::OnBad::keep_and_report).empty());
+    CHECK(std::filesystem::exists(dir.path() / "keep" / "bad.json"));
+    CHECK(unreadable.list().size() == 1);
+    CHECK(store.load_all("state", RecordStore::OnBad::set_aside).empty());
+    CHECK_FALSE(std::filesystem::exists(dir.path() / "state" / "bad.json"));
+    size_t aside = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path() / "state"))
+        aside += e.path().filename().string().starts_with("bad.json.corrupt-") ? 1 : 0;
+    CHECK(aside == 1);
+}
+
+TEST_CASE("spaces on PostgreSQL: what one host stores, a host started after sees") {
+    Both both;
+    SpaceStore::Publish publish = [](std::string_view, const rapidjson::Value&) {};
+    {
+        SpaceStore spaces(*both.pg, publish, clock::now_us);
+        std::string id;
+        REQUIRE(spaces.resolve_for_chat("team-a", id) == OXIOS_OK);
+        CHECK(spaces.activate("team-a").status == OXIOS_OK);
+    }
+    SpaceStore again(*both.pg, publish, clock::now_us);
+    CHECK(again.active_id().value_or("") == "team-a");
+    CHECK(parse(again.get("team-a").body)["source"].GetString() == std::string("chat"));
+}
