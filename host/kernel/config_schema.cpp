@@ -79,6 +79,8 @@ const std::vector<Key>& keys() {
         {"channels", "enabled", Kind::Strings, 0, 0, false, 0, "", {"web"}},
         {"web", "ui_dir", Kind::String, 0, 0, false, 0, ""},
         {"web", "ws_user_id", Kind::String, 0, 0, false, 0, "web-user"},
+        {"events", "retention_count", Kind::Int, 1, kBig, false, 100000},
+        {"events", "retention_hours", Kind::Int, 1, kBig, false, 168},
         {"state_store", "backend", Kind::Enum, 0, 0, false, 0, "files", {"files", "postgres"}},
         {"state_store.postgres", "url", Kind::String, 0, 0, false, 0, ""},
         {"state_store.postgres", "pool_size", Kind::Int, 1, 256, false, 8},

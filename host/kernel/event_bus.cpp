@@ -127,9 +127,17 @@ uint64_t EventBus::publish(std::string_view type, const rapidjson::Value& fields
     }
     w.EndObject();
     auto text = std::make_shared<const std::string>(buffer.GetString(), buffer.GetSize());
-
+    if (log_) {
+        log_(std::move(text));
+        return kLogged;
+    }
     std::lock_guard lock(mutex_);
     const uint64_t seq = ++seq_;
+    fan_out_locked(seq, text);
+    return seq;
+}
+
+void EventBus::fan_out_locked(uint64_t seq, const Text& text) {
     ring_.emplace_back(seq, text);
     while (ring_.size() > capacity_) ring_.pop_front();
     for (auto& [id, sub] : subscribers_) {
@@ -149,7 +157,23 @@ uint64_t EventBus::publish(std::string_view type, const rapidjson::Value& fields
         if (wake) sub->cv.notify_one();
     }
     published_.fetch_add(1);
-    return seq;
+}
+
+void EventBus::set_log(std::function<void(Text)> append) { log_ = std::move(append); }
+void EventBus::set_history(History history) { history_ = std::move(history); }
+
+void EventBus::start_at(uint64_t seq) {
+    std::lock_guard lock(mutex_);
+    seq_ = seq;
+    ring_.clear();
+}
+
+void EventBus::deliver(uint64_t seq, Text event) {
+    std::lock_guard lock(mutex_);
+    if (seq <= seq_) return;  // already here
+    if (seq != seq_ + 1) ring_.clear();  // the ring holds consecutive seqs only
+    seq_ = seq;
+    fan_out_locked(seq, event);
 }
 
 uint64_t EventBus::subscribe(EventFn fn) {
@@ -184,19 +208,23 @@ void EventBus::unsubscribe(uint64_t subscription) {
 
 uint64_t EventBus::since(uint64_t after_seq, const EventFn& fn) const {
     std::vector<Event> events;
-    uint64_t missed = 0;
+    uint64_t missed = 0, first = 0;
     {
         std::lock_guard lock(mutex_);
         if (after_seq < seq_ && !ring_.empty()) {
             // The ring holds consecutive seqs: start at the first one wanted.
-            const uint64_t first = ring_.front().first;
+            first = ring_.front().first;
             if (after_seq + 1 < first) missed = first - 1 - after_seq;
             const size_t skip = after_seq + 1 > first ? static_cast<size_t>(after_seq + 1 - first) : 0;
             events.assign(ring_.begin() + static_cast<std::ptrdiff_t>(skip), ring_.end());
         } else if (after_seq < seq_) {
             missed = seq_ - after_seq;
+            first = seq_ + 1;
         }
     }
+    // Older than the ring: the log's table, when there is one.
+    // since(0) is how a plugin finds the head: never the whole table.
+    if (missed > 0 && history_ && after_seq > 0) missed = history_(after_seq, first, fn);
     for (const auto& e : events) fn(e.first, *e.second);
     return missed;
 }

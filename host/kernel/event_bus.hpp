@@ -34,8 +34,28 @@ public:
 
     // fields_json: a JSON object of extra fields ("" = none). Returns the new
     // seq, or 0 when fields_json is not a JSON object (nothing published).
+    // With a log (set_log), the event goes to the log instead, its seq is
+    // given by the log, and publish returns kLogged.
     uint64_t publish(std::string_view type, std::string_view fields_json);
     uint64_t publish(std::string_view type, const rapidjson::Value& fields);
+    static constexpr uint64_t kLogged = UINT64_MAX;
+
+    // --- a cluster's event log (store/pg_event_log.hpp) ---
+    using Text = std::shared_ptr<const std::string>;
+    // Where publish() sends events instead of numbering them here.
+    void set_log(std::function<void(Text event)> append);
+    // Events back from the log, in seq order: kept in the ring and fanned out.
+    // A seq that does not follow the last one empties the ring first (the
+    // events between are only in the log's table).
+    void deliver(uint64_t seq, Text event);
+    // Where since() reads what the ring no longer holds (after_seq > 0 only:
+    // since(0) is how a plugin finds the head): calls fn for the log's events
+    // after `after` and before `before`, returns how many of them the log no
+    // longer keeps.
+    using History = std::function<uint64_t(uint64_t after, uint64_t before, const EventFn& fn)>;
+    void set_history(History history);
+    // The seq the log starts from (no events before it are delivered here).
+    void start_at(uint64_t seq);
 
     uint64_t subscribe(EventFn fn);
     // After return fn is not running and will not be called again. Called from
@@ -59,6 +79,11 @@ private:
     const size_t capacity_;
     const size_t subscriber_queue_;
     std::function<int64_t()> now_us_;
+
+    void fan_out_locked(uint64_t seq, const Text& text);  // mutex_ held
+
+    std::function<void(Text)> log_;  // set before use, never changed after
+    History history_;
 
     mutable std::mutex mutex_;  // seq_, ring_, subscribers_
     uint64_t seq_ = 0;

@@ -82,11 +82,23 @@ Kernel::Impl::Impl(const Options& opts)
     if (!opts.config_path.empty())
         std::fprintf(stderr, "[info] config: %s (%s)\n", opts.config_path.c_str(), format_name(config->format()));
     for (const auto& note : config_notes(*config)) std::fprintf(stderr, "[warn] config: %s\n", note.c_str());
+    if (store.pool) {
+        event_log = std::make_unique<PgEventLog>(
+            store.pool, bus,
+            PgEventLog::Retention{config->get_int("events.retention_count", 100000),
+                                  config->get_int("events.retention_hours", 168)},
+            clock::now_us);
+        bus.set_history([log = event_log.get()](uint64_t after, uint64_t before, const EventFn& fn) {
+            return log->history(after, before, fn);
+        });
+        bus.set_log([log = event_log.get()](EventBus::Text event) { log->append(std::move(event)); });
+    }
     ServiceContext ctx;
     ctx.workspace = workspace;
     ctx.publish = [this](std::string_view type, std::string_view fields) { return bus.publish(type, fields); };
     ctx.now_us = clock::now_us;
     ctx.unreadable = &unreadable;
+    ctx.records = store.records.get();
     register_workspace_service(registry, ctx);
     register_seeds_service(registry, ctx);
     register_skills_service(registry, ctx);
@@ -144,6 +156,9 @@ Result Kernel::session_prune(bool force) {
 uint64_t Kernel::events_subscribe(EventFn fn) { return impl_->bus.subscribe(std::move(fn)); }
 void Kernel::events_unsubscribe(uint64_t subscription) { impl_->bus.unsubscribe(subscription); }
 uint64_t Kernel::events_since(uint64_t after_seq, const EventFn& fn) { return impl_->bus.since(after_seq, fn); }
+bool Kernel::events_reach(uint64_t seq) {
+    return !impl_->event_log || impl_->event_log->wait_for(seq, std::chrono::seconds(2));
+}
 uint64_t Kernel::events_publish(std::string_view type, std::string_view fields_json) {
     return impl_->bus.publish(type, fields_json);
 }

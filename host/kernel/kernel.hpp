@@ -109,6 +109,10 @@ public:
     void events_unsubscribe(uint64_t subscription);  // fn not running after return
     // Calls fn for buffered events with seq > after_seq; returns missed count.
     uint64_t events_since(uint64_t after_seq, const EventFn& fn);
+    // With the cluster's event log: waits (bounded) until this host's bus
+    // holds `seq`, which another host may have sent already. True at once
+    // without a log.
+    bool events_reach(uint64_t seq);
     // fields_json: JSON object of extra fields. Returns the new event's seq.
     uint64_t events_publish(std::string_view type, std::string_view fields_json);
 

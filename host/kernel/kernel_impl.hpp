@@ -12,6 +12,7 @@
 #include "services/service_registry.hpp"
 #include "session_store.hpp"
 #include "spaces.hpp"
+#include "store/pg_event_log.hpp"
 #include "store/state_store.hpp"
 #include "unreadable_files.hpp"
 
@@ -34,6 +35,7 @@ struct Kernel::Impl {
     EventBus bus;
     StateStore store;        // the configured backend (files or postgres)
     SessionStore& sessions;  // *store.sessions
+    std::unique_ptr<PgEventLog> event_log;  // postgres: the bus's events go through the cluster's log
     SpaceStore spaces;
     AgentRegistry agents;
     std::shared_ptr<EngineHub> engine;  // echo or OpenAI-compatible, by the live config

@@ -51,6 +51,24 @@ SpaceStore::SpaceStore(RecordStore& records, Publish publish, std::function<int6
     }
 }
 
+SpaceStore::SpaceStore::Space* SpaceStore::lookup_locked(const std::string& id) {
+    auto it = spaces_.find(id);
+    if (it != spaces_.end()) return &it->second;
+    // Another host of a cluster may have stored it since we loaded.
+    std::optional<std::string> text;
+    try {
+        text = records_.get(kCollection, id);
+    } catch (const std::exception&) {
+        return nullptr;
+    }
+    auto doc = text ? json::parse(*text) : std::nullopt;
+    if (!doc || !doc->IsObject()) return nullptr;
+    Space space;
+    space.doc = std::move(*doc);
+    set(space.doc, "id", json::str(id, space.doc.GetAllocator()));
+    return &spaces_.emplace(id, std::move(space)).first->second;
+}
+
 SpaceStore::Space& SpaceStore::create_locked(const std::string& id, const char* source) {
     Space& space = spaces_[id];
     auto& d = space.doc;
@@ -122,12 +140,12 @@ Result SpaceStore::list(uint32_t page, uint32_t limit, bool include_archived) co
     return Result{OXIOS_OK, json::to_string(out)};
 }
 
-Result SpaceStore::get(std::string_view id) const {
+Result SpaceStore::get(std::string_view id) {
     if (!valid_id(id)) return error_result(OXIOS_E_INVALID, "invalid space id");
     std::lock_guard lock(mutex_);
-    auto it = spaces_.find(std::string(id));
-    if (it == spaces_.end()) return error_result(OXIOS_E_NOT_FOUND, "space not found");
-    return Result{OXIOS_OK, json::to_string(it->second.doc)};
+    const Space* space = lookup_locked(std::string(id));
+    if (space == nullptr) return error_result(OXIOS_E_NOT_FOUND, "space not found");
+    return Result{OXIOS_OK, json::to_string(space->doc)};
 }
 
 Result SpaceStore::activate(std::string_view id_view) {
@@ -137,8 +155,8 @@ Result SpaceStore::activate(std::string_view id_view) {
     std::string name;
     {
         std::lock_guard lock(mutex_);
+        if (lookup_locked(id) == nullptr) return error_result(OXIOS_E_NOT_FOUND, "space not found");
         auto it = spaces_.find(id);
-        if (it == spaces_.end()) return error_result(OXIOS_E_NOT_FOUND, "space not found");
         for (auto& [other_id, s] : spaces_) {
             if (other_id != id && json::get_bool(s.doc, "active", false)) {
                 set(s.doc, "active", rapidjson::Value(false));
@@ -166,8 +184,8 @@ Result SpaceStore::archive(std::string_view id_view) {
     std::string name;
     {
         std::lock_guard lock(mutex_);
+        if (lookup_locked(id) == nullptr) return error_result(OXIOS_E_NOT_FOUND, "space not found");
         auto it = spaces_.find(id);
-        if (it == spaces_.end()) return error_result(OXIOS_E_NOT_FOUND, "space not found");
         auto& d = it->second.doc;
         set(d, "archived", rapidjson::Value(true));
         set(d, "active", rapidjson::Value(false));
@@ -190,7 +208,7 @@ Status SpaceStore::resolve_for_chat(std::string_view requested, std::string& spa
     PendingWrite write;
     {
         std::lock_guard lock(mutex_);
-        if (spaces_.count(id)) {
+        if (lookup_locked(id) != nullptr) {
             space_id = id;
             return OXIOS_OK;
         }

@@ -29,7 +29,7 @@ public:
     SpaceStore(RecordStore& records, Publish publish, std::function<int64_t()> now_us);
 
     Result list(uint32_t page, uint32_t limit, bool include_archived) const;
-    Result get(std::string_view id) const;
+    Result get(std::string_view id);  // reads the store on a miss
     Result activate(std::string_view id);
     Result archive(std::string_view id);
 
@@ -59,6 +59,8 @@ private:
 
     Space& create_locked(const std::string& id, const char* source);
     PendingWrite pending_locked(const std::string& id, Space& space);
+    // The space, read from the store on a miss (mutex_ held); null when none.
+    Space* lookup_locked(const std::string& id);
     Status flush(const PendingWrite& w);  // outside mutex_; newer versions win; BUSY = store unavailable
     static Result stored_or_error(Status st, const std::string& id);
     void publish_space(const char* type, const std::string& id, const std::string& name);

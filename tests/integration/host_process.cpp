@@ -26,10 +26,8 @@ std::string read_file(const fs::path& p) {
     return s.str();
 }
 
-namespace {
-
 int spawn(const std::vector<std::string>& args, const fs::path& out, const fs::path& err,
-          const std::vector<std::string>& env = {}) {
+          const std::vector<std::string>& env) {
     int pid = ::fork();
     if (pid == 0) {
         for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
@@ -45,8 +43,6 @@ int spawn(const std::vector<std::string>& args, const fs::path& out, const fs::p
     }
     return pid;
 }
-
-}  // namespace
 
 HostProcess::HostProcess() : HostProcess(Options{}) {}
 

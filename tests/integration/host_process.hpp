@@ -62,6 +62,11 @@ private:
     int exit_code_ = 0;
 };
 
+// Starts args[0] (a path) with args, stdout/stderr to files, NAME=VALUE env
+// added; returns the child's pid.
+int spawn(const std::vector<std::string>& args, const std::filesystem::path& out, const std::filesystem::path& err,
+          const std::vector<std::string>& env = {});
+
 // Runs the host binary with args and returns its exit code (for bad-config tests).
 int run_host_once(const std::vector<std::string>& args, std::string* output = nullptr);
 

@@ -1,6 +1,7 @@
 // oxios-host on the PostgreSQL state store: two hosts on one database, an
 // outage under requests, and the start check. A throwaway server per case.
 #include "host_process.hpp"
+#include "sse_client.hpp"
 #include "support/pg_server.hpp"
 
 #include <doctest/doctest.h>
@@ -113,4 +114,34 @@ TEST_CASE("postgres: a host started with an unreachable URL exits 2 naming it, n
     CHECK(run_host_once({"--config", config, "--workspace", std::string(tmpl) + "/ws", "--port", "0"}, &out) == 2);
     CHECK(out.find("state_store.postgres.url") != std::string::npos);
     std::filesystem::remove_all(tmpl);
+}
+
+TEST_CASE("postgres: an SSE client on host B gets A's chat events with consecutive ids, and resumes on A exactly") {
+    PgServer server;
+    const std::string url = server.fresh_database();
+    auto options = on_postgres(url);
+    options.config_json = R"({"state_store":{"backend":"postgres"},"security":{"rate_limit_per_minute":0}})";
+    HostProcess a(options), b(options);
+    SseClient on_b(b.port());
+    REQUIRE(on_b.status() == 200);
+    for (int i = 0; i < 10; ++i) REQUIRE(chat(a, "x-" + std::to_string(i), "m")->status == 200);
+    auto received = [&](SseClient& s) {
+        int n = 0;
+        for (const auto& m : s.messages()) n += m.data.find("\"message_received\"") != std::string::npos ? 1 : 0;
+        return n;
+    };
+    REQUIRE(on_b.wait([&] { return received(on_b) == 10; }, std::chrono::seconds(10)));
+    uint64_t first = 0, last = 0;
+    std::string why;
+    CHECK_MESSAGE(consecutive(on_b.messages(), first, last, why), why);
+    // The client moves to host A with the id it saw half way: the rest, exactly.
+    const uint64_t middle = on_b.messages()[on_b.messages().size() / 2].id;
+    SseClient on_a(a.port(), "/api/events", "Last-Event-ID: " + std::to_string(middle) + "\r\n");
+    REQUIRE(on_a.status() == 200);
+    REQUIRE(on_a.wait([&] { return on_a.last_id() >= last; }, std::chrono::seconds(10)));
+    std::string ids;
+    for (const auto& m : on_a.messages()) ids += std::to_string(m.id) + (m.event.empty() ? "" : "(" + m.event + ")") + " ";
+    CHECK_MESSAGE(on_a.messages().front().id == middle + 1, "on A after " << middle << ": " << ids);
+    CHECK_MESSAGE(consecutive(on_a.messages(), first, last, why), why);
+    for (const auto& m : on_a.messages()) CHECK(m.event != "resync");
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "kernel.hpp"
+#include "store/record_store.hpp"
 #include "unreadable_files.hpp"
 
 #include <rapidjson/document.h>
@@ -22,6 +23,9 @@ struct ServiceContext {
     std::function<int64_t()> now_us;  // wall clock, µs since the Unix epoch
     // Where a service reports a workspace file it skipped (may be null).
     UnreadableFiles* unreadable = nullptr;
+    // Where a service keeps its state (store/record_store.hpp): files or
+    // PostgreSQL, as configured. Never a file or connection of its own.
+    RecordStore* records = nullptr;
 };
 
 // A method receives its parsed JSON argument object and returns a Result

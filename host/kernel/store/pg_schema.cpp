@@ -63,6 +63,30 @@ CREATE TABLE records (
     PRIMARY KEY (collection, key)
 );
 )sql",
+    // 2: the cluster's event log. seq comes from event_seq's one row, locked
+    // by the UPDATE until commit: commit order is seq order.
+    R"sql(
+CREATE TABLE event_seq (id integer PRIMARY KEY CHECK (id = 1), last bigint NOT NULL);
+INSERT INTO event_seq VALUES (1, 0);
+CREATE TABLE events (
+    seq   bigint PRIMARY KEY,
+    at_us bigint NOT NULL,
+    body  text NOT NULL  -- the event's JSON exactly as published
+);
+CREATE INDEX events_by_time ON events (at_us);
+CREATE FUNCTION oxios_publish_events(p_bodies json, p_at_us bigint)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n integer; top bigint;
+BEGIN
+    n := json_array_length(p_bodies);
+    UPDATE event_seq SET last = last + n WHERE id = 1 RETURNING last INTO top;
+    INSERT INTO events (seq, at_us, body)
+    SELECT top - n + e.ord, p_at_us, e.value::text
+      FROM json_array_elements(p_bodies) WITH ORDINALITY AS e(value, ord);
+    PERFORM pg_notify('oxios_events', '');  -- a wake-up only, never the payload
+    RETURN top;
+END $$;
+)sql",
 };
 
 constexpr int64_t kMigrationLock = 0x6f78696f73;  // "oxios"
