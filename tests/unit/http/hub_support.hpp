@@ -208,6 +208,17 @@ private:
     }();
 };
 
+inline Admission admitted_with(std::vector<std::pair<std::string, std::string>> headers) {
+    Admission a;
+    a.admitted = true;
+    a.status = 200;
+    a.headers = std::move(headers);
+    return a;
+}
+
+// The WebSocket read ended with the close handshake.
+inline bool is_closed(beast::error_code ec) { return ec == websocket::error::closed; }
+
 // ------------------------------------------------------------- raw sockets ---
 
 inline int raw_connect(uint16_t port) {
