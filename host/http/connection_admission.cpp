@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,14 +25,8 @@ namespace oxios::http {
 namespace hub_detail {
 
 bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-        if (x != y) return false;
-    }
-    return true;
+    // Header names: Beast refuses a NUL in them, which would end the comparison.
+    return a.size() == b.size() && ::strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 bool header_ok(const std::pair<std::string, std::string>& h) {
@@ -131,36 +126,35 @@ private:
     void start() override {
         if (done_) return;
         net::async_write(sock_, net::buffer(out_), [s = self<Refusal>()](beast::error_code ec, size_t) {
-            if (ec) return s->finish();
+            if (ec) return s->end();
             beast::error_code ig;
             s->sock_.shutdown(tcp::socket::shutdown_send, ig);
             s->linger_.expires_after(kRefusalLinger);
             s->linger_.async_wait([s](beast::error_code e) {
-                if (!e) s->finish();
+                if (!e) s->end();
             });
             s->drain();
         });
     }
     void drain() {
         sock_.async_read_some(net::buffer(rbuf_), [s = self<Refusal>()](beast::error_code ec, size_t) {
-            if (ec) return s->finish();
+            if (ec) return s->end();
             s->drain();
         });
     }
-    void finish() {
+    void end() {
         if (done_) return;
         done_ = true;
         linger_.cancel();
         close_socket();
         hub_.drop_pending(*this);
     }
-    void on_shutdown() override { finish(); }
+    void on_shutdown() override { end(); }
 
     tcp::socket sock_;
     std::string out_;
     std::array<char, 1024> rbuf_{};
     net::steady_timer linger_;
-    bool done_ = false;
 };
 
 }  // namespace

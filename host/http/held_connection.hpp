@@ -23,7 +23,9 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unordered_map>
 
@@ -204,9 +206,57 @@ protected:
         }
     }
 
+    // On the strand: queued for pump() unless the connection is done or ending.
+    void on_send(std::string data) {
+        if (done_ || ending_) {
+            unqueue(data.size());
+            return;
+        }
+        queue_.push_back(std::move(data));
+        pump();
+    }
+    void drop_queue() {
+        for (auto& q : queue_) unqueue(q.size());
+        queue_.clear();
+    }
+    // A connection that never opened is closed and forgotten (once); false
+    // when it is open.
+    bool abort_pending() {
+        if (open_) return false;
+        if (!aborted_) {
+            aborted_ = true;
+            close_socket();
+            hub_.drop_pending(*this);
+        }
+        return true;
+    }
+
+    // The first cause of a close wins; finish() reports it.
+    void set_cause(uint16_t code, oxios_close_reason why) {
+        if (why_) return;
+        why_ = why;
+        code_ = code;
+    }
+    void kill(uint16_t code, oxios_close_reason why) {
+        set_cause(code, why);
+        finish();
+    }
+    // The one way an open connection ends: no more sends, timers and socket
+    // closed, the queue dropped, closed() reported once.
+    void finish() {
+        if (done_ || !open_) return;
+        done_ = true;
+        closing_.store(true, std::memory_order_release);
+        cancel_timers();
+        close_socket();
+        drop_queue();
+        hub_.report_closed(*this, code_, why_.value_or(OXIOS_CLOSE_PEER));
+    }
+
     // On the strand.
     virtual void start() = 0;
-    virtual void on_send(std::string data) { unqueue(data.size()); }
+    virtual void pump() {}  // writes what queue_ holds
+    virtual void cancel_timers() {}
     virtual void on_close(uint16_t, std::string, oxios_close_reason) {}
     virtual void on_overflow() {}
     virtual void on_shutdown() = 0;
@@ -222,6 +272,13 @@ protected:
     std::atomic<bool> want_writable_{false};  // a send was refused (OXIOS_E_BUSY)
     std::mutex pending_mu_;                   // pending_
     std::string pending_;                     // SSE: sent, not yet handed to the strand
+
+    // On the strand. Pending until open_ (or aborted_), then open until done_.
+    bool open_ = false, done_ = false, aborted_ = false;
+    bool ending_ = false;            // a close or end of stream is under way: sends are dropped
+    std::deque<std::string> queue_;  // sent, not yet written
+    std::optional<oxios_close_reason> why_;
+    uint16_t code_ = 0;  // WebSocket close code reported (SSE: 0)
 };
 
 // The connection kinds (ws_connection.cpp, sse_connection.cpp).

@@ -6,8 +6,6 @@
 #include <boost/asio/write.hpp>
 
 #include <array>
-#include <deque>
-#include <optional>
 
 namespace oxios::http::hub_detail {
 namespace {
@@ -62,7 +60,7 @@ private:
     void on_head(beast::error_code ec) {
         writing_ = false;
         if (done_) return;
-        if (ec) return kill(OXIOS_CLOSE_PEER);
+        if (ec) return kill(0, OXIOS_CLOSE_PEER);
         std::string().swap(head_);
         pump();
     }
@@ -71,27 +69,18 @@ private:
     void do_read() {
         sock_.async_read_some(net::buffer(rbuf_), [s = self<SseConn>()](beast::error_code ec, size_t) {
             if (s->done_) return;
-            if (ec) return s->kill(OXIOS_CLOSE_PEER);
+            if (ec) return s->kill(0, OXIOS_CLOSE_PEER);
             s->do_read();
         });
     }
 
-    void on_send(std::string data) override {
-        if (done_ || end_wanted_) {
-            unqueue(data.size());
-            return;
-        }
-        queue_.push_back(std::move(data));
-        pump();
-    }
-
-    void pump() {
+    void pump() override {
         if (done_ || writing_ || !open_) return;
         if (queue_.empty()) {
-            if (end_wanted_) {
+            if (ending_) {
                 beast::error_code ig;
                 sock_.shutdown(tcp::socket::shutdown_send, ig);
-                kill(OXIOS_CLOSE_BY_PLUGIN);  // cause already set
+                kill(0, OXIOS_CLOSE_BY_PLUGIN);  // cause already set
             }
             return;
         }
@@ -110,7 +99,7 @@ private:
             s->unqueue(s->inflight_bytes_);
             s->inflight_bytes_ = 0;
             if (s->done_) return;
-            if (ec) return s->kill(OXIOS_CLOSE_PEER);
+            if (ec) return s->kill(0, OXIOS_CLOSE_PEER);
             s->pump();
             s->maybe_writable();
         });
@@ -121,7 +110,7 @@ private:
         ping_timer_.expires_after(hub_.opt.sse_ping_interval);
         ping_timer_.async_wait([s = self<SseConn>()](beast::error_code ec) {
             if (ec || s->done_) return;
-            if (!s->end_wanted_) {
+            if (!s->ending_) {
                 static constexpr std::string_view ping = ": ping\n\n";
                 s->queued_.fetch_add(ping.size(), std::memory_order_acq_rel);
                 s->queue_.emplace_back(ping);
@@ -134,71 +123,47 @@ private:
     void on_close(uint16_t, std::string, oxios_close_reason why) override {
         if (done_ || !open_) return;
         closing_.store(true, std::memory_order_release);
-        set_cause(why);
-        if (end_wanted_) return;
-        end_wanted_ = true;
+        set_cause(0, why);
+        if (ending_) return;
+        ending_ = true;
         force_timer_.expires_after(hub_.close_grace);
         force_timer_.async_wait([s = self<SseConn>()](beast::error_code e) {
-            if (!e) s->kill(OXIOS_CLOSE_ERROR);
+            if (!e) s->kill(0, OXIOS_CLOSE_ERROR);
         });
         pump();
     }
 
     void on_overflow() override {
         if (done_ || !open_) return;
-        kill(OXIOS_CLOSE_ERROR);
+        kill(0, OXIOS_CLOSE_ERROR);
     }
 
     void on_shutdown() override {
-        if (done_) return;
-        if (!open_) {
-            if (aborted_) return;
-            aborted_ = true;
-            close_socket();
-            hub_.drop_pending(*this);
-            return;
-        }
+        if (done_ || abort_pending()) return;
         on_close(0, {}, OXIOS_CLOSE_SHUTDOWN);
     }
 
     void on_force() override {
         if (done_) return;
         if (!open_) return on_shutdown();
-        kill(OXIOS_CLOSE_SHUTDOWN);
+        kill(0, OXIOS_CLOSE_SHUTDOWN);
     }
 
-    void set_cause(oxios_close_reason why) {
-        if (!why_) why_ = why;
-    }
-    void kill(oxios_close_reason why) {
-        set_cause(why);
-        finish();
-    }
-    void finish() {
-        if (done_ || !open_) return;
-        done_ = true;
-        closing_.store(true, std::memory_order_release);
+    void cancel_timers() override {
         beast::error_code ig;
         ping_timer_.cancel(ig);
         force_timer_.cancel(ig);
-        close_socket();
-        for (auto& q : queue_) unqueue(q.size());
-        queue_.clear();
-        hub_.report_closed(*this, 0, why_.value_or(OXIOS_CLOSE_PEER));
     }
 
     tcp::socket sock_;
     std::string head_;
     uint64_t last_event_id_;
-    std::deque<std::string> queue_;
     std::vector<std::string> inflight_;
     std::vector<net::const_buffer> bufs_;
     size_t inflight_bytes_ = 0;
     std::array<char, 512> rbuf_{};
     net::steady_timer ping_timer_, force_timer_;
-    bool open_ = false, done_ = false, aborted_ = false;
-    bool writing_ = false, end_wanted_ = false;
-    std::optional<oxios_close_reason> why_;
+    bool writing_ = false;
 };
 
 }  // namespace

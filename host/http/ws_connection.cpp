@@ -5,8 +5,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/websocket.hpp>
 
-#include <deque>
-#include <optional>
 
 namespace oxios::http::hub_detail {
 namespace {
@@ -65,9 +63,7 @@ private:
     void on_accept(beast::error_code ec) {
         if (aborted_) return;
         if (ec) {
-            aborted_ = true;
-            close_socket();
-            hub_.drop_pending(*this);
+            abort_pending();
             return;
         }
         upgrade_ = {};
@@ -106,7 +102,7 @@ private:
             return;
         }
         last_seen_ = Clock::now();
-        if (!close_wanted_) {
+        if (!ending_) {
             auto data = rbuf_.data();
             std::string_view view(static_cast<const char*>(data.data()), data.size());
             try {
@@ -119,20 +115,11 @@ private:
         do_read();
     }
 
-    void on_send(std::string data) override {
-        if (done_ || close_wanted_) {
-            unqueue(data.size());
-            return;
-        }
-        queue_.push_back(std::move(data));
-        pump();
-    }
-
-    void pump() {
+    void pump() override {
         if (done_ || writing_ || close_started_ || !open_) return;
         if (!ws_.is_open()) return;  // the peer's close is under way: the read ends it
         if (queue_.empty()) {
-            if (close_wanted_) start_close();
+            if (ending_) start_close();
             return;
         }
         inflight_ = std::move(queue_.front());
@@ -155,8 +142,8 @@ private:
         closing_.store(true, std::memory_order_release);
         uint16_t wire = sendable_close_code(code);
         set_cause(wire, why);
-        if (close_wanted_) return;
-        close_wanted_ = true;
+        if (ending_) return;
+        ending_ = true;
         close_code_ = wire;
         close_text_ = truncate_utf8(reason, 123);
         force_timer_.expires_after(hub_.close_grace);
@@ -168,8 +155,7 @@ private:
 
     void on_overflow() override {
         if (done_ || !open_) return;
-        for (auto& q : queue_) unqueue(q.size());
-        queue_.clear();
+        drop_queue();
         // A write still in flight means the peer does not keep up: a close
         // frame would wait behind it, so cut the connection at once.
         if (writing_ && !close_started_) return kill(1008, OXIOS_CLOSE_ERROR);
@@ -211,14 +197,7 @@ private:
     }
 
     void on_shutdown() override {
-        if (done_) return;
-        if (!open_) {
-            if (aborted_) return;
-            aborted_ = true;
-            close_socket();
-            hub_.drop_pending(*this);
-            return;
-        }
+        if (done_ || abort_pending()) return;
         on_close(1001, "server shutting down", OXIOS_CLOSE_SHUTDOWN);
     }
 
@@ -228,46 +207,24 @@ private:
         kill(1001, OXIOS_CLOSE_SHUTDOWN);
     }
 
-    void set_cause(uint16_t code, oxios_close_reason why) {
-        if (why_) return;
-        why_ = why;
-        code_ = code;
-    }
-
-    void kill(uint16_t code, oxios_close_reason why) {
-        set_cause(code, why);
-        finish();
-    }
-
-    void finish() {
-        if (done_ || !open_) return;
-        done_ = true;
-        closing_.store(true, std::memory_order_release);
+    void cancel_timers() override {
         beast::error_code ig;
         ping_timer_.cancel(ig);
         silence_timer_.cancel(ig);
         force_timer_.cancel(ig);
-        close_socket();
-        for (auto& q : queue_) unqueue(q.size());
-        queue_.clear();
-        hub_.report_closed(*this, code_, why_.value_or(OXIOS_CLOSE_PEER));
     }
 
     ws::stream<beast::tcp_stream> ws_;
     bhttp::request<bhttp::empty_body> upgrade_;
     Headers extra_;
     beast::flat_buffer rbuf_;
-    std::deque<std::string> queue_;
     std::string inflight_;
     net::steady_timer ping_timer_, silence_timer_, force_timer_;
     Clock::time_point last_seen_{};
-    bool open_ = false, done_ = false, aborted_ = false;
     bool writing_ = false, ping_in_flight_ = false;
-    bool close_wanted_ = false, close_started_ = false;
+    bool close_started_ = false;
     uint16_t close_code_ = 1000;
     std::string close_text_;
-    std::optional<oxios_close_reason> why_;
-    uint16_t code_ = 0;
 };
 
 }  // namespace
