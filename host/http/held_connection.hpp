@@ -108,7 +108,6 @@ namespace hub_detail {
 
 using Impl = ConnectionHub::Impl;
 
-
 // One adopted connection. Everything but the atomics and the construction-time
 // fields is touched only on strand_.
 class Held : public std::enable_shared_from_this<Held> {
