@@ -2,6 +2,9 @@
 // requests and held connections through them, and hot-reloads a plugin when
 // its .so changes (inotify), on SIGHUP, or on request — without closing the
 // listening socket or any held connection (docs/architecture.md, "Hot reload").
+// Defined by job: plugin_manager.cpp (loading, reload, retirement),
+// plugin_directory.cpp (scan, inotify), plugin_requests.cpp (HTTP bridge),
+// plugin_streams.cpp (held connections), plugin_admin.cpp (status, admin).
 #pragma once
 
 #include "http/connection_hub.hpp"
@@ -57,7 +60,6 @@ public:
 
     std::string status_json() const;  // {"loaded":[...],"reloads","failed_reloads","last_error"}
     std::string metrics_text() const;
-    uint64_t reload_count() const { return reloads_.load(); }
 
     // ---- http::Dispatcher ----
     oxios_route_kind route_kind(std::string_view method, std::string_view path) override;
@@ -95,7 +97,17 @@ private:
         uint64_t last_seq = 0;
     };
 
+    // A route of the current table, which it keeps alive.
+    struct Lookup {
+        std::shared_ptr<const RouteTable> table;
+        const Route* route = nullptr;  // set when outcome is Found
+        Params params;
+        RouteTable::Outcome outcome{};
+        bool found(oxios_route_kind kind) const { return outcome == RouteTable::Outcome::Found && route->kind == kind; }
+    };
+
     std::shared_ptr<const RouteTable> table() const;
+    Lookup lookup(std::string_view method, std::string_view raw_path) const;
     std::shared_ptr<PluginInstance> current(const std::string& name) const;
     std::string copy_privately(const std::string& file);
     std::shared_ptr<RouteTable> build_table(const std::string& replacing,

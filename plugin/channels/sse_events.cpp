@@ -1,59 +1,12 @@
+// SSE /api/events transport: the bus subscription, each stream's position,
+// live delivery, catch-up after backpressure or lag, and the reload hand-over.
 #include "channels/sse_events.hpp"
 
 #include <algorithm>
-#include <array>
-#include <initializer_list>
 
 namespace web::channels {
 
 namespace {
-
-// ---- sanitising: a whitelist of fields per event type --------------------
-
-struct TypeRule {
-    std::string_view type;
-    std::initializer_list<std::string_view> fields;
-};
-
-// What each known event type may carry besides id, timestamp and type. Left
-// out on purpose: message content, phase session_id and result summaries,
-// agent output text and error text, approval reasons, memory content and
-// query text.
-const std::array<TypeRule, 18> kRules{{
-    {"agent_created", {"agent_id", "name", "seed_id", "status"}},
-    {"agent_started", {"agent_id", "name", "seed_id", "status"}},
-    {"agent_stopped", {"agent_id", "name", "seed_id", "status"}},
-    {"agent_failed", {"agent_id", "name", "seed_id", "status"}},
-    {"message_received", {"message_id", "session_id", "user_id", "space_id", "channel"}},
-    {"seed_created", {"seed_id", "goal", "generation", "parent_seed_id", "session_id", "constraints_count"}},
-    {"evaluation_complete", {"seed_id", "session_id", "score", "passed", "iteration"}},
-    {"phase_started", {"phase", "seed_id", "iteration"}},
-    {"phase_completed", {"phase", "seed_id", "success", "passed", "duration_ms", "iteration"}},
-    {"agent_output", {"agent_id", "seed_id", "stream"}},
-    {"approval_requested", {"approval_id", "subject", "action", "resource", "status", "created_at", "expires_at"}},
-    {"approval_resolved", {"approval_id", "status", "approved"}},
-    {"memory_stored", {"memory_id", "memory_type", "tags", "importance"}},
-    {"memory_recalled", {"count", "memory_type"}},
-    {"space_created", {"space_id", "name", "source"}},
-    {"space_activated", {"space_id", "name", "source"}},
-    {"space_archived", {"space_id", "name", "source"}},
-    {"plugin_reloaded", {"plugin", "version", "previous_version"}},
-}};
-
-// For types this plugin does not know: only these fields, and only when the
-// value is a scalar (string, number, boolean, null).
-constexpr std::array<std::string_view, 20> kGenericScalars{
-    "agent_id", "seed_id",  "space_id",    "message_id", "approval_id", "memory_id", "name",
-    "status",   "phase",    "count",       "score",      "passed",      "success",   "generation",
-    "version",  "plugin",   "duration_ms", "memory_type", "source",     "iteration"};
-
-bool is_scalar(const json::Value& v) { return v.IsString() || v.IsNumber() || v.IsBool() || v.IsNull(); }
-
-const TypeRule* rule_for(std::string_view type) {
-    for (const auto& r : kRules)
-        if (r.type == type) return &r;
-    return nullptr;
-}
 
 // ---- event bus callbacks ----------------------------------------------------
 
@@ -63,55 +16,6 @@ void max_seq(void* user, uint64_t seq, const char*, size_t) {
 }
 
 }  // namespace
-
-std::string sanitize_event(std::string_view raw) {
-    json::Document doc;
-    if (!json::parse(raw, doc) || !doc.IsObject()) return {};
-    const json::Value* type = json::find(doc, "type");
-    if (type == nullptr || !type->IsString()) return {};
-    const std::string_view type_name(type->GetString(), type->GetStringLength());
-
-    json::Builder b;
-    b.obj();
-    // "id" is always a string (the original UI calls string methods on it).
-    b.key("id");
-    const json::Value* id = json::find(doc, "id");
-    if (id != nullptr && id->IsString()) b.value(*id);
-    else if (id != nullptr && !id->IsNull()) b.str(json::to_string(*id));
-    else b.str("");
-    b.key("timestamp");
-    const json::Value* ts = json::find(doc, "timestamp");
-    if (ts != nullptr && ts->IsString()) b.value(*ts);
-    else b.null();
-    b.key("type").value(*type);
-
-    if (const TypeRule* rule = rule_for(type_name)) {
-        for (std::string_view f : rule->fields) {
-            if (const json::Value* v = json::find(doc, f)) b.key(f).value(*v);
-        }
-    } else {
-        for (std::string_view f : kGenericScalars) {
-            if (const json::Value* v = json::find(doc, f); v != nullptr && is_scalar(*v)) b.key(f).value(*v);
-        }
-    }
-    b.end_obj();
-    return b.take();
-}
-
-std::string sse_event_frame(uint64_t seq, std::string_view json) {
-    std::string out;
-    out.reserve(json.size() + 32);
-    out.append("id: ").append(std::to_string(seq)).append("\ndata: ").append(json).append("\n\n");
-    return out;
-}
-
-std::string sse_resync_frame(uint64_t missed) {
-    json::Builder b;
-    b.obj().kv("type", "resync").kv("missed", missed).end_obj();
-    std::string out = "event: resync\ndata: ";
-    out.append(b.view()).append("\n\n");
-    return out;
-}
 
 // ---- lifecycle --------------------------------------------------------------
 
@@ -183,10 +87,7 @@ void SseEvents::stop_impl() {
         std::lock_guard lock(mutex_);
         gone.swap(streams_);
     }
-    {
-        std::lock_guard lock(frames_mutex_);
-        for (auto& slot : frames_) slot = {};
-    }
+    frames_.clear();
     for (auto& [id, s] : gone) {
         std::lock_guard lock(s->mutex);
         s->closed = true;
@@ -347,21 +248,6 @@ std::vector<std::pair<uint64_t, std::shared_ptr<SseEvents::Stream>>> SseEvents::
     return out;
 }
 
-SseEvents::Frame SseEvents::frame_for(uint64_t seq, std::string_view raw) {
-    auto& slot = frames_[seq % kFrameCache];
-    {
-        std::lock_guard lock(frames_mutex_);
-        if (slot.first == seq && slot.second) return slot.second;
-    }
-    // Made outside the lock; two threads may make the same frame (both are
-    // equal). An older seq never replaces a newer one in its slot.
-    const std::string sanitized = sanitize_event(raw);
-    auto made = std::make_shared<const std::string>(sanitized.empty() ? std::string() : sse_event_frame(seq, sanitized));
-    std::lock_guard lock(frames_mutex_);
-    if (slot.first <= seq) slot = {seq, made};
-    return made;
-}
-
 namespace {
 struct Collected {
     SseEvents* self;
@@ -372,7 +258,7 @@ struct Collected {
 void SseEvents::collect_frame(void* user, uint64_t seq, const char* json, size_t len) {
     try {
         auto* c = static_cast<Collected*>(user);
-        c->frames.emplace_back(seq, c->self->frame_for(seq, std::string_view(json == nullptr ? "" : json, json == nullptr ? 0 : len)));
+        c->frames.emplace_back(seq, c->self->frames_.get(seq, std::string_view(json == nullptr ? "" : json, json == nullptr ? 0 : len)));
     } catch (...) {
     }
 }
@@ -464,7 +350,7 @@ void SseEvents::live(uint64_t seq, std::string_view raw) {
         streams = snapshot();
     }
     if (streams.empty()) return;
-    const Frame frame = frame_for(seq, raw);
+    const Frame frame = frames_.get(seq, raw);
     for (auto& [id, s] : streams) {
         std::lock_guard lock(s->mutex);
         if (s->closed || s->blocked || seq <= s->pos) continue;  // blocked: writable() catches up

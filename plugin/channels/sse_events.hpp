@@ -17,13 +17,14 @@
 // `event: resync` first. A slow reader is never cut off and never makes the
 // host buffer without end.
 //
-// Each event is sanitised and framed once per instance (a bounded cache by
-// seq), whether it reaches a stream live or in a catch-up: a catch-up (after
+// Each event is sanitised (event_sanitizer.cpp) and framed once per instance
+// (FrameCache, sse_frames.hpp), whether it reaches a stream live or in a catch-up: a catch-up (after
 // a reload, or after the subscription lagged) then costs one write per event
 // and stream, no more than live delivery, so a stream that fell behind gains
 // on the bus instead of falling further behind.
 #pragma once
 
+#include "channels/sse_frames.hpp"
 #include "host.hpp"
 #include "json.hpp"
 
@@ -39,17 +40,6 @@
 #include <vector>
 
 namespace web::channels {
-
-// The sanitised JSON of one raw kernel event ({"id","timestamp","type",...}),
-// on one line: "id" (always a string), "timestamp", "type", then only the
-// fields allowed for that type. "" when the event is not a JSON object with a
-// string "type".
-std::string sanitize_event(std::string_view raw);
-
-// "id: <seq>\ndata: <json>\n\n"
-std::string sse_event_frame(uint64_t seq, std::string_view json);
-// "event: resync\ndata: {\"type\":\"resync\",\"missed\":N}\n\n"
-std::string sse_resync_frame(uint64_t missed);
 
 class SseEvents {
 public:
@@ -86,12 +76,7 @@ private:
         bool closed = false;
         bool blocked = false;  // the host refused a write (OXIOS_E_BUSY): wait for writable()
     };
-    // "id: <seq>\ndata: <sanitised json>\n\n", or "" for an event the UI
-    // could not read (skipped, never written).
-    using Frame = std::shared_ptr<const std::string>;
-    // Frames kept: the kernel's default replay ring (16 x its 1024-event
-    // subscriber queue), the deepest catch-up a stream normally needs.
-    static constexpr size_t kFrameCache = 16384;
+    using Frame = FrameCache::Frame;
 
     void stop_impl();
     // The bus subscription, taken once (by the first open); after stop()
@@ -109,9 +94,6 @@ private:
     void catch_up_all();
     // Writes one event (seq > s.pos). s.mutex held by the caller.
     void write_event(uint64_t id, Stream& s, uint64_t seq, const std::string& frame);
-    // The frame of bus event `seq` (raw JSON `raw`), from the cache or made
-    // and cached now.
-    Frame frame_for(uint64_t seq, std::string_view raw);
     static void collect_frame(void* user, uint64_t seq, const char* json, size_t len);
     std::vector<std::pair<uint64_t, std::shared_ptr<Stream>>> snapshot() const;
     // The bus's newest seq, visiting only what follows `from`.
@@ -139,10 +121,7 @@ private:
     static constexpr std::chrono::seconds kResubscribeEvery{1};
     std::thread resumer_;
 
-    std::mutex frames_mutex_;  // frames_
-    // Slot seq % kFrameCache holds the frame of that seq, if it was made
-    // (and not yet overwritten by seq + kFrameCache).
-    std::vector<std::pair<uint64_t, Frame>> frames_ = std::vector<std::pair<uint64_t, Frame>>(kFrameCache);
+    FrameCache frames_;
 };
 
 }  // namespace web::channels

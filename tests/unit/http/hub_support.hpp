@@ -3,7 +3,7 @@
 // Beast WebSocket client driven with timeouts, and raw-socket helpers.
 #pragma once
 
-// Asio under GCC 12 + TSan: see host/http/connection_hub.cpp.
+// Asio under GCC 12 + TSan: see host/http/held_connection.hpp.
 #if defined(__SANITIZE_THREAD__)
 #pragma GCC diagnostic ignored "-Wtsan"
 #endif
@@ -159,6 +159,15 @@ public:
     std::optional<Event> wait_closed(uint64_t id, ms timeout = 3000ms) {
         return wait([id](const Event& e) { return e.kind == Event::Closed && e.id == id; }, timeout);
     }
+    // Waits until `id` has had at least `n` events of kind `k`.
+    bool wait_count(Event::Kind k, uint64_t id, size_t n, ms timeout) {
+        std::unique_lock lk(mu_);
+        return cv_.wait_for(lk, timeout, [&] {
+            size_t seen = 0;
+            for (const auto& e : events_) seen += e.kind == k && e.id == id ? 1 : 0;
+            return seen >= n;
+        });
+    }
     size_t count(const std::function<bool(const Event&)>& pred) const {
         std::lock_guard lk(mu_);
         size_t n = 0;
@@ -198,6 +207,17 @@ private:
         return a;
     }();
 };
+
+inline Admission admitted_with(std::vector<std::pair<std::string, std::string>> headers) {
+    Admission a;
+    a.admitted = true;
+    a.status = 200;
+    a.headers = std::move(headers);
+    return a;
+}
+
+// The WebSocket read ended with the close handshake.
+inline bool is_closed(beast::error_code ec) { return ec == websocket::error::closed; }
 
 // ------------------------------------------------------------- raw sockets ---
 
