@@ -78,6 +78,11 @@ const std::vector<Key>& keys() {
         {"channels", "enabled", Kind::Strings, 0, 0, false, 0, "", {"web"}},
         {"web", "ui_dir", Kind::String, 0, 0, false, 0, ""},
         {"web", "ws_user_id", Kind::String, 0, 0, false, 0, "web-user"},
+        {"git", "enabled", Kind::Bool, 0, 0, true},
+        {"git", "commit_delay_ms", Kind::Int, 0, 3'600'000, false, 2000},
+        {"git", "max_commit_delay_ms", Kind::Int, 0, 86'400'000, false, 10000},
+        {"git", "author_name", Kind::String, 0, 0, false, 0, "oxios"},
+        {"git", "author_email", Kind::String, 0, 0, false, 0, "oxios@localhost"},
     };
     return k;
 }

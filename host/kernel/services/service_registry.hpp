@@ -14,6 +14,8 @@
 
 namespace oxios::kernel {
 
+class GitService;  // services/git_service.hpp
+
 // What a service may use of the rest of the kernel. Filled by the Kernel.
 struct ServiceContext {
     std::string workspace;  // absolute, canonical workspace root
@@ -22,6 +24,8 @@ struct ServiceContext {
     std::function<int64_t()> now_us;  // wall clock, µs since the Unix epoch
     // Where a service reports a workspace file it skipped (may be null).
     UnreadableFiles* unreadable = nullptr;
+    // The workspace's git history: writers report changed paths (may be null).
+    GitService* git = nullptr;
 };
 
 // A method receives its parsed JSON argument object and returns a Result
@@ -52,5 +56,6 @@ void register_seeds_service(ServiceRegistry& registry, const ServiceContext& ctx
 void register_skills_service(ServiceRegistry& registry, const ServiceContext& ctx);
 void register_memory_service(ServiceRegistry& registry, const ServiceContext& ctx);
 void register_approvals_service(ServiceRegistry& registry, const ServiceContext& ctx);
+void register_git_service(ServiceRegistry& registry, const ServiceContext& ctx);  // needs ctx.git
 
 }  // namespace oxios::kernel
