@@ -21,27 +21,20 @@ void log(Ctx& ctx) {
 
 void tags(Ctx& ctx) { service_respond(ctx, "git.tags", "{}"); }
 
-void create_tag(Ctx& ctx) {
+// Passes the body's string field `required` and, when given, `optional` on to `method`.
+void forward(Ctx& ctx, std::string_view method, std::string_view required, std::string_view optional) {
     const json::Document body = json::parse_body_object(ctx.body());
-    const std::string_view tag = json::req_string(body, "tag");
-    const auto hash = json::opt_string(body, "hash");
+    const std::string_view first = json::req_string(body, required);
+    const auto second = json::opt_string(body, optional);
     json::Builder args;
-    args.obj().kv("tag", tag);
-    if (hash) args.kv("hash", *hash);
+    args.obj().kv(required, first);
+    if (second) args.kv(optional, *second);
     args.end_obj();
-    service_respond(ctx, "git.tag", args.view(), "commit not found");
+    service_respond(ctx, method, args.view(), "commit not found");
 }
 
-void restore(Ctx& ctx) {
-    const json::Document body = json::parse_body_object(ctx.body());
-    const std::string_view hash = json::req_string(body, "hash");
-    const auto path = json::opt_string(body, "path");
-    json::Builder args;
-    args.obj().kv("hash", hash);
-    if (path) args.kv("path", *path);
-    args.end_obj();
-    service_respond(ctx, "git.restore", args.view(), "commit not found");
-}
+void create_tag(Ctx& ctx) { forward(ctx, "git.tag", "tag", "hash"); }
+void restore(Ctx& ctx) { forward(ctx, "git.restore", "hash", "path"); }
 
 void verify(Ctx& ctx) { service_respond(ctx, "git.verify", "{}"); }
 

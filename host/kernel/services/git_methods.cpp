@@ -77,16 +77,7 @@ Result restore(GitService& git, const rapidjson::Value& in) {
     const std::string hash = json::req_string(in, "hash");
     const auto path = opt_nonempty(in, "path");
     const auto r = git.restore(hash, path ? std::optional<std::string_view>(*path) : std::nullopt);
-    json::Builder out;
-    out.begin_object()
-        .field("status", "restored")
-        .field("from", r.from)
-        .field("commit", r.commit)
-        .field("snapshot", r.snapshot)
-        .field("path", r.path)
-        .field("files_changed", r.files_changed)
-        .end_object();
-    return out.result();
+    return Result{OXIOS_OK, services::git::restore_json(r, true)};
 }
 
 Result verify(GitService& git) {

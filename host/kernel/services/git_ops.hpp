@@ -34,6 +34,9 @@ struct RestoreReport {
     std::optional<std::string> path;      // one-file restore
     uint64_t files_changed = 0;
 };
+// {"from","commit","snapshot","path","files_changed"} (the git_restored
+// event), after {"status":"restored"} when `with_status` (git.restore).
+std::string restore_json(const RestoreReport& report, bool with_status);
 // A request's workspace-relative path for a one-file restore, normalised.
 // ServiceError: DENIED "path traversal denied" / "path is reserved" (.git),
 // INVALID "path must name a file", "path is too long", "path is not tracked"

@@ -2,6 +2,7 @@
 // differs from HEAD is committed first as a snapshot, the files are made the
 // target's, and the result is a new commit on top of HEAD. Nothing written
 // since the target is lost: it stays in the snapshot or in earlier commits.
+#include "json_util.hpp"
 #include "services/fs_util.hpp"
 #include "services/git_ops.hpp"
 #include "services/service_error.hpp"
@@ -79,6 +80,19 @@ std::string head_hex(const GitRepo& repo) {
 }
 
 }  // namespace
+
+std::string restore_json(const RestoreReport& report, bool with_status) {
+    json::Builder out;
+    out.begin_object();
+    if (with_status) out.field("status", "restored");
+    out.field("from", report.from)
+        .field("commit", report.commit)
+        .field("snapshot", report.snapshot)
+        .field("path", report.path)
+        .field("files_changed", report.files_changed)
+        .end_object();
+    return out.str();
+}
 
 std::string checked_path(const GitRepo& repo, std::string_view path) {
     if (path.size() > kMaxPathBytes) fail(OXIOS_E_INVALID, "path is too long");

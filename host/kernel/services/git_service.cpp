@@ -295,15 +295,7 @@ GitService::RestoreReport GitService::restore(std::string_view hash, std::option
         commits_ += (report.snapshot ? 1 : 0) + (report.files_changed > 0 ? 1 : 0);
         head_short_ = report.commit.substr(0, 7);
     }
-    json::Builder event;
-    event.begin_object()
-        .field("from", report.from)
-        .field("commit", report.commit)
-        .field("snapshot", report.snapshot)
-        .field("path", report.path)
-        .field("files_changed", report.files_changed)
-        .end_object();
-    publish("git_restored", event.str());
+    publish("git_restored", services::git::restore_json(report, false));
     std::vector<std::function<void(const RestoreReport&)>> listeners;
     {
         std::lock_guard lock(listeners_mutex_);
