@@ -1,5 +1,6 @@
 // The git service: the repository at start, batching of reported changes,
 // what is tracked, the commit messages and events, the flush at shutdown.
+#include "config.hpp"
 #include "git_test_support.hpp"
 
 #include <chrono>
@@ -199,4 +200,25 @@ TEST_CASE("git: an unusable repository is unhealthy and the methods answer BUSY 
     CHECK_FALSE(f.git->health().healthy);
     f.write("a.md", "writes never fail because of git");
     CHECK(slurp(f.ws / "a.md") == "writes never fail because of git");
+}
+
+TEST_CASE("git config section: a default for every key, bad values refused with the key") {
+    auto c = oxios::kernel::Config::from_text("{}");
+    CHECK(c->get_bool("git.enabled", false));
+    CHECK(c->get_int("git.commit_delay_ms", 0) == 2000);
+    CHECK(c->get_int("git.max_commit_delay_ms", 0) == 10000);
+    CHECK(c->get_string("git.author_name") == "oxios");
+    CHECK(c->get_string("git.author_email") == "oxios@localhost");
+    for (const char* bad : {R"({"git":{"enabled":"yes"}})", R"({"git":{"commit_delay_ms":-1}})",
+                            R"({"git":{"max_commit_delay_ms":1.5}})", R"({"git":{"author_name":3}})", R"({"git":7})"}) {
+        CAPTURE(bad);
+        auto doc = parse(bad);
+        Result r = c->put(doc);
+        CHECK(r.status == OXIOS_E_INVALID);
+        CHECK(error_of(r).find("git") != std::string::npos);
+    }
+    auto ok = parse(R"({"git":{"commit_delay_ms":50}})");
+    REQUIRE(c->put(ok).status == OXIOS_OK);
+    CHECK(c->get_int("git.commit_delay_ms", 0) == 50);
+    CHECK(c->get_int("git.max_commit_delay_ms", 0) == 10000);  // merged, not replaced
 }
