@@ -45,7 +45,7 @@ std::string hash_at(httplib::Client& c, int i) {
 
 TEST_CASE("git over HTTP: edits become commits, tags, a restore that loses nothing, verify") {
     HostProcess::Options o;
-    o.config_json = R"({"git":{"commit_delay_ms":100}})";
+    o.config_json = R"({"git":{"commit_delay_ms":600000,"max_commit_delay_ms":600000}})";  // batches end at a flush
     HostProcess host(o);
     auto c = host.client();
     const char* json = "application/json";

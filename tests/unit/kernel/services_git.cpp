@@ -74,10 +74,12 @@ TEST_CASE("git: the thread commits by itself after commit_delay_ms of quiet") {
     f.write("a.md", "one");
     f.write("a.md", "two");  // the same path twice: one change
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (commit_count(f.ws) == before && std::chrono::steady_clock::now() < deadline)
+    while (file_at(f.ws, "HEAD", "a.md") != "two" && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    REQUIRE(commit_count(f.ws) == before + 1);  // no flush asked for it
-    CHECK(file_at(f.ws, "HEAD", "a.md") == "two");
+    CHECK(file_at(f.ws, "HEAD", "a.md") == "two");  // no flush asked for it
+    const size_t made = commit_count(f.ws) - before;
+    CHECK(made >= 1);
+    CHECK(made <= 2);  // one, unless the machine paused 50 ms between the writes
     CHECK(f.messages()[0] == "workspace: write a.md");
     CHECK(f.git->counters().pending == 0);
 }
