@@ -73,6 +73,7 @@ public:
     // Tags `hash` (HEAD when absent); returns the tagged commit's hash.
     std::string tag(std::string_view name, std::optional<std::string_view> hash);
     // Whole tree (no path) or one workspace-relative file; see git_ops.hpp.
+    // Takes write_lock() exclusively: never call it while holding it.
     RestoreReport restore(std::string_view hash, std::optional<std::string_view> path);
     VerifyReport verify(std::chrono::milliseconds limit = std::chrono::seconds(60));
 
