@@ -43,7 +43,7 @@ namespace web::channels {
 // The sanitised JSON of one raw kernel event ({"id","timestamp","type",...}),
 // on one line: "id" (always a string), "timestamp", "type", then only the
 // fields allowed for that type. "" when the event is not a JSON object with a
-// string "type".
+// string "type". The whitelist is in channels/event_sanitizer.cpp.
 std::string sanitize_event(std::string_view raw);
 
 // "id: <seq>\ndata: <json>\n\n"
