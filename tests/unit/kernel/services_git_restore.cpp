@@ -1,6 +1,7 @@
 // git.restore (history only moves forward), git.tag / git.tags, git.verify,
 // and the refusals of bad hashes and paths.
 #include "git_test_support.hpp"
+#include "services/service_error.hpp"
 
 #include <zlib.h>
 
@@ -138,6 +139,11 @@ TEST_CASE("git.restore refuses bad hashes and paths, touching nothing") {
         if (!c.error.empty()) CHECK(error_of(r) == c.error);
         else CHECK(!error_of(r).empty());
     }
+    for (const std::string& long_path : {std::string(5000, 'a'), "dir/" + std::string(256, 'b')}) {
+        Result r = f.call("git.restore", Args().set("hash", v1).set("path", long_path));
+        CHECK(r.status == OXIOS_E_INVALID);
+        CHECK(error_of(r) == "path is too long");
+    }
     // Outside the workspace: a symlink inside pointing out is not followed.
     fs::create_directory_symlink(f.outside, f.ws / "out");
     Result link = f.call("git.restore", Args().set("hash", v1).set("path", "out/secret.txt"));
@@ -250,5 +256,17 @@ TEST_CASE("git.verify finds a corrupted object") {
         auto bad = f.ok("git.verify");
         CHECK_FALSE(bad["valid"].GetBool());
         CHECK(bad["errors"].Size() == 1);
+    }
+}
+
+TEST_CASE("git.verify past its deadline is a timeout, not a partial answer") {
+    GitFixture f;
+    commit_state(f, {{"a.md", "a"}});
+    try {
+        f.git->verify(std::chrono::milliseconds(-1));
+        FAIL("no timeout");
+    } catch (const oxios::kernel::services::ServiceError& e) {
+        CHECK(e.status() == OXIOS_E_TIMEOUT);
+        CHECK(std::string(e.what()).rfind("verify timed out", 0) == 0);
     }
 }
