@@ -7,7 +7,7 @@ std::vector<const RouteDef*> all_routes() {
     for (auto table : {health_routes(), system_routes(), chat_routes(), sessions_routes(),
                        spaces_routes(), agents_routes(), config_routes(), workspace_routes(),
                        seeds_routes(), skills_routes(), memory_routes(), approvals_routes(),
-                       engine_routes(), openapi_routes(),
+                       engine_routes(), openapi_routes(), git_routes(),
                        channel_routes(), fallback_routes()}) {
         for (const auto& def : table) out.push_back(&def);
     }

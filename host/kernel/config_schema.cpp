@@ -84,6 +84,11 @@ const std::vector<Key>& keys() {
         {"state_store", "backend", Kind::Enum, 0, 0, false, 0, "files", {"files", "postgres"}},
         {"state_store.postgres", "url", Kind::String, 0, 0, false, 0, ""},
         {"state_store.postgres", "pool_size", Kind::Int, 1, 256, false, 8},
+        {"git", "enabled", Kind::Bool, 0, 0, true},
+        {"git", "commit_delay_ms", Kind::Int, 0, 3'600'000, false, 2000},
+        {"git", "max_commit_delay_ms", Kind::Int, 0, 86'400'000, false, 10000},
+        {"git", "author_name", Kind::String, 0, 0, false, 0, "oxios"},
+        {"git", "author_email", Kind::String, 0, 0, false, 0, "oxios@localhost"},
     };
     return k;
 }

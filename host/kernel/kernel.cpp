@@ -99,11 +99,21 @@ Kernel::Impl::Impl(const Options& opts)
     ctx.now_us = clock::now_us;
     ctx.unreadable = &unreadable;
     ctx.records = store.records.get();
+    git = std::make_unique<GitService>(GitService::Options{
+        workspace,
+        [c = config.get()] {
+            return GitSettings{c->get_bool("git.enabled", true), c->get_int("git.commit_delay_ms", 2000),
+                               c->get_int("git.max_commit_delay_ms", 10000), c->get_string("git.author_name", "oxios"),
+                               c->get_string("git.author_email", "oxios@localhost")};
+        },
+        ctx.publish, clock::now_us});
+    ctx.git = git.get();
     register_workspace_service(registry, ctx);
     register_seeds_service(registry, ctx);
     register_skills_service(registry, ctx);
     register_memory_service(registry, ctx);
     register_approvals_service(registry, ctx);
+    register_git_service(registry, ctx);
     register_spaces_methods(registry, spaces);
     register_agents_methods(registry, agents);
     register_config_methods(registry, *config);
@@ -121,12 +131,14 @@ Kernel::~Kernel() {
     if (impl_) {
         impl_->engine->abort_all();
         impl_->gateway.shutdown(0);
+        impl_->git->stop();  // commits what is pending
     }
 }
 
 void Kernel::shutdown(uint32_t deadline_ms) {
     impl_->engine->abort_all();  // upstream model calls end now, not at the deadline
     impl_->gateway.shutdown(deadline_ms);
+    impl_->git->stop();  // after the last chat: commits what is pending
 }
 
 std::optional<std::string> Kernel::config_get(std::string_view dotted_key) const {

@@ -9,6 +9,7 @@
 #include "gateway.hpp"
 #include "kernel.hpp"
 #include "security.hpp"
+#include "services/git_service.hpp"
 #include "services/service_registry.hpp"
 #include "session_store.hpp"
 #include "spaces.hpp"
@@ -44,6 +45,8 @@ struct Kernel::Impl {
     std::mutex providers_mutex;
     StatusProvider plugins_status;
     MetricsProvider http_metrics;
+
+    std::unique_ptr<GitService> git;  // the workspace's history (PAGES §3)
 
     ServiceRegistry registry;  // last: its methods refer to everything above
 

@@ -142,6 +142,8 @@ Result status(Kernel::Impl& k) {
     out.AddMember("version", json::str(k.options.host_version, a), a);
     add_components(k, out);
     out.AddMember("workspace", workspace_status(k, a), a);  // not in /api/status: the original's list
+    const GitService::Health git = k.git->health();  // degraded when failing, never unready
+    out.AddMember("git", health(git.healthy, git.detail, a), a);
     out.AddMember("plugins", plugins_status(k, a), a);
     rapidjson::Value gateway(rapidjson::kObjectType);
     gateway.AddMember("queue_depth", static_cast<uint64_t>(k.gateway.queue_depth()), a);
@@ -174,6 +176,10 @@ Result metrics(Kernel::Impl& k) {
     metric(out, "oxios_agents_completed_total", "counter", "Agents that completed.", counts.completed);
     metric(out, "oxios_agents_failed_total", "counter", "Agents that failed or were killed.", counts.failed);
     metric(out, "oxios_uptime_seconds", "gauge", "Seconds since the kernel started.", k.uptime_secs());
+    const auto git = k.git->counters();
+    metric(out, "oxios_git_commits_total", "counter", "Commits the host made in the workspace.", git.commits);
+    metric(out, "oxios_git_commit_failures_total", "counter", "Batch commits that failed (retried).", git.failures);
+    metric(out, "oxios_git_pending_changes", "gauge", "Changed paths waiting for the next commit.", git.pending);
     out += k.engine->metrics_text();
     Kernel::MetricsProvider provider;
     {

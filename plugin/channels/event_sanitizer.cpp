@@ -19,7 +19,7 @@ struct TypeRule {
 // out on purpose: message content, phase session_id and result summaries,
 // agent output text and error text, approval reasons, memory content and
 // query text.
-const std::array<TypeRule, 18> kRules{{
+const std::array<TypeRule, 21> kRules{{
     {"agent_created", {"agent_id", "name", "seed_id", "status"}},
     {"agent_started", {"agent_id", "name", "seed_id", "status"}},
     {"agent_stopped", {"agent_id", "name", "seed_id", "status"}},
@@ -38,6 +38,9 @@ const std::array<TypeRule, 18> kRules{{
     {"space_activated", {"space_id", "name", "source"}},
     {"space_archived", {"space_id", "name", "source"}},
     {"plugin_reloaded", {"plugin", "version", "previous_version"}},
+    {"git_committed", {"hash", "short_hash", "source", "files"}},
+    {"git_tagged", {"tag", "hash"}},
+    {"git_restored", {"from", "commit", "snapshot", "path", "files_changed"}},
 }};
 
 // For types this plugin does not know: only these fields, and only when the

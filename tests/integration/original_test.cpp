@@ -37,10 +37,13 @@ rapidjson::Document parse(const std::string& body) {
 }
 
 // Every regular file under `dir` with its bytes, by relative path.
+// Every file but the git repository's (the host adds .git/, PAGES §3).
 std::map<std::string, std::string> files_of(const fs::path& dir) {
     std::map<std::string, std::string> out;
-    for (const auto& e : fs::recursive_directory_iterator(dir))
-        if (e.is_regular_file()) out[fs::relative(e.path(), dir).string()] = slurp(e.path());
+    for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
+        if (it->path() == dir / ".git") it.disable_recursion_pending();
+        else if (it->is_regular_file()) out[fs::relative(it->path(), dir).string()] = slurp(it->path());
+    }
     return out;
 }
 
@@ -145,7 +148,8 @@ TEST_CASE("original: ~/.oxios/config.toml and its workspace are served as they a
         CHECK(std::string(w["unreadable"][0]["reason"].GetString()).find("not a session file") == 0);
         CHECK(host.stop() == 0);
     }
-    CHECK(files_of(ws) == before);  // every byte as it was, nothing added
+    CHECK(files_of(ws) == before);  // every byte as it was, nothing added but the repository
+    CHECK(fs::is_directory(ws / ".git"));
     fs::remove_all(home);
 }
 

@@ -12,6 +12,7 @@
 #include "uuid.hpp"
 #include "json_util.hpp"
 #include "services/service_error.hpp"
+#include "services/git_service.hpp"
 #include "services/service_registry.hpp"
 #include "clock.hpp"
 
@@ -116,7 +117,9 @@ struct MemoryService {
         return entry_from_json(*doc, id, category);
     }
 
+    // (Re)reads every entry: at start, and after a git restore.
     void load_all() {
+        std::unordered_map<std::string, Entry> fresh;
         for (const char* category : kCategories) {
             std::error_code ec;
             for (fs::directory_iterator it(category_dir(category), ec), end; !ec && it != end;
@@ -124,9 +127,11 @@ struct MemoryService {
                 if (it->path().extension() != ".json") continue;
                 std::string id = it->path().stem().string();
                 if (!kernel::valid_id(id)) continue;
-                if (auto e = read_entry(id, category)) index.emplace(id, std::move(*e));
+                if (auto e = read_entry(id, category)) fresh.emplace(id, std::move(*e));
             }
         }
+        std::unique_lock lock(mutex);
+        index.swap(fresh);
     }
 
     void publish(std::string_view type, const json::Builder& fields) const {
@@ -173,6 +178,7 @@ struct MemoryService {
         } catch (const std::system_error& err) {
             fail(OXIOS_E_IO, "cannot store memory: " + err.code().message());
         }
+        if (ctx.git != nullptr) ctx.git->changed("memory", "write", "memory/" + category + "/" + e.id + ".json");
 
         json::Builder event;
         event.begin_object()
@@ -334,6 +340,7 @@ void register_memory_service(ServiceRegistry& registry, const ServiceContext& ct
     auto svc = std::make_shared<services::MemoryService>();
     svc->ctx = ctx;
     svc->load_all();
+    if (ctx.git != nullptr) ctx.git->on_restored([svc](const GitService::RestoreReport&) { svc->load_all(); });
     registry.add("memory.create", [svc](const rapidjson::Value& in) { return svc->create(in); });
     registry.add("memory.list", [svc](const rapidjson::Value& in) { return svc->list(in); });
     registry.add("memory.get", [svc](const rapidjson::Value& in) { return svc->get(in); });

@@ -15,6 +15,8 @@
 
 namespace oxios::kernel {
 
+class GitService;  // services/git_service.hpp
+
 // What a service may use of the rest of the kernel. Filled by the Kernel.
 struct ServiceContext {
     std::string workspace;  // absolute, canonical workspace root
@@ -26,6 +28,8 @@ struct ServiceContext {
     // Where a service keeps its state (store/record_store.hpp): files or
     // PostgreSQL, as configured. Never a file or connection of its own.
     RecordStore* records = nullptr;
+    // The workspace's git history: writers report changed paths (may be null).
+    GitService* git = nullptr;
 };
 
 // A method receives its parsed JSON argument object and returns a Result
@@ -56,5 +60,6 @@ void register_seeds_service(ServiceRegistry& registry, const ServiceContext& ctx
 void register_skills_service(ServiceRegistry& registry, const ServiceContext& ctx);
 void register_memory_service(ServiceRegistry& registry, const ServiceContext& ctx);
 void register_approvals_service(ServiceRegistry& registry, const ServiceContext& ctx);
+void register_git_service(ServiceRegistry& registry, const ServiceContext& ctx);  // needs ctx.git
 
 }  // namespace oxios::kernel

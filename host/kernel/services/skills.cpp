@@ -28,6 +28,7 @@
 #include "uuid.hpp"
 #include "json_util.hpp"
 #include "services/service_error.hpp"
+#include "services/git_service.hpp"
 #include "services/service_registry.hpp"
 
 #include <sys/stat.h>
@@ -481,10 +482,14 @@ void register_skills_service(ServiceRegistry& registry, const ServiceContext& ct
     registry.add("skills.list", [svc](const rapidjson::Value& in) { return svc->list(in); });
     registry.add("skills.get", [svc](const rapidjson::Value& in) { return svc->get(in); });
     registry.add("skills.content", [svc](const rapidjson::Value& in) { return svc->content(in); });
-    registry.add("skills.create", [svc](const rapidjson::Value& in) { return svc->create(in); });
-    registry.add("skills.delete", [svc](const rapidjson::Value& in) { return svc->remove(in); });
-    registry.add("skills.enable", [svc](const rapidjson::Value& in) { return svc->set_enabled(in, true); });
-    registry.add("skills.disable", [svc](const rapidjson::Value& in) { return svc->set_enabled(in, false); });
+    auto git = [&ctx](const char* verb, Method m) {  // the skill's folder goes into the history
+        return reporting_to_git(ctx.git, "skills", verb, "skills/", "name", std::move(m));
+    };
+    registry.add("skills.create", git("write", [svc](const rapidjson::Value& in) { return svc->create(in); }));
+    registry.add("skills.delete", git("delete", [svc](const rapidjson::Value& in) { return svc->remove(in); }));
+    registry.add("skills.enable", git("write", [svc](const rapidjson::Value& in) { return svc->set_enabled(in, true); }));
+    registry.add("skills.disable",
+                 git("write", [svc](const rapidjson::Value& in) { return svc->set_enabled(in, false); }));
 }
 
 }  // namespace oxios::kernel

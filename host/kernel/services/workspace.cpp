@@ -5,6 +5,7 @@
 // reaches outside the root (`..`, absolute paths, NUL bytes, symlinks).
 #include "services/fs_util.hpp"
 #include "json_util.hpp"
+#include "services/git_service.hpp"
 #include "services/service_error.hpp"
 #include "services/service_registry.hpp"
 #include "services/workspace_paths.hpp"
@@ -13,6 +14,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <mutex>
+#include <shared_mutex>
 #include <system_error>
 #include <vector>
 
@@ -104,8 +107,12 @@ struct WorkspaceService {
         std::string path = json::req_string(in, "path");
         std::string content = json::req_string(in, "content");
         // Containment first: nothing is created for a refused path.
-        auto resolved = workspace_paths::resolve(root(), path);
+        const fs::path base = root();
+        auto resolved = workspace_paths::resolve(base, path);
         if (resolved.relative.empty()) fail(OXIOS_E_INVALID, "path must name a file");
+        // The repository and the host's state are the host's (PAGES §0 rule 2).
+        for (const char* reserved : {".git", ".oxios"})
+            if (workspace_paths::is_within(base / reserved, resolved.real)) fail(OXIOS_E_DENIED, "path is reserved");
         if (content.size() > kMaxFileBytes)
             fail(OXIOS_E_TOO_LARGE, std::to_string(content.size()) + " bytes exceeds limit of " +
                                         std::to_string(kMaxFileBytes) + " bytes");
@@ -113,6 +120,8 @@ struct WorkspaceService {
         if (resolved.exists && ::stat(resolved.real.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
             fail(OXIOS_E_INVALID, "path is a directory");
 
+        std::shared_lock<std::shared_mutex> restore_guard;  // a restore waits for this write
+        if (ctx.git != nullptr) restore_guard = std::shared_lock(ctx.git->write_lock());
         try {
             files::create_dirs(resolved.real.parent_path());
         } catch (const std::system_error& e) {
@@ -125,6 +134,7 @@ struct WorkspaceService {
         } catch (const std::system_error& e) {
             fail(OXIOS_E_IO, std::string("cannot write file: ") + e.code().message());
         }
+        if (ctx.git != nullptr) ctx.git->changed("workspace", "write", resolved.real.lexically_relative(base).string());
         json::Builder out;
         out.begin_object()
             .field("status", "saved")
