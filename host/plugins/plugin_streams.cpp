@@ -106,7 +106,9 @@ void PluginManager::opened(uint64_t id, oxios_route_kind kind, const http::HeldR
                            uint64_t last_event_id) {
     // A Last-Event-ID the bus never reached (the client saw an earlier host
     // process) would make stream_write drop every event up to it: start over.
+    // In a cluster another host may have sent it already: wait for it first.
     if (kind == OXIOS_ROUTE_SSE && last_event_id > 0) {
+        kernel_.events_reach(last_event_id);
         bool known = false;
         const uint64_t missed = kernel_.events_since(
             last_event_id - 1, [&](uint64_t seq, std::string_view) { known = known || seq == last_event_id; });
