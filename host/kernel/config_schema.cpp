@@ -78,6 +78,12 @@ const std::vector<Key>& keys() {
         {"channels", "enabled", Kind::Strings, 0, 0, false, 0, "", {"web"}},
         {"web", "ui_dir", Kind::String, 0, 0, false, 0, ""},
         {"web", "ws_user_id", Kind::String, 0, 0, false, 0, "web-user"},
+        {"resources", "sample_interval_secs", Kind::Int, 1, 3600, false, 5},
+        {"resources", "history_size", Kind::Int, 1, 100'000, false, 720},
+        {"resources", "overload_cpu_percent", Kind::Number, 0, 100, false, 90},
+        {"resources", "overload_memory_percent", Kind::Number, 0, 100, false, 90},
+        {"resources", "overload_disk_percent", Kind::Number, 0, 100, false, 95},
+        {"resources", "overload_load_avg", Kind::Number, 0, kBig, false, 0},
     };
     return k;
 }

@@ -19,7 +19,7 @@ struct TypeRule {
 // out on purpose: message content, phase session_id and result summaries,
 // agent output text and error text, approval reasons, memory content and
 // query text.
-const std::array<TypeRule, 18> kRules{{
+const TypeRule kRules[]{
     {"agent_created", {"agent_id", "name", "seed_id", "status"}},
     {"agent_started", {"agent_id", "name", "seed_id", "status"}},
     {"agent_stopped", {"agent_id", "name", "seed_id", "status"}},
@@ -38,7 +38,9 @@ const std::array<TypeRule, 18> kRules{{
     {"space_activated", {"space_id", "name", "source"}},
     {"space_archived", {"space_id", "name", "source"}},
     {"plugin_reloaded", {"plugin", "version", "previous_version"}},
-}};
+    {"resources_overloaded", {"cpu_percent", "memory_percent", "disk_percent", "load_avg_1m", "reasons"}},
+    {"resources_recovered", {"cpu_percent", "memory_percent", "disk_percent", "load_avg_1m", "reasons"}},
+};
 
 // For types this plugin does not know: only these fields, and only when the
 // value is a scalar (string, number, boolean, null).
