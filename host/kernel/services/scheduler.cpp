@@ -24,6 +24,7 @@ std::string task_description(std::string_view content) {
         const auto c = static_cast<unsigned char>(content[i]);
         const bool continuation = (c & 0xC0) == 0x80;
         if (!continuation && chars++ == kDescriptionChars) break;
+        if (out.size() == 4 * kDescriptionChars) break;  // bytes that are not UTF-8 count too
         if (c == '\r' && i + 1 < content.size() && content[i + 1] == '\n') ++i;
         out.push_back(c == '\r' || c == '\n' ? ' ' : static_cast<char>(c));
     }
