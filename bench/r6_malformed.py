@@ -128,6 +128,18 @@ cases = [
     ("POST", "/api/chat", b'{"content":"\xff\xfe\xc3"}', {400}),
     ("POST", "/api/chat", b'{"content":"ok","session_id":"\xc0\xaf"}', {400}),
     ("PUT", "/api/workspace/file/bad_utf8.txt", b"\xff\xfe\xfd", {400, 415, 422}),
+    # --- operator pages (R13): resources, scheduler ---
+    ("GET", "/api/resources/history?last_n=abc", None, {400}),
+    ("GET", "/api/resources/history?last_n=%ff%fe", None, {400}),
+    ("GET", "/api/resources/history?last_n=1%00", None, {400}),
+    ("GET", "/api/resources/history?last_n=99999999999999999999999", None, {200}),
+    ("GET", "/api/resources/history?last_n=-5", None, {200}),
+    ("GET", "/api/resources/..%2f..%2fetc%2fpasswd", None, {404}),
+    ("POST", "/api/resources", b"{", {405}),
+    ("PUT", "/api/config", b'{"resources":{"sample_interval_secs":0}}', {400}),
+    ("PUT", "/api/config", b'{"resources":{"overload_cpu_percent":"high"}}', {400}),
+    ("GET", "/api/scheduler/tasks/%2e%2e", None, {404}),
+    ("DELETE", "/api/scheduler/tasks", None, {405}),
 ]
 
 wrong = 0

@@ -173,6 +173,12 @@ int64_t Config::get_int(std::string_view dotted_key, int64_t fallback) const {
     return fallback;
 }
 
+double Config::get_double(std::string_view dotted_key, double fallback) const {
+    auto snap = snapshot();
+    const auto* v = find_dotted(*snap, dotted_key);
+    return (v != nullptr && v->IsNumber()) ? v->GetDouble() : fallback;
+}
+
 bool Config::get_bool(std::string_view dotted_key, bool fallback) const {
     auto snap = snapshot();
     const auto* v = find_dotted(*snap, dotted_key);

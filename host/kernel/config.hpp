@@ -49,6 +49,7 @@ public:
 
     // Typed reads of dotted keys, with a fallback for absent/wrong types.
     int64_t get_int(std::string_view dotted_key, int64_t fallback) const;
+    double get_double(std::string_view dotted_key, double fallback) const;
     bool get_bool(std::string_view dotted_key, bool fallback) const;
     std::string get_string(std::string_view dotted_key, std::string fallback = "") const;
     std::vector<std::string> get_strings(std::string_view dotted_key) const;

@@ -89,6 +89,12 @@ const std::vector<Key>& keys() {
         {"git", "max_commit_delay_ms", Kind::Int, 0, 86'400'000, false, 10000},
         {"git", "author_name", Kind::String, 0, 0, false, 0, "oxios"},
         {"git", "author_email", Kind::String, 0, 0, false, 0, "oxios@localhost"},
+        {"resources", "sample_interval_secs", Kind::Int, 1, 3600, false, 5},
+        {"resources", "history_size", Kind::Int, 1, 100'000, false, 720},
+        {"resources", "overload_cpu_percent", Kind::Number, 0, 100, false, 90},
+        {"resources", "overload_memory_percent", Kind::Number, 0, 100, false, 90},
+        {"resources", "overload_disk_percent", Kind::Number, 0, 100, false, 95},
+        {"resources", "overload_load_avg", Kind::Number, 0, kBig, false, 0},
     };
     return k;
 }

@@ -1,6 +1,7 @@
 #include "gateway.hpp"
 
 #include "agents.hpp"
+#include "clock.hpp"
 #include "ids.hpp"
 #include "json_util.hpp"
 #include "spaces.hpp"
@@ -27,6 +28,11 @@ struct Gateway::Job {
     std::string cancel_reason;
     std::string session_id, space_id;  // once resolved, for ERRORs from elsewhere
 
+    // For snapshot(), under the gateway's mutex.
+    int64_t created_us = 0, started_us = 0;
+    std::string shown_session, shown_agent;
+    Totals* totals = nullptr;
+
     void cancel(Status status, std::string reason) {
         std::lock_guard lock(mutex);
         if (!cancelled.load()) {
@@ -45,6 +51,7 @@ struct Gateway::Job {
             sink(d);
         } catch (...) {
         }
+        if (totals != nullptr) ++(d.kind == OXIOS_DELIVERY_REPLY ? totals->replies : totals->errors);
         return true;
     }
     bool fail(Status status, std::string_view text) {
@@ -84,6 +91,7 @@ Gateway::Gateway(Options options, std::shared_ptr<Engine> engine, Services servi
     if (options_.queue_capacity == 0) options_.queue_capacity = 1;
     if (options_.max_concurrent == 0) options_.max_concurrent = 1;
     if (!options_.reply_timeout_ms) options_.reply_timeout_ms = [] { return uint64_t{120'000}; };
+    if (!options_.now_us) options_.now_us = clock::now_us;
     for (size_t i = 0; i < options_.max_concurrent; ++i) workers_.emplace_back([this] { worker_loop(); });
     reaper_ = std::thread([this] { reaper_loop(); });
 }
@@ -102,6 +110,8 @@ Status Gateway::admit(ChatMessage message, DeliverySink sink, bool may_run_here)
     auto job = std::make_shared<Job>();
     job->message = std::make_shared<const ChatMessage>(std::move(message));
     job->sink = std::move(sink);
+    job->totals = &totals_;
+    job->created_us = options_.now_us();
     const uint64_t timeout_ms = std::max<uint64_t>(options_.reply_timeout_ms(), 1);
     job->timeout_secs = (timeout_ms + 999) / 1000;
     bool wake_reaper = false;
@@ -115,8 +125,12 @@ Status Gateway::admit(ChatMessage message, DeliverySink sink, bool may_run_here)
         run_here = may_run_here && queue_.empty() && in_flight_ < options_.max_concurrent;
         if (!run_here && queue_.size() >= options_.queue_capacity) return OXIOS_E_BUSY;
         job->key = next_key_++;
-        if (run_here) ++in_flight_;
-        else queue_.push_back(job);
+        if (run_here) {
+            ++in_flight_;
+            job->started_us = job->created_us;
+        } else {
+            queue_.push_back(job);
+        }
         live_.emplace(job->key, job);
         job->deadline = deadlines_.emplace(Clock::now() + std::chrono::milliseconds(timeout_ms), job);
         job->has_deadline = true;
@@ -158,6 +172,37 @@ size_t Gateway::in_flight() const {
     return in_flight_;
 }
 
+Gateway::Snapshot Gateway::snapshot(size_t cap) const {
+    auto view = [](const Job& job) {
+        TaskView t;
+        t.message = job.message;
+        t.created_us = job.created_us;
+        t.started_us = job.started_us;
+        t.session_id = job.shown_session.empty() ? job.message->session_id : job.shown_session;
+        t.agent_id = job.shown_agent;
+        return t;
+    };
+    Snapshot out;
+    out.max_concurrent = options_.max_concurrent;
+    out.queue_capacity = options_.queue_capacity;
+    out.completed_total = totals_.replies.load();
+    out.failed_total = totals_.errors.load();
+    {
+        std::lock_guard lock(mutex_);
+        out.queue_depth = queue_.size();
+        out.in_flight = in_flight_;
+        for (size_t i = 0; i < queue_.size() && i < cap; ++i) out.queued.push_back(view(*queue_[i]));
+        if (cap > 0)
+            for (const auto& [key, job] : live_)
+                if (job->started_us != 0) out.running.push_back(view(*job));
+    }
+    std::sort(out.running.begin(), out.running.end(), [](const TaskView& a, const TaskView& b) {
+        return a.started_us < b.started_us;
+    });
+    if (out.running.size() > cap) out.running.resize(cap);
+    return out;
+}
+
 void Gateway::forget(const std::shared_ptr<Job>& job) {
     std::lock_guard lock(mutex_);
     live_.erase(job->key);
@@ -180,6 +225,7 @@ void Gateway::worker_loop() {
             job = std::move(queue_.front());
             queue_.pop_front();
             ++in_flight_;
+            job->started_us = options_.now_us();
         }
         run(job);
     }
@@ -259,6 +305,11 @@ void Gateway::serve(const std::shared_ptr<Job>& job) {
         std::lock_guard lock(job->mutex);
         job->session_id = request.session_id;
         job->space_id = request.space_id;
+    }
+    {
+        std::lock_guard lock(mutex_);
+        job->shown_session = request.session_id;
+        job->shown_agent = agent_id;
     }
     EngineReply reply;
     if (failed == OXIOS_OK) {

@@ -14,6 +14,7 @@
 
 #include <rapidjson/document.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -38,6 +39,7 @@ public:
         size_t queue_capacity = 1024;
         size_t max_concurrent = 32;
         std::function<uint64_t()> reply_timeout_ms;  // read at each submit
+        std::function<int64_t()> now_us;             // wall clock of snapshot(); default clock::now_us
     };
     struct Services {
         SpaceStore* spaces = nullptr;   // optional
@@ -68,6 +70,20 @@ public:
 
     size_t queue_depth() const;
     size_t in_flight() const;
+
+    // The queue and the running set, copied under the lock (scheduler.*).
+    struct TaskView {
+        std::shared_ptr<const ChatMessage> message;
+        int64_t created_us = 0, started_us = 0;  // started_us 0 = queued
+        std::string session_id, agent_id;        // "" = not known yet
+    };
+    struct Snapshot {
+        std::vector<TaskView> queued;   // FIFO, at most `cap`
+        std::vector<TaskView> running;  // by started_us, at most `cap`
+        size_t queue_depth = 0, in_flight = 0, max_concurrent = 0, queue_capacity = 0;
+        uint64_t completed_total = 0, failed_total = 0;  // final REPLY / ERROR deliveries
+    };
+    Snapshot snapshot(size_t cap) const;
     const std::string engine_name() const { return engine_->name(); }
 
     struct Job;  // gateway.cpp
@@ -97,6 +113,9 @@ private:
     std::vector<std::shared_ptr<Job>> to_fail_;  // cancelled while queued
     Clock::time_point reaper_wakes_at_ = Clock::time_point::min();  // the reaper's next own wake-up
     size_t in_flight_ = 0;
+    struct Totals {
+        std::atomic<uint64_t> replies{0}, errors{0};
+    } totals_;
     uint64_t next_key_ = 1;
     bool accepting_ = true;
     bool stopping_ = false;

@@ -6,6 +6,7 @@
 #include "engines/engine.hpp"
 #include "json_util.hpp"
 #include "kernel_impl.hpp"
+#include "services/resource_sampler.hpp"
 
 #include <algorithm>
 
@@ -44,6 +45,26 @@ std::function<void(std::string_view, const rapidjson::Value&)> publisher(EventBu
 size_t config_size(const Config& c, std::string_view key, int64_t fallback) {
     const int64_t v = c.get_int(key, fallback);
     return static_cast<size_t>(v > 0 ? v : fallback);
+}
+
+// What the resources sampler reads of the kernel (docs/api.md, "Resources").
+services::ResourceSources resource_sources(Kernel::Impl& k) {
+    services::ResourceSources s;
+    s.settings = [c = k.config.get()] {
+        services::ResourceSettings r;
+        r.sample_interval_secs = c->get_int("resources.sample_interval_secs", r.sample_interval_secs);
+        r.history_size = c->get_int("resources.history_size", r.history_size);
+        r.overload_cpu_percent = c->get_double("resources.overload_cpu_percent", r.overload_cpu_percent);
+        r.overload_memory_percent =
+            c->get_double("resources.overload_memory_percent", r.overload_memory_percent);
+        r.overload_disk_percent = c->get_double("resources.overload_disk_percent", r.overload_disk_percent);
+        r.overload_load_avg = c->get_double("resources.overload_load_avg", r.overload_load_avg);
+        return r;
+    };
+    s.active_agents = [&k] { return k.agents.counts().active; };
+    s.pending_tasks = [&k] { return static_cast<uint64_t>(k.gateway.queue_depth()); };
+    s.total_tokens = [&k] { return k.engine->tokens_used(); };
+    return s;
 }
 
 }  // namespace
@@ -114,6 +135,8 @@ Kernel::Impl::Impl(const Options& opts)
     register_memory_service(registry, ctx);
     register_approvals_service(registry, ctx);
     register_git_service(registry, ctx);
+    register_resources_service(registry, ctx, resource_sources(*this));
+    register_scheduler_service(registry, gateway);
     register_spaces_methods(registry, spaces);
     register_agents_methods(registry, agents);
     register_config_methods(registry, *config);
@@ -129,6 +152,7 @@ Kernel::Kernel(const Options& options) : impl_(std::make_unique<Impl>(options)) 
 
 Kernel::~Kernel() {
     if (impl_) {
+        impl_->registry.stop();
         impl_->engine->abort_all();
         impl_->gateway.shutdown(0);
         impl_->git->stop();  // commits what is pending
@@ -136,6 +160,7 @@ Kernel::~Kernel() {
 }
 
 void Kernel::shutdown(uint32_t deadline_ms) {
+    impl_->registry.stop();  // service threads (resources sampler) first
     impl_->engine->abort_all();  // upstream model calls end now, not at the deadline
     impl_->gateway.shutdown(deadline_ms);
     impl_->git->stop();  // after the last chat: commits what is pending

@@ -19,7 +19,7 @@ struct TypeRule {
 // out on purpose: message content, phase session_id and result summaries,
 // agent output text and error text, approval reasons, memory content and
 // query text.
-const std::array<TypeRule, 21> kRules{{
+const TypeRule kRules[]{
     {"agent_created", {"agent_id", "name", "seed_id", "status"}},
     {"agent_started", {"agent_id", "name", "seed_id", "status"}},
     {"agent_stopped", {"agent_id", "name", "seed_id", "status"}},
@@ -41,7 +41,9 @@ const std::array<TypeRule, 21> kRules{{
     {"git_committed", {"hash", "short_hash", "source", "files"}},
     {"git_tagged", {"tag", "hash"}},
     {"git_restored", {"from", "commit", "snapshot", "path", "files_changed"}},
-}};
+    {"resources_overloaded", {"cpu_percent", "memory_percent", "disk_percent", "load_avg_1m", "reasons"}},
+    {"resources_recovered", {"cpu_percent", "memory_percent", "disk_percent", "load_avg_1m", "reasons"}},
+};
 
 // For types this plugin does not know: only these fields, and only when the
 // value is a scalar (string, number, boolean, null).

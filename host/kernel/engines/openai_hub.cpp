@@ -271,6 +271,11 @@ void EngineHub::status(rapidjson::Value& out, rapidjson::Document::AllocatorType
     out.AddMember("completion_tokens", completion_tokens_, a);
 }
 
+uint64_t EngineHub::tokens_used() const {
+    std::lock_guard lock(stats_mutex_);
+    return prompt_tokens_ + completion_tokens_;
+}
+
 std::string EngineHub::metrics_text() const {
     std::lock_guard lock(stats_mutex_);
     std::string out;

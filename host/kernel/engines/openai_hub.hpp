@@ -50,6 +50,8 @@ public:
     //  "prompt_tokens","completion_tokens","retries","fallbacks"}
     void status(rapidjson::Value& out, rapidjson::Document::AllocatorType& a) const;
     std::string metrics_text() const;
+    // Prompt + completion tokens the model provider reported since start.
+    uint64_t tokens_used() const;
 
     // The request body of one call (exposed for tests).
     std::string request_body(const ProviderInfo& provider, const std::string& model,

@@ -24,6 +24,12 @@ Result error_result(Status status, std::string_view message) {
     return Result{status, std::string(buffer.GetString(), buffer.GetSize())};
 }
 
+void ServiceRegistry::stop() {
+    auto stoppers = std::move(stoppers_);
+    stoppers_.clear();
+    for (auto it = stoppers.rbegin(); it != stoppers.rend(); ++it) (*it)();
+}
+
 Result ServiceRegistry::call(std::string_view method, std::string_view json_in) const {
     try {
         auto it = methods_.find(std::string(method));

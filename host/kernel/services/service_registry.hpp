@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace oxios::kernel {
 
@@ -47,8 +48,14 @@ public:
 
     bool has(std::string_view method) const { return methods_.count(std::string(method)) != 0; }
 
+    // A service with a thread registers how to stop it; stop() runs these
+    // once, newest first (Kernel::shutdown, and before the kernel goes).
+    void on_stop(std::function<void()> fn) { stoppers_.push_back(std::move(fn)); }
+    void stop();
+
 private:
     std::unordered_map<std::string, Method> methods_;
+    std::vector<std::function<void()>> stoppers_;
 };
 
 // Builds {"error": message} — the body of every non-OK Result.
@@ -61,5 +68,12 @@ void register_skills_service(ServiceRegistry& registry, const ServiceContext& ct
 void register_memory_service(ServiceRegistry& registry, const ServiceContext& ctx);
 void register_approvals_service(ServiceRegistry& registry, const ServiceContext& ctx);
 void register_git_service(ServiceRegistry& registry, const ServiceContext& ctx);  // needs ctx.git
+// resources.* (resources.cpp): its sampler thread starts here.
+namespace services { struct ResourceSources; }  // resource_sampler.hpp
+void register_resources_service(ServiceRegistry& registry, const ServiceContext& ctx,
+                                services::ResourceSources sources);
+// scheduler.* (scheduler.cpp): the gateway's queue and running set.
+class Gateway;
+void register_scheduler_service(ServiceRegistry& registry, const Gateway& gateway);
 
 }  // namespace oxios::kernel
