@@ -29,23 +29,6 @@ bool file_missing(const std::exception& e) {
     return se != nullptr && se->code() == std::errc::no_such_file_or_directory;
 }
 
-// Applies the journal's records that follow `count` user messages, in order;
-// returns how many applied. Records below `count` are in the file already.
-template <typename Apply>
-uint64_t replay(const JournalScan& scan, uint64_t count, const char* file, Apply&& apply) {
-    uint64_t applied = 0;
-    for (const auto& r : scan.records) {
-        if (r.index < count + applied) continue;
-        if (r.index > count + applied) {
-            std::fprintf(stderr, "oxios: %s: journal skips from message %llu to %llu; ignoring the rest\n", file,
-                         static_cast<unsigned long long>(count + applied), static_cast<unsigned long long>(r.index));
-            break;
-        }
-        apply(r);
-        ++applied;
-    }
-    return applied;
-}
 }  // namespace
 
 FileSessionStore::FileSessionStore(fs::path dir, std::function<int64_t()> now_us, Limits limits, UnreadableFiles* unreadable)
@@ -98,7 +81,7 @@ void FileSessionStore::build_index() {
                 const std::string text = read_file(jfile);
                 const JournalScan scan = scan_journal(text);
                 auto slot = std::make_shared<Slot>();
-                slot->journal_exchanges = replay(scan, summary->message_count, jfile.c_str(),
+                slot->journal_exchanges = replay_records(scan.records, summary->message_count, jfile.c_str(),
                                                  [&](const ExchangeRecord& r) { apply_record(*summary, r); });
                 if (scan.valid_bytes < text.size()) {
                     std::fprintf(stderr, "oxios: %s: dropping %zu bytes of torn journal tail\n", jfile.c_str(),
@@ -234,7 +217,7 @@ Status FileSessionStore::load_locked(const std::string& id, Slot& slot) {
     if (!journal.empty()) {
         const JournalScan scan = scan_journal(journal);
         slot.journal_exchanges =
-            replay(scan, doc->user_count(), jfile.c_str(), [&](const ExchangeRecord& r) { doc->apply(r); });
+            replay_records(scan.records, doc->user_count(), jfile.c_str(), [&](const ExchangeRecord& r) { doc->apply(r); });
         // A torn tail must go before the next line is appended after it.
         if (scan.valid_bytes < journal.size()) truncate_file_durable(jfile, scan.valid_bytes);
         slot.journal_bytes = scan.valid_bytes;

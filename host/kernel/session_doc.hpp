@@ -14,6 +14,7 @@
 #include <rapidjson/document.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -54,6 +55,26 @@ struct JournalScan {
     size_t valid_bytes = 0;
 };
 JournalScan scan_journal(std::string_view text);
+
+// Applies, in order, the records that follow `count` user messages (those
+// below it are in the document already) and stops at a gap, logged with
+// `where`; returns how many it applied. Journal replay and the PostgreSQL
+// backend's exchanges alike.
+template <typename Apply>
+uint64_t replay_records(const std::vector<ExchangeRecord>& records, uint64_t count, const char* where, Apply&& apply) {
+    uint64_t applied = 0;
+    for (const auto& r : records) {
+        if (r.index < count + applied) continue;
+        if (r.index > count + applied) {
+            std::fprintf(stderr, "oxios: %s: exchanges skip from message %llu to %llu; ignoring the rest\n", where,
+                         static_cast<unsigned long long>(count + applied), static_cast<unsigned long long>(r.index));
+            break;
+        }
+        apply(r);
+        ++applied;
+    }
+    return applied;
+}
 
 // The summary after `record` (message_count, updated_at, seed, space).
 void apply_record(SessionSummary& summary, const ExchangeRecord& record);

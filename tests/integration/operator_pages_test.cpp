@@ -242,9 +242,17 @@ TEST_CASE("scheduler over HTTP: the real queue while a model turn is held, answe
     INFO("chat statuses " << statuses[0] << " " << statuses[1]);
     CHECK(statuses[0] > 0);
     CHECK(statuses[1] > 0);
-    s = get_json(c, "/api/scheduler/stats");
+    // The HTTP answer may leave before the gateway files the task as done.
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (;;) {
+        s = get_json(c, "/api/scheduler/stats");
+        t = get_json(c, "/api/scheduler/tasks");
+        const bool settled = s["completed_total"].GetUint() + s["failed_total"].GetUint() == 2 &&
+                             t["running"].Size() == 0;
+        if (settled || std::chrono::steady_clock::now() > until) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     CHECK(s["completed_total"].GetUint() + s["failed_total"].GetUint() == 2);  // the 503 was never admitted
-    t = get_json(c, "/api/scheduler/tasks");
     CHECK(t["queued"].Size() == 0);
     CHECK(t["running"].Size() == 0);
 }

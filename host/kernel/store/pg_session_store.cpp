@@ -37,19 +37,20 @@ std::optional<SessionDoc> load(pg::Connection& c, std::string_view id) {
     if (rows == 0 || pg::to_int64(r.get(), 0, 0) != -1) return std::nullopt;
     auto doc = SessionDoc::parse(pg::text(r.get(), 0, 1));
     if (!doc) throw pg::Error("session " + std::string(id) + ": its head is not a JSON object", false);
+    std::vector<ExchangeRecord> records;
+    records.reserve(static_cast<size_t>(rows - 1));
     for (int row = 1; row < rows; ++row) {
-        const auto seq = static_cast<uint64_t>(pg::to_int64(r.get(), row, 0));
-        if (seq < doc->user_count()) continue;  // already in the head (imported)
-        if (seq > doc->user_count()) break;     // never happens: seqs are consecutive
         ExchangeRecord rec;
-        rec.index = seq;
+        rec.index = static_cast<uint64_t>(pg::to_int64(r.get(), row, 0));
         rec.user_item = pg::text(r.get(), row, 1);
         rec.agent_item = pg::text(r.get(), row, 2);
         rec.updated_at = pg::text(r.get(), row, 3);
         if (!pg::is_null(r.get(), row, 4)) rec.seed_id = pg::text(r.get(), row, 4);
         if (!pg::is_null(r.get(), row, 5)) rec.space_id = pg::text(r.get(), row, 5);
-        doc->apply(rec);
+        records.push_back(std::move(rec));
     }
+    const std::string where = "session " + std::string(id);
+    replay_records(records, doc->user_count(), where.c_str(), [&](const ExchangeRecord& rec) { doc->apply(rec); });
     return doc;
 }
 
