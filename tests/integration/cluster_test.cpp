@@ -121,7 +121,7 @@ TEST_CASE("cluster: kill -9 of a host under chat load through nginx loses nothin
         }
         total += contents.size();
     }
-    MESSAGE(total << " acknowledged chats of " << sent << " sent; host " << cluster.pids[0] << " killed");
+    MESSAGE(total << " acknowledged chats of " << sent.load() << " sent; host " << cluster.pids[0] << " killed");
     CHECK(total > 200);
 
     // The SSE client reads what it has; if its host was the killed one, it

@@ -59,12 +59,16 @@ std::optional<SessionDoc> load(pg::Connection& c, std::string_view id) {
 PgSessionStore::PgSessionStore(std::shared_ptr<pg::Pool> pool, std::function<int64_t()> now_us)
     : pool_(std::move(pool)), now_us_(std::move(now_us)) {}
 
-Result PgSessionStore::get(std::string_view id) {
+Result PgSessionStore::get(std::string_view id) { return read(id, true); }
+
+Result PgSessionStore::export_file(std::string_view id) { return read(id, false); }
+
+Result PgSessionStore::read(std::string_view id, bool api) {
     if (!valid_id(id)) return error_result(OXIOS_E_INVALID, "invalid session id");
     try {
         auto doc = pool_->run([&](pg::Connection& c) { return load(c, id); }, true);
         if (!doc) return error_result(OXIOS_E_NOT_FOUND, "session not found");
-        return Result{OXIOS_OK, doc->to_api_json()};
+        return Result{OXIOS_OK, api ? doc->to_api_json() : doc->to_json()};
     } catch (const pg::Error& e) {
         return unavailable(e, "session read failed");
     }
@@ -197,17 +201,6 @@ bool PgSessionStore::healthy(std::string& detail) const {
     if (!pool_->healthy(detail)) return false;
     detail = std::to_string(count()) + " sessions (" + detail + ")";
     return true;
-}
-
-Result PgSessionStore::export_file(std::string_view id) {
-    if (!valid_id(id)) return error_result(OXIOS_E_INVALID, "invalid session id");
-    try {
-        auto doc = pool_->run([&](pg::Connection& c) { return load(c, id); }, true);
-        if (!doc) return error_result(OXIOS_E_NOT_FOUND, "session not found");
-        return Result{OXIOS_OK, doc->to_json()};
-    } catch (const pg::Error& e) {
-        return unavailable(e, "session export failed");
-    }
 }
 
 Status PgSessionStore::import_file(std::string_view id, std::string_view text) {

@@ -32,6 +32,8 @@ public:
     Status import_file(std::string_view id, std::string_view text) override;
 
 private:
+    Result read(std::string_view id, bool api);  // get() / export_file()
+
     std::shared_ptr<pg::Pool> pool_;
     std::function<int64_t()> now_us_;
     std::atomic<int64_t> last_prune_us_{0};
