@@ -14,6 +14,7 @@ pg_start() {
   mkdir -p "$PG_DIR"
   PG_AS=()
   if [[ $(id -u) -eq 0 ]]; then
+    chmod a+x "$(dirname "$PG_DIR")"  # the postgres user must reach it (mktemp makes 0700)
     chown postgres "$PG_DIR"
     PG_AS=(runuser -u postgres --)
   fi
