@@ -194,7 +194,7 @@ uint64_t Kernel::events_subscribe(EventFn fn) { return impl_->bus.subscribe(std:
 void Kernel::events_unsubscribe(uint64_t subscription) { impl_->bus.unsubscribe(subscription); }
 uint64_t Kernel::events_since(uint64_t after_seq, const EventFn& fn) { return impl_->bus.since(after_seq, fn); }
 bool Kernel::events_reach(uint64_t seq) {
-    return !impl_->event_log || impl_->event_log->wait_for(seq, std::chrono::seconds(2));
+    return !impl_->event_log || impl_->event_log->wait_for(seq);
 }
 uint64_t Kernel::events_publish(std::string_view type, std::string_view fields_json) {
     return impl_->bus.publish(type, fields_json);

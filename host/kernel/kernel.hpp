@@ -109,8 +109,8 @@ public:
     void events_unsubscribe(uint64_t subscription);  // fn not running after return
     // Calls fn for buffered events with seq > after_seq; returns missed count.
     uint64_t events_since(uint64_t after_seq, const EventFn& fn);
-    // With the cluster's event log: waits (bounded) until this host's bus
-    // holds `seq`, which another host may have sent already. True at once
+    // With the cluster's event log: brings this host's bus up to `seq`, which
+    // another host may have sent already (reads the log now). True at once
     // without a log.
     bool events_reach(uint64_t seq);
     // fields_json: JSON object of extra fields. Returns the new event's seq.

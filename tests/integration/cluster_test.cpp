@@ -1,8 +1,7 @@
 // scripts/cluster 3: PostgreSQL, three hosts and nginx. Chat load through
 // nginx while a host is killed with SIGKILL: every acknowledged exchange is
 // there afterwards, and an SSE client that reconnects through nginx with
-// Last-Event-ID sees no repeat (R11 in miniature; a rare silent gap is a
-// known bug, reported by the test, see below).
+// Last-Event-ID sees no gap and no repeat (R11 in miniature).
 #include "host_process.hpp"
 #include "sse_client.hpp"
 
@@ -147,20 +146,7 @@ TEST_CASE("cluster: kill -9 of a host under chat load through nginx loses nothin
     }
     INFO("first connection: " << first_part << " messages, last id " << last << ", closed " << sse->closed()
                               << "; resumed: " << again_ids);
-    // Never a repeat or a step back across the two connections.
-    uint64_t prev = 0;
-    size_t silent_gaps = 0;
-    for (const auto& m : all) {
-        if (m.id == 0) continue;
-        CHECK_MESSAGE(m.id > prev, "after " << prev << " came " << m.id);
-        if (prev != 0 && m.id > prev + 1) ++silent_gaps;
-        prev = m.id;
-    }
-    // KNOWN BUG (issue #20, open): under load about one run in three shows
-    // one event missing without an `event: resync` on the resumed stream;
-    // not found yet. Reported here, not asserted, until it is fixed.
     uint64_t first = 0, end = 0;
     std::string why;
-    WARN_MESSAGE(consecutive(all, first, end, why), "silent SSE gap through nginx (known bug): " << why);
-    MESSAGE(silent_gaps << " silent gaps");
+    CHECK_MESSAGE(consecutive(all, first, end, why), why);
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -43,6 +44,15 @@ public:
         buf_ = head_.substr(end + 4);
         head_.resize(end + 4);
         status_ = head_.rfind("HTTP/1.1 ", 0) == 0 ? std::atoi(head_.c_str() + 9) : 0;
+        // A proxy (nginx) sends a body without a length as chunks.
+        std::string lower = head_;
+        for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        chunked_ = lower.find("transfer-encoding: chunked") != std::string::npos;
+        if (chunked_) {
+            raw_ = std::move(buf_);
+            buf_.clear();
+            dechunk();
+        }
         parse_events();
     }
     ~SseClient() {
@@ -98,7 +108,12 @@ private:
             closed_ = true;
             return false;
         }
-        buf_.append(tmp, static_cast<size_t>(n));
+        if (chunked_) {
+            raw_.append(tmp, static_cast<size_t>(n));
+            dechunk();
+        } else {
+            buf_.append(tmp, static_cast<size_t>(n));
+        }
         return true;
     }
     void parse_events() {
@@ -127,7 +142,21 @@ private:
     int fd_ = -1;
     int status_ = 0;
     std::atomic<bool> closed_{false};
-    std::string head_, buf_;
+    // Moves the complete chunks of raw_ into buf_ ("<hex size>\r\n<data>\r\n").
+    void dechunk() {
+        for (;;) {
+            const size_t eol = raw_.find("\r\n");
+            if (eol == std::string::npos) return;
+            const size_t size = std::strtoul(raw_.substr(0, eol).c_str(), nullptr, 16);
+            if (raw_.size() < eol + 2 + size + 2) return;
+            buf_.append(raw_, eol + 2, size);
+            raw_.erase(0, eol + 2 + size + 2);
+            if (size == 0) return;
+        }
+    }
+
+    bool chunked_ = false;
+    std::string head_, buf_, raw_;
     std::mutex mutex_;
     std::vector<Message> messages_;
 };

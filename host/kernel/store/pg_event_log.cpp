@@ -127,6 +127,9 @@ void PgEventLog::prune(pg::Connection& c) {
 }
 
 bool PgEventLog::read_new(pg::Connection& c) {
+    // One reader at a time (the LISTEN thread, or wait_for on a request's
+    // thread): the bus gets every seq once and in order.
+    std::lock_guard deliver(deliver_mutex_);
     for (;;) {
         auto r = c.exec("SELECT seq, body FROM events WHERE seq > $1 ORDER BY seq LIMIT 1000",
                         {std::to_string(last_read_.load())});
@@ -135,10 +138,6 @@ bool PgEventLog::read_new(pg::Connection& c) {
             const auto seq = static_cast<uint64_t>(pg::to_int64(r.get(), row, 0));
             bus_.deliver(seq, std::make_shared<const std::string>(pg::text(r.get(), row, 1)));
             last_read_ = seq;
-        }
-        if (rows > 0) {
-            std::lock_guard lock(read_mutex_);
-            read_cv_.notify_all();
         }
         if (rows < 1000) return true;
     }
@@ -155,14 +154,14 @@ void PgEventLog::read_loop() {
             auto last = std::chrono::steady_clock::now();
             while (!stop_reader_) {
                 pollfd p{PQsocket(c.raw()), POLLIN, 0};
-                ::poll(&p, 1, 20);  // short: stop_reader_ and read_now_ are checked between waits
+                ::poll(&p, 1, 200);  // short: stop_reader_ is checked between waits
                 if (PQconsumeInput(c.raw()) == 0) throw pg::Error("LISTEN connection lost", true);
                 bool woken = false;
                 while (PGnotify* n = PQnotifies(c.raw())) {
                     PQfreemem(n);
                     woken = true;
                 }
-                if (woken || read_now_.exchange(false) || std::chrono::steady_clock::now() - last >= kReadEvery) {
+                if (woken || std::chrono::steady_clock::now() - last >= kReadEvery) {
                     read_new(c);
                     last = std::chrono::steady_clock::now();
                 }
@@ -175,20 +174,15 @@ void PgEventLog::read_loop() {
     }
 }
 
-bool PgEventLog::wait_for(uint64_t seq, std::chrono::milliseconds timeout) {
+bool PgEventLog::wait_for(uint64_t seq) {
     if (last_read_ >= seq) return true;
-    try {  // an id the cluster never reached (its database was reset) is not waited for
-        const bool exists = pool_->run([&](pg::Connection& c) {
-            auto r = c.exec("SELECT last FROM event_seq");
-            return static_cast<uint64_t>(pg::to_int64(r.get(), 0, 0)) >= seq;
-        });
-        if (!exists) return false;
+    // Read up to it here, on the caller's thread: the LISTEN thread may be
+    // slow (a loaded machine), and the caller is waiting.
+    try {
+        pool_->run([&](pg::Connection& c) { read_new(c); }, true);
     } catch (const pg::Error&) {
-        return false;
     }
-    read_now_ = true;
-    std::unique_lock lock(read_mutex_);
-    return read_cv_.wait_for(lock, timeout, [&] { return last_read_ >= seq; });
+    return last_read_ >= seq;
 }
 
 uint64_t PgEventLog::history(uint64_t after, uint64_t before, const EventFn& fn) {

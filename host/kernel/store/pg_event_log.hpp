@@ -40,9 +40,10 @@ public:
     ~PgEventLog();  // commits what is queued (bounded wait), stops both threads
 
     void append(EventBus::Text event);
-    // Waits until this host's bus holds `seq` (an SSE client resuming here
-    // with an id another host already sent it); false after `timeout`.
-    bool wait_for(uint64_t seq, std::chrono::milliseconds timeout);
+    // Brings this host's bus up to `seq` now, reading the table on the
+    // caller's thread (an SSE client resuming here with an id another host
+    // already sent it); false when the log does not hold it.
+    bool wait_for(uint64_t seq);
     // EventBus::History: the table's events in (after, before).
     uint64_t history(uint64_t after, uint64_t before, const EventFn& fn);
 
@@ -66,9 +67,7 @@ private:
     uint64_t dropped_ = 0;
 
     std::atomic<uint64_t> last_read_{0};
-    std::mutex read_mutex_;  // with read_cv_: wait_for()
-    std::condition_variable read_cv_;
-    std::atomic<bool> read_now_{false};
+    std::mutex deliver_mutex_;  // read_new: one reader delivers at a time
     std::atomic<bool> stop_reader_{false};
     std::thread writer_, reader_;
 };
