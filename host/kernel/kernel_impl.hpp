@@ -46,7 +46,7 @@ struct Kernel::Impl {
     StatusProvider plugins_status;
     MetricsProvider http_metrics;
 
-    std::unique_ptr<GitService> git;  // the workspace's history (PAGES §3)
+    std::unique_ptr<GitService> git;  // the workspace's history (docs/api.md, "Git")
 
     ServiceRegistry registry;  // last: its methods refer to everything above
 

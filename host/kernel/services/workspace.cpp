@@ -110,7 +110,7 @@ struct WorkspaceService {
         const fs::path base = root();
         auto resolved = workspace_paths::resolve(base, path);
         if (resolved.relative.empty()) fail(OXIOS_E_INVALID, "path must name a file");
-        // The repository and the host's state are the host's (PAGES §0 rule 2).
+        // The repository and the host's state are the host's (docs/api.md, "Workspace").
         for (const char* reserved : {".git", ".oxios"})
             if (workspace_paths::is_within(base / reserved, resolved.real)) fail(OXIOS_E_DENIED, "path is reserved");
         if (content.size() > kMaxFileBytes)
