@@ -22,8 +22,6 @@ namespace oxios::kernel {
 namespace fs = std::filesystem;
 
 namespace {
-constexpr int64_t kHourUs = 3600LL * 1'000'000;
-
 bool file_missing(const std::exception& e) {
     const auto* se = dynamic_cast<const std::system_error*>(&e);
     return se != nullptr && se->code() == std::errc::no_such_file_or_directory;
@@ -415,12 +413,7 @@ Status FileSessionStore::remove(std::string_view id_view) {
 Result FileSessionStore::prune(bool force, int64_t max_sessions, int64_t ttl_hours) {
     const int64_t now = now_us_();
     uint64_t count = 0;
-    bool run = force;
-    int64_t last = last_prune_us_.load();
-    while (!run && (last == 0 || now - last > kHourUs))
-        run = last_prune_us_.compare_exchange_weak(last, now);  // one auto-prune per hour
-    if (run) {
-        last_prune_us_ = now;
+    if (prune_due(last_prune_us_, now, force)) {
         // TTL first, then keep the newest max_sessions: both drop a tail of
         // the ordered index, so walk it from the oldest end.
         std::vector<std::pair<std::string, int64_t>> victims;

@@ -331,6 +331,15 @@ std::string prune_result_json(uint64_t count, int64_t max_sessions, int64_t ttl_
     return json::to_string(out);
 }
 
+bool prune_due(std::atomic<int64_t>& last_prune_us, int64_t now_us, bool force) {
+    constexpr int64_t kHourUs = 3600LL * 1'000'000;
+    bool run = force;
+    int64_t last = last_prune_us.load();
+    while (!run && (last == 0 || now_us - last > kHourUs)) run = last_prune_us.compare_exchange_weak(last, now_us);
+    if (run) last_prune_us = now_us;
+    return run;
+}
+
 int64_t prune_cutoff_us(int64_t now_us, int64_t ttl_hours) {
     // The config allows ttl_hours up to 9e15: a span that does not fit in
     // int64 microseconds prunes nothing by age (it used to overflow).

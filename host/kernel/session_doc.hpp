@@ -13,6 +13,7 @@
 
 #include <rapidjson/document.h>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -87,6 +88,10 @@ std::string prune_result_json(uint64_t count, int64_t max_sessions, int64_t ttl_
 // Sessions updated before this are past their TTL; INT64_MIN when none is
 // (ttl_hours 0, or a span that does not fit in int64 microseconds).
 int64_t prune_cutoff_us(int64_t now_us, int64_t ttl_hours);
+// Whether a prune runs now: forced, or the last one (kept in `last_prune_us`)
+// is more than an hour old; records now when it runs. At most one caller of
+// a given hour wins.
+bool prune_due(std::atomic<int64_t>& last_prune_us, int64_t now_us, bool force);
 
 class SessionDoc {
 public:

@@ -104,7 +104,7 @@ void PgEventLog::write_loop() {
                     std::fprintf(stderr, "[error] event log: %zu events not stored at shutdown\n", queue_.size());
                     return;
                 }
-                backoff = backoff == 0ms ? 100ms : std::min<std::chrono::milliseconds>(backoff * 2, 2000ms);
+                backoff = pg::next_backoff(backoff);
                 wake_.wait_for(lock, backoff, [&] { return false; });
             }
         }
@@ -167,7 +167,7 @@ void PgEventLog::read_loop() {
                 }
             }
         } catch (const pg::Error&) {
-            backoff = backoff == 0ms ? 100ms : std::min<std::chrono::milliseconds>(backoff * 2, 2000ms);
+            backoff = pg::next_backoff(backoff);
             for (auto waited = 0ms; waited < backoff && !stop_reader_; waited += 50ms)
                 std::this_thread::sleep_for(50ms);
         }

@@ -11,6 +11,10 @@ constexpr std::chrono::milliseconds kMaxBackoff{2000};
 constexpr std::chrono::seconds kLeaseWait{5};
 }  // namespace
 
+std::chrono::milliseconds next_backoff(std::chrono::milliseconds previous) {
+    return previous.count() == 0 ? kFirstBackoff : std::min(previous * 2, kMaxBackoff);
+}
+
 Pool::Pool(std::string url, size_t size) : url_(std::move(url)), target_(describe_url(url_)), size_(std::max<size_t>(size, 1)) {
     idle_.push_back(std::make_unique<Connection>(url_));  // throws: the start check
     open_ = 1;
@@ -44,7 +48,7 @@ std::unique_ptr<Connection> Pool::acquire() {
                 lock.lock();
                 --open_;
                 if (backoff_.count() == 0) std::fprintf(stderr, "[error] %s (retrying)\n", e.what());
-                backoff_ = backoff_.count() == 0 ? kFirstBackoff : std::min(backoff_ * 2, kMaxBackoff);
+                backoff_ = next_backoff(backoff_);
                 next_attempt_ = std::chrono::steady_clock::now() + backoff_;
                 last_error_ = e.what();
                 freed_.notify_one();

@@ -19,6 +19,10 @@
 
 namespace oxios::kernel::pg {
 
+// The next wait before reconnecting after `previous` (0 = the first failure):
+// 100 ms, doubling, at most 2 s. The pool and the event log's threads alike.
+std::chrono::milliseconds next_backoff(std::chrono::milliseconds previous);
+
 class Pool {
 public:
     // Opens the first connection now: throws Error when the server cannot

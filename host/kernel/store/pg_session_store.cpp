@@ -13,8 +13,6 @@ namespace oxios::kernel {
 
 namespace {
 
-constexpr int64_t kHourUs = 3600LL * 1'000'000;
-
 std::string_view view(oxios_str s) { return s.ptr == nullptr ? std::string_view{} : std::string_view(s.ptr, s.len); }
 
 // Unavailable (the pool logs the outage once) or a failed statement (logged).
@@ -157,12 +155,8 @@ Status PgSessionStore::remove(std::string_view id) {
 
 Result PgSessionStore::prune(bool force, int64_t max_sessions, int64_t ttl_hours) {
     const int64_t now = now_us_();
-    bool run = force;
-    int64_t last = last_prune_us_.load();
-    while (!run && (last == 0 || now - last > kHourUs)) run = last_prune_us_.compare_exchange_weak(last, now);
     uint64_t count = 0;
-    if (run) {
-        last_prune_us_ = now;
+    if (prune_due(last_prune_us_, now, force)) {
         const int64_t keep = max_sessions > 0 ? max_sessions : std::numeric_limits<int64_t>::max();
         try {
             count = pool_->run(
