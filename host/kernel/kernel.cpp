@@ -7,6 +7,7 @@
 #include "json_util.hpp"
 #include "kernel_impl.hpp"
 #include "services/resource_sampler.hpp"
+#include "session_doc.hpp"
 
 #include <algorithm>
 
@@ -108,7 +109,7 @@ Kernel::Impl::Impl(const Options& opts)
             store.pool, bus,
             PgEventLog::Retention{config->get_int("events.retention_count", 100000),
                                   config->get_int("events.retention_hours", 168)},
-            clock::now_us);
+            clock::now_us, *store.duty);
         bus.set_history([log = event_log.get()](uint64_t after, uint64_t before, const EventFn& fn) {
             return log->history(after, before, fn);
         });
@@ -120,6 +121,7 @@ Kernel::Impl::Impl(const Options& opts)
     ctx.now_us = clock::now_us;
     ctx.unreadable = &unreadable;
     ctx.records = store.records.get();
+    ctx.duty = store.duty.get();
     git = std::make_unique<GitService>(GitService::Options{
         workspace,
         [c = config.get()] {
@@ -186,8 +188,11 @@ Status Kernel::session_append(const oxios_exchange& exchange) { return impl_->se
 Result Kernel::session_list(uint32_t page, uint32_t limit) { return impl_->sessions.list(page, limit); }
 Status Kernel::session_delete(std::string_view id) { return impl_->sessions.remove(id); }
 Result Kernel::session_prune(bool force) {
-    return impl_->sessions.prune(force, impl_->config->get_int("session.max_sessions", 100),
-                                 impl_->config->get_int("session.ttl_hours", 168));
+    const int64_t max_sessions = impl_->config->get_int("session.max_sessions", 100);
+    const int64_t ttl_hours = impl_->config->get_int("session.ttl_hours", 168);
+    // The hourly prune is a once-only duty of the cluster; a forced one is an operator's.
+    if (!force && !impl_->store.duty->held()) return Result{OXIOS_OK, prune_result_json(0, max_sessions, ttl_hours)};
+    return impl_->sessions.prune(force, max_sessions, ttl_hours);
 }
 
 uint64_t Kernel::events_subscribe(EventFn fn) { return impl_->bus.subscribe(std::move(fn)); }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "kernel.hpp"
+#include "store/duty_lock.hpp"
 #include "store/record_store.hpp"
 #include "unreadable_files.hpp"
 
@@ -29,6 +30,9 @@ struct ServiceContext {
     // Where a service keeps its state (store/record_store.hpp): files or
     // PostgreSQL, as configured. Never a file or connection of its own.
     RecordStore* records = nullptr;
+    // Whether this host runs the cluster's once-only duties (a scheduled
+    // cron fire): always with files, one host of several with PostgreSQL.
+    const DutyLock* duty = nullptr;
     // The workspace's git history: writers report changed paths (may be null).
     GitService* git = nullptr;
 };

@@ -17,8 +17,8 @@ constexpr auto kStopWait = 3s;       // the destructor's bound for what is queue
 }  // namespace
 
 PgEventLog::PgEventLog(std::shared_ptr<pg::Pool> pool, EventBus& bus, Retention retention,
-                       std::function<int64_t()> now_us)
-    : pool_(std::move(pool)), bus_(bus), retention_(retention), now_us_(std::move(now_us)) {
+                       std::function<int64_t()> now_us, const DutyLock& duty)
+    : pool_(std::move(pool)), bus_(bus), retention_(retention), now_us_(std::move(now_us)), duty_(duty) {
     // The ring is a cache in front of the table: filled with its newest events.
     pool_->run([&](pg::Connection& c) {
         auto head = c.exec("SELECT last FROM event_seq");
@@ -108,7 +108,7 @@ void PgEventLog::write_loop() {
                 wake_.wait_for(lock, backoff, [&] { return false; });
             }
         }
-        if (std::chrono::steady_clock::now() - last_prune >= kPruneEvery) {
+        if (std::chrono::steady_clock::now() - last_prune >= kPruneEvery && duty_.held()) {
             last_prune = std::chrono::steady_clock::now();
             lock.unlock();
             try {

@@ -15,6 +15,7 @@
 #pragma once
 
 #include "event_bus.hpp"
+#include "store/duty_lock.hpp"
 #include "store/pg_pool.hpp"
 
 #include <atomic>
@@ -34,9 +35,10 @@ public:
         int64_t count = 100000;  // events kept in the table
         int64_t hours = 168;     // ... and no older than this
     };
-    // Starts both threads; the bus starts at the table's last seq.
+    // Starts both threads; the bus starts at the table's last seq. Retention
+    // is applied every minute by the host on duty only.
     PgEventLog(std::shared_ptr<pg::Pool> pool, EventBus& bus, Retention retention,
-               std::function<int64_t()> now_us);
+               std::function<int64_t()> now_us, const DutyLock& duty);
     ~PgEventLog();  // commits what is queued (bounded wait), stops both threads
 
     void append(EventBus::Text event);
@@ -59,6 +61,7 @@ private:
     EventBus& bus_;
     Retention retention_;
     std::function<int64_t()> now_us_;
+    const DutyLock& duty_;
 
     std::mutex mutex_;
     std::condition_variable wake_;

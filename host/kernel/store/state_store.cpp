@@ -29,6 +29,7 @@ StateStore open_state_store(const Config& config, const std::string& workspace, 
         store.sessions = std::make_unique<FileSessionStore>(std::filesystem::path(workspace) / "sessions", now_us,
                                                             unreadable);
         store.records = std::make_unique<FileRecordStore>(workspace, std::move(now_us), unreadable);
+        store.duty = sole_host_duty();
         return store;
     }
     const std::string url = postgres_url(config);
@@ -47,6 +48,7 @@ StateStore open_state_store(const Config& config, const std::string& workspace, 
     }
     store.sessions = std::make_unique<PgSessionStore>(store.pool, std::move(now_us));
     store.records = std::make_unique<PgRecordStore>(store.pool);
+    store.duty = pg_duty_lock(url);
     return store;
 }
 

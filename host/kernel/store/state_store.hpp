@@ -6,6 +6,7 @@
 
 #include "config.hpp"
 #include "session_store.hpp"
+#include "store/duty_lock.hpp"
 #include "store/record_store.hpp"
 #include "unreadable_files.hpp"
 
@@ -31,6 +32,7 @@ struct StateStore {
     std::shared_ptr<pg::Pool> pool;   // postgres only
     std::unique_ptr<SessionStore> sessions;
     std::unique_ptr<RecordStore> records;
+    std::unique_ptr<DutyLock> duty;  // whether this host runs the once-only duties
 };
 
 // The PostgreSQL URL in effect ("" with the files backend).

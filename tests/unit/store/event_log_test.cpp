@@ -23,6 +23,7 @@ namespace {
 struct Host {
     std::shared_ptr<pg::Pool> pool;
     EventBus bus;
+    std::unique_ptr<DutyLock> duty = sole_host_duty();
     std::unique_ptr<PgEventLog> log;
     std::mutex mutex;
     std::vector<std::pair<uint64_t, std::string>> seen;
@@ -30,7 +31,7 @@ struct Host {
     Host(const std::string& url, size_t ring = 64) : bus(ring, 1024, clock::now_us) {
         pool = std::make_shared<pg::Pool>(url, 2);
         pool->run([](pg::Connection& c) { pg::migrate(c); });
-        log = std::make_unique<PgEventLog>(pool, bus, PgEventLog::Retention{}, clock::now_us);
+        log = std::make_unique<PgEventLog>(pool, bus, PgEventLog::Retention{}, clock::now_us, *duty);
         bus.set_log([this](EventBus::Text e) { log->append(std::move(e)); });
         bus.set_history([this](uint64_t a, uint64_t b, const EventFn& fn) { return log->history(a, b, fn); });
         bus.subscribe([this](uint64_t seq, std::string_view json) {
