@@ -4,6 +4,7 @@
 # postgres user (they refuse root).
 #   pg_start DIR   -> PG_URL (libpq connection string), PG_DIR
 #   pg_stop        (fast shutdown; the directory is left to the caller)
+#   pg_restart SECS  fast shutdown, SECS down, start again (waits until it accepts)
 #   pg_sql SQL     -> the result, unaligned
 PG_DIR=""; PG_URL=""; PG_BIN=""; PG_AS=()
 
@@ -20,8 +21,7 @@ pg_start() {
   fi
   "${PG_AS[@]}" "$PG_BIN/initdb" --no-sync -A trust -U postgres -E UTF8 --locale=C -D "$PG_DIR/data" \
     >"$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log" >&2; return 1; }
-  "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-    -o "-k $PG_DIR -p 5432 -c listen_addresses= -c max_connections=300" start >/dev/null
+  pg_ctl_start
   "${PG_AS[@]}" "$PG_BIN/createdb" -h "$PG_DIR" -p 5432 -U postgres oxios
   PG_URL="host=$PG_DIR port=5432 user=postgres dbname=oxios"
 }
@@ -30,6 +30,17 @@ pg_stop() {
   [[ -n $PG_DIR ]] || return 0
   "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
   PG_DIR=""
+}
+
+pg_restart() {
+  "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
+  sleep "$1"
+  pg_ctl_start
+}
+
+pg_ctl_start() {
+  "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+    -o "-k $PG_DIR -p 5432 -c listen_addresses= -c max_connections=300" start >/dev/null
 }
 
 pg_sql() { "$PG_BIN/psql" "$PG_URL" -Atqc "$1"; }
