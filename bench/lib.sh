@@ -133,6 +133,7 @@ kv() {  # kv "line of key value pairs" KEY -> value
 }
 
 # calc EXPR -> awk-evaluated number (floats).
+kvn() { local x; x=$(kv "$1" "$2"); echo "${x:--1}"; }  # a number for $(( )) and check; -1 when absent
 calc() { awk "BEGIN { printf \"%.4g\", $1 }"; }
 # check EXPR -> PASS|FAIL
 check() { awk "BEGIN { exit !($1) }" && echo PASS || echo FAIL; }
