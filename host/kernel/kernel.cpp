@@ -4,6 +4,7 @@
 #include "clock.hpp"
 #include "config_report.hpp"
 #include "engines/engine.hpp"
+#include "event_watch.hpp"
 #include "json_util.hpp"
 #include "kernel_impl.hpp"
 #include "services/resource_sampler.hpp"
@@ -122,6 +123,7 @@ Kernel::Impl::Impl(const Options& opts)
     ctx.unreadable = &unreadable;
     ctx.records = store.records.get();
     ctx.duty = store.duty.get();
+    ctx.on_event = watch_events(bus, registry);
     git = std::make_unique<GitService>(GitService::Options{
         workspace,
         [c = config.get()] {

@@ -1,17 +1,21 @@
 // approvals.request / list / approve / reject (abi/METHODS.md).
 //
-// Approvals live in memory only (a host restart forgets them). A pending
-// approval older than one hour expires: it is listed as "expired" and can no
-// longer be approved or rejected. At most kMaxKept approvals are kept; when
-// over, the oldest resolved or expired ones are dropped first.
+// Approvals are records of the state store (.oxios/approvals/<id>.json with
+// files), kept in memory and refetched when the bus says another host
+// changed one. A pending approval older than one hour expires: it is listed
+// as "expired" and can no longer be approved or rejected. At most kMaxKept
+// approvals are kept; when over, the oldest resolved or expired ones go first.
 #include "uuid.hpp"
 #include "json_util.hpp"
 #include "services/service_error.hpp"
 #include "services/service_registry.hpp"
 #include "clock.hpp"
+#include "store/stale_keys.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <vector>
 
 namespace oxios::kernel::services {
@@ -20,6 +24,7 @@ namespace {
 constexpr int64_t kExpiryUs = int64_t{3600} * 1000000;
 constexpr size_t kMaxKept = 1000;
 constexpr size_t kMaxFieldBytes = 4096;
+constexpr const char* kCollection = ".oxios/approvals";
 
 enum class State { pending, approved, rejected, expired };
 
@@ -39,12 +44,72 @@ struct Approval {
     State state = State::pending;
 };
 
+std::string to_json(const Approval& a) {
+    json::Builder b;
+    b.begin_object()
+        .field("id", a.id)
+        .field("subject", a.subject)
+        .field("action", a.action)
+        .field("resource", a.resource)
+        .field("reason", a.reason)
+        .field("created_at", a.created_at)
+        .field("status", a.state == State::expired ? "pending" : state_name(a.state))  // expiry is computed
+        .end_object();
+    return b.str();
+}
+
+std::optional<Approval> from_json(const std::string& key, const std::string& text) {
+    auto doc = json::parse_object(text);
+    if (!doc) return std::nullopt;
+    Approval a;
+    a.id = key;
+    a.subject = json::get_string(*doc, "subject");
+    a.action = json::get_string(*doc, "action");
+    a.resource = json::get_string(*doc, "resource");
+    a.reason = json::get_string(*doc, "reason");
+    a.created_at = json::get_string(*doc, "created_at");
+    a.created_us = clock::parse_rfc3339(a.created_at).value_or(0);
+    const std::string status = json::get_string(*doc, "status", "pending");
+    a.state = status == "approved" ? State::approved : status == "rejected" ? State::rejected : State::pending;
+    return a;
+}
+
 struct ApprovalsService {
     ServiceContext ctx;
     std::mutex mutex;
     std::vector<Approval> approvals;  // in creation order
+    StaleKeys stale;                  // changed by another host (events)
 
     int64_t now() const { return ctx.now_us ? ctx.now_us() : clock::now_us(); }
+
+    void load_all() {
+        std::vector<Approval> fresh;
+        for (auto& r : ctx.records->load_all(kCollection, RecordStore::OnBad::set_aside))
+            if (auto a = from_json(r.key, r.json)) fresh.push_back(std::move(*a));
+        std::stable_sort(fresh.begin(), fresh.end(),
+                         [](const Approval& x, const Approval& y) { return x.created_us < y.created_us; });
+        approvals.swap(fresh);
+    }
+
+    // Caller holds mutex: what other hosts changed since, from the store.
+    void refresh() {
+        auto taken = stale.take();
+        if (taken.all) return load_all();
+        for (const auto& id : taken.keys) {
+            auto text = ctx.records->get(kCollection, id);
+            auto it = std::find_if(approvals.begin(), approvals.end(), [&](const Approval& a) { return a.id == id; });
+            auto fresh = text ? from_json(id, *text) : std::nullopt;
+            if (!fresh) {
+                if (it != approvals.end()) approvals.erase(it);
+            } else if (it != approvals.end()) {
+                *it = std::move(*fresh);
+            } else {
+                auto at = std::upper_bound(approvals.begin(), approvals.end(), fresh->created_us,
+                                           [](int64_t us, const Approval& a) { return us < a.created_us; });
+                approvals.insert(at, std::move(*fresh));
+            }
+        }
+    }
 
     // Caller holds mutex.
     void expire(int64_t now_us) {
@@ -58,6 +123,7 @@ struct ApprovalsService {
             auto it = std::find_if(approvals.begin(), approvals.end(),
                                    [](const Approval& a) { return a.state != State::pending; });
             if (it == approvals.end()) it = approvals.begin();  // all pending: oldest goes
+            ctx.records->remove(kCollection, it->id);
             approvals.erase(it);
         }
     }
@@ -94,6 +160,7 @@ struct ApprovalsService {
         std::string id = a.id;
         {
             std::lock_guard lock(mutex);
+            ctx.records->put(kCollection, a.id, to_json(a));  // durable before it is announced
             approvals.push_back(std::move(a));
             trim();
         }
@@ -106,6 +173,7 @@ struct ApprovalsService {
 
     Result list(const rapidjson::Value&) {
         std::lock_guard lock(mutex);
+        refresh();
         expire(now());
         json::Builder out;
         out.begin_array();
@@ -129,12 +197,17 @@ struct ApprovalsService {
         if (!kernel::valid_uuid(id)) fail(OXIOS_E_INVALID, "invalid approval id: expected a UUID");
         {
             std::lock_guard lock(mutex);
+            stale.mark(id);  // decided on the store's copy: another host may have resolved it
+            refresh();
             expire(now());
             auto it = std::find_if(approvals.begin(), approvals.end(),
                                    [&](const Approval& a) { return a.id == id; });
             if (it == approvals.end() || it->state != State::pending)
                 fail(OXIOS_E_NOT_FOUND, "approval not found or not pending");
-            it->state = to;
+            Approval resolved = *it;
+            resolved.state = to;
+            ctx.records->put(kCollection, id, to_json(resolved));
+            *it = std::move(resolved);
         }
         json::Builder event;
         event.begin_object().field("approval_id", id).field("status", state_name(to)).end_object();
@@ -154,6 +227,15 @@ namespace oxios::kernel {
 void register_approvals_service(ServiceRegistry& registry, const ServiceContext& ctx) {
     auto svc = std::make_shared<services::ApprovalsService>();
     svc->ctx = ctx;
+    svc->load_all();
+    if (ctx.on_event)
+        ctx.on_event({"approval_requested", "approval_resolved"}, [w = std::weak_ptr(svc)](const rapidjson::Value& e) {
+            auto svc = w.lock();
+            if (!svc) return;
+            const std::string id = json::get_string(e, "approval_id");
+            if (json::get_string(e, "type") == "lagged") svc->stale.mark_all();
+            else if (kernel::valid_uuid(id)) svc->stale.mark(id);
+        });
     registry.add("approvals.request", [svc](const rapidjson::Value& in) { return svc->request(in); });
     registry.add("approvals.list", [svc](const rapidjson::Value& in) { return svc->list(in); });
     registry.add("approvals.approve", [svc](const rapidjson::Value& in) {

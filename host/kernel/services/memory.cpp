@@ -1,14 +1,16 @@
 // memory.create / list / get / search / semantic (abi/METHODS.md), plus
 // memory.stats for system.status.
 //
-// Storage: <workspace>/memory/<category>/<id>.json, category = memory_type
-// (fact | episode | knowledge), id a UUID v4; each file is
+// Storage: records of the state store, collection memory/<category> (with
+// files <workspace>/memory/<category>/<id>.json), category = memory_type
+// (fact | episode | knowledge), id a UUID v4; each record is
 //   {"id","content","memory_type","tags":[...],"importance","created_at"}
-// written atomically. Every entry is kept in an in-memory index, loaded at
-// registration and updated on create, so list/get/search read no file (get
-// falls back to the disk for an entry another process wrote since).
-#include "services/fs_util.hpp"
+// Every entry is kept in an in-memory index, loaded at registration and
+// updated on create, so list/get/search read no record; entries another host
+// stored are fetched when its memory_stored event arrives (get also falls
+// back to the store for an entry written since).
 #include "ids.hpp"
+#include "store/stale_keys.hpp"
 #include "uuid.hpp"
 #include "json_util.hpp"
 #include "services/service_error.hpp"
@@ -20,6 +22,7 @@
 #include <cctype>
 #include <cmath>
 #include <filesystem>
+#include <memory>
 #include <mutex>
 #include <shared_mutex>
 #include <system_error>
@@ -87,24 +90,25 @@ bool newer(const Entry* a, const Entry* b) {
     return a->id < b->id;
 }
 
+std::string collection_of(std::string_view category) { return "memory/" + std::string(category); }
+
 struct MemoryService {
     ServiceContext ctx;
     mutable std::shared_mutex mutex;
     std::unordered_map<std::string, Entry> index;  // by id
-
-    fs::path category_dir(const std::string& category) const {
-        return fs::path(ctx.workspace) / "memory" / category;
-    }
+    StaleKeys stale;                               // "<category>/<id>" stored by another host
 
     // nullopt when absent, unreadable or not a JSON object (those two
     // reported as unreadable).
     std::optional<Entry> read_entry(const std::string& id, const std::string& category) const {
-        const fs::path file = category_dir(category) / (id + ".json");
+        const fs::path file = fs::path(ctx.workspace) / collection_of(category) / (id + ".json");
         std::optional<std::string> text;
         try {
-            text = files::read_file(file);
-        } catch (const std::system_error& e) {
-            report_unreadable(ctx.unreadable, file, "cannot read: " + e.code().message());
+            text = ctx.records->get(collection_of(category), id);
+        } catch (const StoreUnavailable&) {
+            throw;
+        } catch (const std::exception& e) {
+            report_unreadable(ctx.unreadable, file, std::string("cannot read: ") + e.what());
             return std::nullopt;
         }
         if (!text) return std::nullopt;
@@ -117,21 +121,33 @@ struct MemoryService {
         return entry_from_json(*doc, id, category);
     }
 
-    // (Re)reads every entry: at start, and after a git restore.
+    // (Re)reads every entry: at start, after a git restore, after a lagged bus.
     void load_all() {
         std::unordered_map<std::string, Entry> fresh;
-        for (const char* category : kCategories) {
-            std::error_code ec;
-            for (fs::directory_iterator it(category_dir(category), ec), end; !ec && it != end;
-                 it.increment(ec)) {
-                if (it->path().extension() != ".json") continue;
-                std::string id = it->path().stem().string();
-                if (!kernel::valid_id(id)) continue;
-                if (auto e = read_entry(id, category)) fresh.emplace(id, std::move(*e));
-            }
-        }
+        for (const char* category : kCategories)
+            for (auto& r : ctx.records->load_all(collection_of(category), RecordStore::OnBad::keep_and_report))
+                if (auto doc = json::parse_object(r.json))
+                    if (auto e = entry_from_json(*doc, r.key, category)) fresh.emplace(r.key, std::move(*e));
         std::unique_lock lock(mutex);
         index.swap(fresh);
+    }
+
+    // Before a read: what other hosts stored since (marked from their events).
+    void refresh() {
+        auto taken = stale.take();
+        if (taken.all) return load_all();
+        for (const auto& key : taken.keys) {
+            const auto slash = key.find('/');
+            const std::string category = key.substr(0, slash), id = key.substr(slash + 1);
+            {
+                std::shared_lock lock(mutex);
+                if (index.count(id)) continue;  // entries never change once stored
+            }
+            if (auto e = read_entry(id, category)) {
+                std::unique_lock lock(mutex);
+                index.insert_or_assign(id, std::move(*e));
+            }
+        }
     }
 
     void publish(std::string_view type, const json::Builder& fields) const {
@@ -173,10 +189,11 @@ struct MemoryService {
             .field("created_at", e.created_at)
             .end_object();
         try {
-            files::create_dirs(category_dir(category));
-            files::write_atomic(category_dir(category) / (e.id + ".json"), file.str());
-        } catch (const std::system_error& err) {
-            fail(OXIOS_E_IO, "cannot store memory: " + err.code().message());
+            ctx.records->put(collection_of(category), e.id, file.str());
+        } catch (const StoreUnavailable&) {
+            throw;
+        } catch (const std::exception& err) {
+            fail(OXIOS_E_IO, std::string("cannot store memory: ") + err.what());
         }
         if (ctx.git != nullptr) ctx.git->changed("memory", "write", "memory/" + category + "/" + e.id + ".json");
 
@@ -198,8 +215,9 @@ struct MemoryService {
         return out.result();
     }
 
-    Result list(const rapidjson::Value& in) const {
+    Result list(const rapidjson::Value& in) {
         auto page = json::read_page(in);
+        refresh();
         std::shared_lock lock(mutex);
         std::vector<const Entry*> all;
         all.reserve(index.size());
@@ -217,6 +235,7 @@ struct MemoryService {
         std::string name = json::req_string(in, "name");
         if (!kernel::valid_id(name)) fail(OXIOS_E_INVALID, "invalid memory name");
         std::optional<Entry> found;
+        refresh();
         {
             std::shared_lock lock(mutex);
             if (auto it = index.find(name); it != index.end()) found = it->second;
@@ -242,7 +261,7 @@ struct MemoryService {
         return out.result();
     }
 
-    Result search(const rapidjson::Value& in) const {
+    Result search(const rapidjson::Value& in) {
         std::string query = json::opt_string(in, "query").value_or("");
         const std::string category = json::opt_string(in, "memory_type").value_or("");  // "" = any
         if (!category.empty() && !valid_category(category))
@@ -270,6 +289,7 @@ struct MemoryService {
         };
         json::Builder out;
         size_t count = 0;
+        refresh();
         {
             std::shared_lock lock(mutex);
             std::vector<Hit> hits;
@@ -319,7 +339,8 @@ struct MemoryService {
         return out.result();
     }
 
-    Result stats(const rapidjson::Value&) const {
+    Result stats(const rapidjson::Value&) {
+        refresh();
         std::shared_lock lock(mutex);
         json::Builder out;
         out.begin_object()
@@ -341,6 +362,14 @@ void register_memory_service(ServiceRegistry& registry, const ServiceContext& ct
     svc->ctx = ctx;
     svc->load_all();
     if (ctx.git != nullptr) ctx.git->on_restored([svc](const GitService::RestoreReport&) { svc->load_all(); });
+    if (ctx.on_event)
+        ctx.on_event({"memory_stored"}, [w = std::weak_ptr(svc)](const rapidjson::Value& e) {
+            auto svc = w.lock();
+            if (!svc) return;
+            const std::string id = json::get_string(e, "memory_id"), category = json::get_string(e, "memory_type");
+            if (json::get_string(e, "type") == "lagged") svc->stale.mark_all();
+            else if (kernel::valid_id(id) && services::valid_category(category)) svc->stale.mark(category + "/" + id);
+        });
     registry.add("memory.create", [svc](const rapidjson::Value& in) { return svc->create(in); });
     registry.add("memory.list", [svc](const rapidjson::Value& in) { return svc->list(in); });
     registry.add("memory.get", [svc](const rapidjson::Value& in) { return svc->get(in); });

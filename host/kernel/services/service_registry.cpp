@@ -2,6 +2,8 @@
 // it to the registered method (abi/METHODS.md).
 #include "services/service_registry.hpp"
 
+#include "session_store.hpp"
+
 #include "json_util.hpp"
 #include "services/service_error.hpp"
 
@@ -55,6 +57,8 @@ Result ServiceRegistry::call(std::string_view method, std::string_view json_in) 
                 return error_result(OXIOS_E_INVALID, "invalid JSON: argument must be an object");
         }
         return it->second(doc);
+    } catch (const StoreUnavailable&) {  // a PostgreSQL outage, from any service
+        return error_result(OXIOS_E_BUSY, kStoreUnavailable);
     } catch (const services::ServiceError& e) {
         try {
             return error_result(e.status(), e.what());

@@ -33,6 +33,12 @@ struct ServiceContext {
     // Whether this host runs the cluster's once-only duties (a scheduled
     // cron fire): always with files, one host of several with PostgreSQL.
     const DutyLock* duty = nullptr;
+    // Calls fn(event) on a thread of its own for each bus event whose "type"
+    // is in `types`, and for {"type":"lagged"} when events were dropped
+    // (then anything may have changed). With PostgreSQL every host's events
+    // come here: how a service hears that another host changed a record.
+    std::function<void(std::vector<std::string> types, std::function<void(const rapidjson::Value& event)> fn)>
+        on_event;
     // The workspace's git history: writers report changed paths (may be null).
     GitService* git = nullptr;
 };

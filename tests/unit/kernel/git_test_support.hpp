@@ -25,6 +25,7 @@ struct GitFixture {
     GitSettings settings;
     std::vector<Event> events;
     std::unique_ptr<GitService> git;
+    std::unique_ptr<oxios::kernel::FileRecordStore> records;
     std::unique_ptr<oxios::kernel::ServiceRegistry> registry;
 
     // Commits only on a flush by default: tests decide when batches end.
@@ -65,6 +66,8 @@ struct GitFixture {
         ctx.publish = o.publish;
         ctx.now_us = [] { return int64_t{1780000000} * 1000000; };
         ctx.git = git.get();
+        records = std::make_unique<oxios::kernel::FileRecordStore>(ws, ctx.now_us, nullptr);
+        ctx.records = records.get();
         registry = std::make_unique<oxios::kernel::ServiceRegistry>();
         oxios::kernel::register_workspace_service(*registry, ctx);
         oxios::kernel::register_skills_service(*registry, ctx);

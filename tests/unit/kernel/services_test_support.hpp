@@ -5,6 +5,7 @@
 #pragma once
 
 #include "services/service_registry.hpp"
+#include "store/file_record_store.hpp"
 
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
@@ -138,6 +139,7 @@ struct Fixture {
     int64_t now = int64_t{1780000000} * 1000000;  // 2026-05-28
     std::mutex events_mutex;
     std::vector<Event> events;
+    std::unique_ptr<oxios::kernel::FileRecordStore> records;
     std::unique_ptr<oxios::kernel::ServiceRegistry> registry;
 
     Fixture() {
@@ -156,6 +158,8 @@ struct Fixture {
             return static_cast<uint64_t>(events.size());
         };
         ctx.now_us = [this] { return now; };
+        if (!records) records = std::make_unique<oxios::kernel::FileRecordStore>(ws, ctx.now_us, nullptr);
+        ctx.records = records.get();
         return ctx;
     }
 

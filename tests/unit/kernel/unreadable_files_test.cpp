@@ -50,7 +50,7 @@ TEST_CASE("unreadable workspace files: every kind reported with its reason, none
         CHECK(listed["sessions/s1.json"].find("not a session file") == 0);
         CHECK(listed["spaces/sp1.json"].find("not a record of spaces") == 0);
         CHECK(listed["seeds/seed1.json"].find("not a seed") == 0);
-        CHECK(listed["memory/fact/m1.json"].find("not a memory entry") == 0);
+        CHECK(listed["memory/fact/m1.json"].find("not a record of memory/fact") == 0);
         CHECK(parse(k.call("seeds.list", "{}").body)["total"].GetInt() == 1);
 
         // Fixed by hand: listed no more once read again.
