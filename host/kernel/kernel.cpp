@@ -124,6 +124,10 @@ Kernel::Impl::Impl(const Options& opts)
     ctx.records = store.records.get();
     ctx.duty = store.duty.get();
     ctx.on_event = watch_events(bus, registry);
+    ctx.on_event({"space_created", "space_activated", "space_archived"}, [this](const rapidjson::Value& e) {
+        const std::string type = json::get_string(e, "type");  // an activation changes two spaces
+        spaces.changed_elsewhere(type == "space_activated" || type == "lagged" ? "" : json::get_string(e, "space_id"));
+    });
     git = std::make_unique<GitService>(GitService::Options{
         workspace,
         [c = config.get()] {

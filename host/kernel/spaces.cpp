@@ -42,12 +42,36 @@ Result ok_space(const std::string& id) {
 
 SpaceStore::SpaceStore(RecordStore& records, Publish publish, std::function<int64_t()> now_us)
     : records_(records), publish_(std::move(publish)), now_us_(std::move(now_us)) {
-    for (auto& record : records_.load_all(kCollection, RecordStore::OnBad::keep_and_report)) {
-        auto doc = json::parse(record.json);
-        Space space;
-        space.doc = std::move(*doc);  // load_all gives JSON objects only
-        set(space.doc, "id", json::str(record.key, space.doc.GetAllocator()));
-        spaces_.emplace(record.key, std::move(space));
+    for (auto& record : records_.load_all(kCollection, RecordStore::OnBad::keep_and_report))
+        adopt_locked(record.key, record.json);
+}
+
+void SpaceStore::adopt_locked(const std::string& id, std::string_view text) {
+    auto doc = json::parse(text);
+    if (!doc || !doc->IsObject()) return;
+    set(*doc, "id", json::str(id, doc->GetAllocator()));
+    spaces_[id].doc = std::move(*doc);  // a space being written keeps its write order
+}
+
+void SpaceStore::changed_elsewhere(const std::string& id) {
+    if (id.empty()) stale_.mark_all();
+    else if (valid_id(id)) stale_.mark(id);
+}
+
+void SpaceStore::refresh_locked() {
+    auto taken = stale_.take();
+    try {
+        if (taken.all) {
+            for (auto& record : records_.load_all(kCollection, RecordStore::OnBad::keep_and_report))
+                adopt_locked(record.key, record.json);
+            return;
+        }
+        for (const auto& id : taken.keys)
+            if (auto text = records_.get(kCollection, id)) adopt_locked(id, *text);
+    } catch (const std::exception&) {
+        // The store is out: read what we have; mark again for the next read.
+        if (taken.all) stale_.mark_all();
+        for (auto& id : taken.keys) stale_.mark(std::move(id));
     }
 }
 
@@ -123,11 +147,12 @@ void SpaceStore::publish_space(const char* type, const std::string& id, const st
     publish_(type, f);
 }
 
-Result SpaceStore::list(uint32_t page, uint32_t limit, bool include_archived) const {
+Result SpaceStore::list(uint32_t page, uint32_t limit, bool include_archived) {
     rapidjson::Document out(rapidjson::kObjectType);
     auto& a = out.GetAllocator();
     rapidjson::Value items(rapidjson::kArrayType);
     std::lock_guard lock(mutex_);
+    refresh_locked();
     std::vector<std::pair<int64_t, const rapidjson::Document*>> all;
     for (const auto& [id, s] : spaces_)
         if (include_archived || !json::get_bool(s.doc, "archived", false)) all.emplace_back(activity_us(s.doc), &s.doc);
@@ -143,6 +168,7 @@ Result SpaceStore::list(uint32_t page, uint32_t limit, bool include_archived) co
 Result SpaceStore::get(std::string_view id) {
     if (!valid_id(id)) return error_result(OXIOS_E_INVALID, "invalid space id");
     std::lock_guard lock(mutex_);
+    refresh_locked();
     const Space* space = lookup_locked(std::string(id));
     if (space == nullptr) return error_result(OXIOS_E_NOT_FOUND, "space not found");
     return Result{OXIOS_OK, json::to_string(space->doc)};
@@ -155,6 +181,7 @@ Result SpaceStore::activate(std::string_view id_view) {
     std::string name;
     {
         std::lock_guard lock(mutex_);
+        refresh_locked();
         if (lookup_locked(id) == nullptr) return error_result(OXIOS_E_NOT_FOUND, "space not found");
         auto it = spaces_.find(id);
         for (auto& [other_id, s] : spaces_) {
@@ -184,6 +211,7 @@ Result SpaceStore::archive(std::string_view id_view) {
     std::string name;
     {
         std::lock_guard lock(mutex_);
+        refresh_locked();
         if (lookup_locked(id) == nullptr) return error_result(OXIOS_E_NOT_FOUND, "space not found");
         auto it = spaces_.find(id);
         auto& d = it->second.doc;
@@ -200,6 +228,10 @@ Result SpaceStore::archive(std::string_view id_view) {
 Status SpaceStore::resolve_for_chat(std::string_view requested, std::string& space_id) {
     space_id.clear();
     if (requested.empty()) {
+        {
+            std::lock_guard lock(mutex_);
+            refresh_locked();  // another host may have activated one
+        }
         if (auto active = active_id()) space_id = *active;
         return OXIOS_OK;
     }
@@ -226,6 +258,7 @@ void SpaceStore::record_interaction(std::string_view id_view) {
     PendingWrite write;
     {
         std::lock_guard lock(mutex_);
+        refresh_locked();  // the whole document is written: start from the cluster's copy
         auto it = spaces_.find(id);
         if (it == spaces_.end()) return;
         auto& d = it->second.doc;

@@ -4,6 +4,7 @@
 
 #include "kernel.hpp"
 #include "store/record_store.hpp"
+#include "store/stale_keys.hpp"
 
 #include <rapidjson/document.h>
 
@@ -28,7 +29,7 @@ public:
     // bad file is skipped, left as it is and reported in /health/ready).
     SpaceStore(RecordStore& records, Publish publish, std::function<int64_t()> now_us);
 
-    Result list(uint32_t page, uint32_t limit, bool include_archived) const;
+    Result list(uint32_t page, uint32_t limit, bool include_archived);
     Result get(std::string_view id);  // reads the store on a miss
     Result activate(std::string_view id);
     Result archive(std::string_view id);
@@ -42,6 +43,11 @@ public:
 
     std::optional<std::string> active_id() const;
     size_t count_unarchived() const;
+
+    // Another host of a cluster changed this space ("" = any space: an
+    // activation, or a lagged bus): read it from the store before the next
+    // list, get or change. The Kernel calls it from the spaces' events.
+    void changed_elsewhere(const std::string& id);
 
 private:
     struct Space {
@@ -61,6 +67,9 @@ private:
     PendingWrite pending_locked(const std::string& id, Space& space);
     // The space, read from the store on a miss (mutex_ held); null when none.
     Space* lookup_locked(const std::string& id);
+    // Replaces (or adds) a space's document from the store's text (mutex_ held).
+    void adopt_locked(const std::string& id, std::string_view text);
+    void refresh_locked();  // what changed_elsewhere marked (mutex_ held)
     Status flush(const PendingWrite& w);  // outside mutex_; newer versions win; BUSY = store unavailable
     static Result stored_or_error(Status st, const std::string& id);
     void publish_space(const char* type, const std::string& id, const std::string& name);
@@ -70,6 +79,7 @@ private:
     std::function<int64_t()> now_us_;
     mutable std::mutex mutex_;
     std::map<std::string, Space> spaces_;
+    StaleKeys stale_;
 };
 
 // spaces.list, spaces.get, spaces.activate, spaces.archive (abi/METHODS.md).

@@ -145,3 +145,35 @@ TEST_CASE("postgres: an SSE client on host B gets A's chat events with consecuti
     CHECK_MESSAGE(consecutive(on_a.messages(), first, last, why), why);
     for (const auto& m : on_a.messages()) CHECK(m.event != "resync");
 }
+
+TEST_CASE("postgres: spaces one host creates or activates are listed so on the other, without a restart") {
+    PgServer server;
+    const std::string url = server.fresh_database();
+    HostProcess a(on_postgres(url)), b(on_postgres(url));
+    auto space_state = [](const HostProcess& h, const std::string& id) -> std::string {
+        auto r = h.client().Get("/api/spaces");
+        if (!r || r->status != 200) return "error";
+        auto doc = json_of(r->body);
+        for (const auto& s : doc["items"].GetArray())
+            if (s["id"].GetString() == id) return s["active"].GetBool() ? "active" : "listed";
+        return "absent";
+    };
+    auto in_space = [&](const HostProcess& h, const char* space) {
+        return h.client().Post("/api/chat", std::string(R"({"content":"hi","space_id":")") + space + "\"}",
+                               "application/json");
+    };
+    REQUIRE(in_space(a, "alpha")->status == 200);
+    REQUIRE(in_space(b, "beta")->status == 200);
+    auto until = [](const std::function<bool()>& cond) {
+        for (int i = 0; i < 100 && !cond(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        return cond();
+    };
+    CHECK(until([&] { return space_state(b, "alpha") == "listed"; }));
+    CHECK(until([&] { return space_state(a, "beta") == "listed"; }));
+    REQUIRE(a.client().Post("/api/spaces/alpha/activate", "", "application/json")->status == 200);
+    CHECK(until([&] { return space_state(b, "alpha") == "active"; }));
+    REQUIRE(b.client().Post("/api/spaces/beta/activate", "", "application/json")->status == 200);
+    // B saw A's activation before its own: one active space in the cluster, on both hosts.
+    CHECK(until([&] { return space_state(a, "beta") == "active" && space_state(a, "alpha") == "listed"; }));
+    CHECK(space_state(b, "alpha") == "listed");
+}
