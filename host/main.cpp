@@ -241,7 +241,8 @@ int main(int argc, char** argv) {
     signal_thread.join();
 
     manager.stop_watching();
-    hub.shutdown();         // WebSocket 1001, SSE ended
+    kernel->drain(5000);    // turns in flight finish; their replies reach open sockets
+    hub.shutdown();         // WebSocket 1001, SSE ended, spread over up to 2 s
     kernel->shutdown(3000); // pending messages answered with an error
     manager.shutdown();     // stop, destroy, unload
     std::fprintf(stderr, "[info] host: stopped\n");

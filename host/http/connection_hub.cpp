@@ -122,8 +122,16 @@ void ConnectionHub::Impl::shutdown(std::chrono::milliseconds deadline) {
         stopping = true;
         all = collect();
     }
-    // Gracefully: WebSocket 1001 after the queued frames, SSE after its bytes.
-    for (auto& h : all) h->post_shutdown();
+    // Gracefully: WebSocket 1001 after the queued frames, SSE after its bytes;
+    // spread (2 ms apart, 2 s at most in all) so that clients reconnecting to
+    // the other hosts of a cluster do not all arrive in the same instant.
+    const auto gap = all.empty() ? Clock::duration{}
+                                 : std::min<Clock::duration>(std::chrono::milliseconds(2),
+                                                             std::chrono::milliseconds(2000) / all.size());
+    for (auto& h : all) {
+        h->post_shutdown();
+        std::this_thread::sleep_for(gap);
+    }
     all.clear();
     {
         std::unique_lock lk(mu);

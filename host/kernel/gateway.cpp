@@ -402,6 +402,13 @@ void Gateway::reaper_loop() {
     }
 }
 
+bool Gateway::drain(uint32_t deadline_ms) {
+    std::unique_lock lock(mutex_);
+    accepting_ = false;
+    return idle_cv_.wait_for(lock, std::chrono::milliseconds(deadline_ms),
+                             [this] { return in_flight_ == 0 && queue_.empty(); });
+}
+
 void Gateway::shutdown(uint32_t deadline_ms) {
     std::lock_guard shutdown_lock(shutdown_mutex_);
     std::vector<std::shared_ptr<Job>> queued;

@@ -63,6 +63,10 @@ public:
     // Cancels queued and running messages of a connection (ERROR deliveries,
     // OXIOS_E_CLOSED "cancelled: connection closed").
     void cancel_connection(uint64_t connection);
+    // A graceful stop's first step: refuses new messages (OXIOS_E_CLOSED) and
+    // waits up to deadline_ms until the queued and running ones have finished,
+    // their replies delivered to connections still open. True when idle.
+    bool drain(uint32_t deadline_ms);
     // Stops accepting, fails queued messages, waits up to deadline_ms for the
     // running ones, fails (and cancels) what is left, joins the threads and
     // waits until callers serving their own message have left. Idempotent.

@@ -167,6 +167,8 @@ Kernel::~Kernel() {
     }
 }
 
+void Kernel::drain(uint32_t deadline_ms) { impl_->gateway.drain(deadline_ms); }
+
 void Kernel::shutdown(uint32_t deadline_ms) {
     impl_->registry.stop();  // service threads (resources sampler) first
     impl_->engine->abort_all();  // upstream model calls end now, not at the deadline

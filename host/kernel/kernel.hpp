@@ -73,6 +73,9 @@ public:
     // Stop accepting messages, finish or fail those in flight (deliver an
     // ERROR for each), within `deadline_ms`. Idempotent.
     void shutdown(uint32_t deadline_ms = 5000);
+    // Before shutdown, while connections are still open: refuses new chat
+    // messages and lets the ones in flight finish (up to deadline_ms).
+    void drain(uint32_t deadline_ms);
 
     // --- config ---
     // JSON of a dotted key ("" = whole config, unhidden except engine.api_key).
