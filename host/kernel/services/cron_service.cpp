@@ -68,7 +68,10 @@ void CronService::stop() {
     if (thread_.joinable()) thread_.join();
 }
 
-void CronService::wake() { wake_cv_.notify_all(); }
+void CronService::wake() {
+    std::lock_guard lock(mutex_);  // not lost while the thread is between reading the clock and waiting
+    wake_cv_.notify_all();
+}
 
 // ------------------------------------------------------------ scheduling ---
 std::optional<int64_t> CronService::next_after_locked(const CronJob& job, int64_t after_secs,
