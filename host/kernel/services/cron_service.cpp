@@ -139,10 +139,10 @@ void CronService::scheduler_loop() {
             if (e.job.next_run_secs && (!earliest || *e.job.next_run_secs < *earliest))
                 earliest = e.job.next_run_secs;
         }
+        launches = take_ready_locked();
+        if (!launches.empty()) continue;  // launch() writes the state file
         // Another host fires (and records) the runs when this one may not.
         if (changed && *fire) persist_logged_locked();
-        launches = take_ready_locked();
-        if (!launches.empty()) continue;
         if (!earliest) {
             wake_cv_.wait(lock);
             continue;
@@ -174,7 +174,6 @@ std::vector<CronService::Launch> CronService::take_ready_locked() {
         l.run->started = true;
         l.run->started_us = deps_.now_us();
         e->job.last_run_us = l.run->started_us;
-        persist_logged_locked();
         publish_job("cron_job_started", e->job, [&](json::Builder& b) {
             b.field("trigger", l.run->trigger).field("session_id", "cron-" + l.job_id).field("message_id", l.run->message_id);
         });
@@ -220,6 +219,12 @@ void CronService::launch(std::vector<Launch> launches) {
         });
         if (s == OXIOS_E_BUSY) finish(l, false, "gateway busy");
         else if (s != OXIOS_OK) finish(l, false, "host stopping");
+    }
+    // The runs' start (last_run) is written once they are submitted, so that
+    // the write does not delay them.
+    if (!launches.empty()) {
+        std::lock_guard lock(mutex_);
+        persist_logged_locked();
     }
 }
 
