@@ -95,6 +95,12 @@ const std::vector<Key>& keys() {
         {"resources", "overload_memory_percent", Kind::Number, 0, 100, false, 90},
         {"resources", "overload_disk_percent", Kind::Number, 0, 100, false, 95},
         {"resources", "overload_load_avg", Kind::Number, 0, kBig, false, 0},
+        {"cron", "enabled", Kind::Bool, 0, 0, true},
+        {"cron", "timezone", Kind::Enum, 0, 0, false, 0, "local", {"local", "UTC"}},
+        {"cron", "max_concurrent", Kind::Int, 1, 1000, false, 3},
+        {"cron", "missed_grace_secs", Kind::Int, 0, kBig, false, 3600},
+        {"cron", "max_jobs", Kind::Int, 0, 100'000, false, 100},
+        {"cron", "user_id", Kind::String, 0, 0, false, 0, "cron"},
     };
     return k;
 }

@@ -283,11 +283,12 @@ void Gateway::serve(const std::shared_ptr<Job>& job) {
     } else {
         request.session_id = msg.session_id.empty() ? uuid_v4() : msg.session_id;
     }
-    if (failed == OXIOS_OK && services_.spaces != nullptr &&
+    const bool with_space = failed == OXIOS_OK && !msg.no_space;  // host-initiated chats have none
+    if (with_space && services_.spaces != nullptr &&
         services_.spaces->resolve_for_chat(msg.space_id, request.space_id) != OXIOS_OK) {
         failed = OXIOS_E_INVALID;
         error = "invalid space id";
-    } else if (failed == OXIOS_OK && services_.spaces == nullptr) {
+    } else if (with_space && services_.spaces == nullptr) {
         request.space_id = msg.space_id;
     }
     if (services_.publish) {

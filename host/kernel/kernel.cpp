@@ -69,6 +69,27 @@ services::ResourceSources resource_sources(Kernel::Impl& k) {
     return s;
 }
 
+// What the cron service uses of the kernel (docs/api.md, "Cron jobs"): its
+// runs go through the gateway and are stored in the session store like a
+// POST /api/chat exchange.
+services::CronService::Deps cron_deps(Kernel::Impl& k) {
+    services::CronService::Deps d;
+    d.settings = [c = k.config.get()] {
+        services::CronSettings s;
+        s.enabled = c->get_bool("cron.enabled", s.enabled);
+        s.zone = c->get_string("cron.timezone", "local") == "UTC" ? cron::Zone::utc : cron::Zone::local;
+        s.max_concurrent = c->get_int("cron.max_concurrent", s.max_concurrent);
+        s.missed_grace_secs = c->get_int("cron.missed_grace_secs", s.missed_grace_secs);
+        s.max_jobs = c->get_int("cron.max_jobs", s.max_jobs);
+        s.user_id = c->get_string("cron.user_id", s.user_id);
+        return s;
+    };
+    d.submit = [&k](ChatMessage msg, DeliverySink sink) { return k.gateway.submit(std::move(msg), std::move(sink)); };
+    d.append = [&k](const oxios_exchange& ex) { return k.sessions.append(ex); };
+    d.may_fire = [duty = k.store.duty.get()] { return duty->held(); };  // one host of a cluster
+    return d;
+}
+
 }  // namespace
 
 constexpr size_t kSubscriberQueue = 1024;
@@ -145,6 +166,7 @@ Kernel::Impl::Impl(const Options& opts)
     register_git_service(registry, ctx);
     register_resources_service(registry, ctx, resource_sources(*this));
     register_scheduler_service(registry, gateway);
+    register_cron_service(registry, ctx, cron_deps(*this));
     register_spaces_methods(registry, spaces);
     register_agents_methods(registry, agents);
     register_config_methods(registry, *config);

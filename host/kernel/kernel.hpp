@@ -35,6 +35,7 @@ class SessionStore;  // host/kernel/session_store.hpp
 struct ChatMessage {
     std::string id, content, user_id, session_id, space_id;
     uint64_t connection = 0;  // WebSocket id that asked (0 = none)
+    bool no_space = false;    // host-initiated chat (cron): no space resolved or bumped
 };
 
 struct Delivery {

@@ -43,6 +43,12 @@ const TypeRule kRules[]{
     {"git_restored", {"from", "commit", "snapshot", "path", "files_changed"}},
     {"resources_overloaded", {"cpu_percent", "memory_percent", "disk_percent", "load_avg_1m", "reasons"}},
     {"resources_recovered", {"cpu_percent", "memory_percent", "disk_percent", "load_avg_1m", "reasons"}},
+    {"cron_job_created", {"job_id", "name"}},
+    {"cron_job_updated", {"job_id", "name", "enabled", "schedule"}},
+    {"cron_job_deleted", {"job_id", "name"}},
+    {"cron_job_started", {"job_id", "name", "trigger", "session_id", "message_id"}},
+    {"cron_job_completed", {"job_id", "name", "success", "duration_ms", "run_count"}},
+    {"cron_job_skipped", {"job_id", "name", "reason"}},
 };
 
 // For types this plugin does not know: only these fields, and only when the

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "kernel.hpp"
+#include "services/cron_service.hpp"
 #include "store/duty_lock.hpp"
 #include "store/record_store.hpp"
 #include "unreadable_files.hpp"
@@ -85,5 +86,7 @@ void register_resources_service(ServiceRegistry& registry, const ServiceContext&
 // scheduler.* (scheduler.cpp): the gateway's queue and running set.
 class Gateway;
 void register_scheduler_service(ServiceRegistry& registry, const Gateway& gateway);
+// cron.* (cron_methods.cpp): jobs, their scheduler thread (started here) and runs.
+void register_cron_service(ServiceRegistry& registry, const ServiceContext& ctx, services::CronService::Deps deps);
 
 }  // namespace oxios::kernel
