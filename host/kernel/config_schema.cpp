@@ -95,6 +95,12 @@ const std::vector<Key>& keys() {
         {"resources", "overload_memory_percent", Kind::Number, 0, 100, false, 90},
         {"resources", "overload_disk_percent", Kind::Number, 0, 100, false, 95},
         {"resources", "overload_load_avg", Kind::Number, 0, kBig, false, 0},
+        {"budget", "enabled", Kind::Bool, 0, 0, true},
+        {"budget", "default_tokens_limit", Kind::NullableInt, 1, kBig},
+        {"budget", "default_cost_limit", Kind::NullableNumber, 0, kBig},
+        {"budget", "default_window_secs", Kind::Int, 0, kBig, false, 0},
+        {"budget", "prices", Kind::Object},
+        {"budget", "estimate_unreported", Kind::Bool, 0, 0, true},
     };
     return k;
 }

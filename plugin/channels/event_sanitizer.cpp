@@ -43,6 +43,12 @@ const TypeRule kRules[]{
     {"git_restored", {"from", "commit", "snapshot", "path", "files_changed"}},
     {"resources_overloaded", {"cpu_percent", "memory_percent", "disk_percent", "load_avg_1m", "reasons"}},
     {"resources_recovered", {"cpu_percent", "memory_percent", "disk_percent", "load_avg_1m", "reasons"}},
+    {"persona_created", {"persona_id", "name"}},
+    {"persona_updated", {"persona_id", "name", "role"}},
+    {"persona_deleted", {"persona_id", "name"}},
+    {"persona_activated", {"persona_id", "name"}},
+    {"budget_exhausted", {"agent_id", "tokens_used", "tokens_limit", "cost_used", "cost_limit", "resets_at"}},
+    {"budget_updated", {"agent_id", "tokens_limit", "cost_limit", "window_secs", "action"}},
 };
 
 // For types this plugin does not know: only these fields, and only when the
