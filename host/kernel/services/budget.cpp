@@ -19,6 +19,15 @@ const rapidjson::Value* present(const rapidjson::Value& in, const char* key) {
 
 }  // namespace
 
+void BudgetLedger::save_or_restore(const std::function<void()>& restore) {
+    try {
+        save_locked();
+    } catch (...) {
+        restore();
+        throw;
+    }
+}
+
 Result BudgetLedger::list(uint64_t offset, uint64_t limit) {
     const BudgetSettings s = options_.settings();
     std::string items = "[";
@@ -70,13 +79,10 @@ Result BudgetLedger::set(const std::string& agent_id, const rapidjson::Value& in
     const int64_t now = options_.now_us();
     roll_window(e, l, now);
     if (l.window_secs > 0 && e.window_started_us <= 0) e.window_started_us = now;  // a window starts with a limit
-    try {
-        save_locked();
-    } catch (...) {
+    save_or_restore([&] {
         if (old) entries_[agent_id] = *old;
         else entries_.erase(agent_id);
-        throw;
-    }
+    });
     note_state(agent_id, e, l);
     updated(agent_id, &e, "set");
     return Result{OXIOS_OK, item_json(agent_id, e, l)};
@@ -90,12 +96,7 @@ Result BudgetLedger::reset(const std::string& agent_id) {
     e.prompt = e.completion = e.estimated = e.calls = 0;
     e.cost = 0;
     e.window_started_us = l.window_secs > 0 ? options_.now_us() : 0;
-    try {
-        save_locked();
-    } catch (...) {
-        e = old;
-        throw;
-    }
+    save_or_restore([&] { e = old; });
     note_state(agent_id, e, l);
     updated(agent_id, &e, "reset");
     return Result{OXIOS_OK, item_json(agent_id, e, l)};
@@ -105,12 +106,7 @@ Result BudgetLedger::remove(const std::string& agent_id) {
     std::lock_guard lock(mutex_);
     const Entry old = find_or_fail(agent_id);
     entries_.erase(agent_id);
-    try {
-        save_locked();
-    } catch (...) {
-        entries_[agent_id] = old;
-        throw;
-    }
+    save_or_restore([&] { entries_[agent_id] = old; });
     updated(agent_id, nullptr, "deleted");
     json::Builder b;
     b.begin_object().field("status", "deleted").field("agent_id", agent_id).end_object();

@@ -32,7 +32,10 @@ std::optional<int64_t> opt_ts(const rapidjson::Value& v, const char* key) {
     return t && *t > 0 ? t : std::nullopt;
 }
 
-std::string ts_or_null(int64_t us) { return us > 0 ? clock::format_rfc3339(us) : std::string(); }
+// An RFC 3339 time, or nothing (JSON null) for 0 = never.
+std::optional<std::string> ts_or_null(int64_t us) {
+    return us > 0 ? std::optional<std::string>(clock::format_rfc3339(us)) : std::nullopt;
+}
 
 }  // namespace
 
@@ -107,6 +110,10 @@ BudgetLedger::Limits BudgetLedger::limits_of(const Entry& e, const BudgetSetting
     return l;
 }
 
+int64_t BudgetLedger::resets_at_us(const Entry& e, const Limits& l) {
+    return l.window_secs > 0 && e.window_started_us > 0 ? e.window_started_us + l.window_secs * kUsPerSec : 0;
+}
+
 bool BudgetLedger::exhausted(const Entry& e, const Limits& l) const {
     return (l.tokens && e.prompt + e.completion >= *l.tokens) || (l.cost && e.cost >= *l.cost);
 }
@@ -129,23 +136,16 @@ void BudgetLedger::note_state(const std::string& id, Entry& e, const Limits& l) 
             .field("tokens_used", e.prompt + e.completion)
             .field("tokens_limit", l.tokens)
             .field("cost_used", e.cost)
-            .field("cost_limit", l.cost);
-        if (l.window_secs > 0 && e.window_started_us > 0)
-            b.field("resets_at", clock::format_rfc3339(e.window_started_us + l.window_secs * kUsPerSec));
-        else
-            b.field("resets_at", nullptr);
-        b.end_object();
+            .field("cost_limit", l.cost)
+            .field("resets_at", ts_or_null(resets_at_us(e, l)))
+            .end_object();
         options_.publish("budget_exhausted", b.str());
     }
     e.exhausted_reported = now_exhausted;
 }
 
 std::string BudgetLedger::item_json(const std::string& id, const Entry& e, const Limits& l) const {
-    const bool windowed = l.window_secs > 0 && e.window_started_us > 0;
-    auto ts = [](json::Builder& b, const char* key, int64_t us) {
-        if (us > 0) b.field(key, clock::format_rfc3339(us));
-        else b.field(key, nullptr);
-    };
+    const int64_t resets = resets_at_us(e, l);
     json::Builder b;
     b.begin_object()
         .field("agent_id", id)
@@ -158,11 +158,11 @@ std::string BudgetLedger::item_json(const std::string& id, const Entry& e, const
         .field("tokens_limit", l.tokens)
         .field("cost_limit", l.cost)
         .field("window_secs", l.window_secs);
-    ts(b, "window_started_at", windowed ? e.window_started_us : 0);
-    ts(b, "resets_at", windowed ? e.window_started_us + l.window_secs * kUsPerSec : 0);
-    b.field("exhausted", exhausted(e, l));
-    ts(b, "last_used_at", e.last_used_us);
-    b.end_object();
+    b.field("window_started_at", ts_or_null(resets > 0 ? e.window_started_us : 0))
+        .field("resets_at", ts_or_null(resets))
+        .field("exhausted", exhausted(e, l))
+        .field("last_used_at", ts_or_null(e.last_used_us))
+        .end_object();
     return b.str();
 }
 
@@ -180,8 +180,7 @@ std::string BudgetLedger::admit(const std::string& agent_id) {
     std::string text = "budget exhausted for agent '" + agent_id + "': " + std::to_string(e.prompt + e.completion) +
                        "/" + (l.tokens ? std::to_string(*l.tokens) : std::string("unlimited")) + " tokens";
     if (l.cost) text += ", " + money(e.cost) + "/" + money(*l.cost);
-    if (l.window_secs > 0 && e.window_started_us > 0)
-        text += "; resets at " + clock::format_rfc3339(e.window_started_us + l.window_secs * kUsPerSec);
+    if (const int64_t resets = resets_at_us(e, l)) text += "; resets at " + clock::format_rfc3339(resets);
     return text;
 }
 
@@ -262,9 +261,8 @@ std::string BudgetLedger::document_locked() const {
             .field("tokens_limit", e.tokens_limit)
             .field("cost_limit", e.cost_limit)
             .field("window_secs", e.window_secs);
-        const std::string started = ts_or_null(e.window_started_us), used = ts_or_null(e.last_used_us);
-        b.field("window_started_at", started.empty() ? std::optional<std::string>() : started)
-            .field("last_used_at", used.empty() ? std::optional<std::string>() : used)
+        b.field("window_started_at", ts_or_null(e.window_started_us))
+            .field("last_used_at", ts_or_null(e.last_used_us))
             .field("exhausted", e.exhausted_reported)
             .end_object();
     }
