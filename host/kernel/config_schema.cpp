@@ -142,6 +142,20 @@ std::string range_text(const Key& k) {
     return "must be between " + fmt(k.min) + " and " + fmt(k.max);
 }
 
+// budget.prices: {"provider/model": {"input": USD/M >= 0, "output": USD/M >= 0}}.
+std::optional<std::string> check_prices(const rapidjson::Value& v) {
+    for (const auto& m : v.GetObject()) {
+        const std::string model(m.name.GetString(), m.name.GetStringLength());
+        if (!m.value.IsObject()) return "\"" + model + "\" must be an object {\"input\",\"output\"}";
+        for (const char* side : {"input", "output"}) {
+            const auto it = m.value.FindMember(side);
+            if (it != m.value.MemberEnd() && !(it->value.IsNumber() && it->value.GetDouble() >= 0))
+                return "\"" + model + "\"." + side + " must be a number >= 0 (USD per million tokens)";
+        }
+    }
+    return std::nullopt;
+}
+
 std::optional<std::string> check(const Key& k, const rapidjson::Value& v) {
     const bool nullable =
         k.kind == Kind::NullableInt || k.kind == Kind::NullableNumber || k.kind == Kind::NullableString;
@@ -184,6 +198,7 @@ std::optional<std::string> check(const Key& k, const rapidjson::Value& v) {
             return std::nullopt;
         case Kind::Object:
             if (!v.IsObject()) return "must be an object";
+            if (std::strcmp(k.section, "budget") == 0 && std::strcmp(k.name, "prices") == 0) return check_prices(v);
             return std::nullopt;
     }
     return std::nullopt;

@@ -1,6 +1,7 @@
 // The budget ledger: metering, estimation, prices, windows on a fake clock,
 // the exhaustion event once per transition, persistence, the LRU cap.
 #include "clock.hpp"
+#include "config.hpp"
 #include "engines/engine.hpp"
 #include "json_util.hpp"
 #include "services/budget_ledger.hpp"
@@ -14,6 +15,7 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -252,4 +254,41 @@ TEST_CASE("budget: default limits apply to every agent without its own") {
     CHECK_FALSE(ledger.admit("d").empty());
     auto d = item(ledger, "d");
     CHECK(d["tokens_limit"].GetInt64() == 4);
+}
+
+TEST_CASE("budget: config keys are read live, bad values are refused naming the key") {
+    TempDir dir;
+    const auto path = dir.path() / "config.json";
+    auto load = [&](const std::string& text) {
+        std::ofstream(path) << text;
+        return std::make_unique<Config>(path.string());
+    };
+    auto fails_with = [&](const std::string& text, const std::string& key) {
+        try {
+            load(text);
+            FAIL("accepted " << text);
+        } catch (const std::runtime_error& e) {
+            CHECK(std::string(e.what()).rfind("Invalid config: " + key, 0) == 0);
+        }
+    };
+    fails_with(R"({"budget":{"default_tokens_limit":0}})", "budget.default_tokens_limit");
+    fails_with(R"({"budget":{"default_cost_limit":-1}})", "budget.default_cost_limit");
+    fails_with(R"({"budget":{"default_window_secs":-1}})", "budget.default_window_secs");
+    fails_with(R"({"budget":{"enabled":"yes"}})", "budget.enabled");
+    fails_with(R"({"budget":{"prices":{"a/b":{"input":"cheap"}}}})", "budget.prices");
+    fails_with(R"({"budget":{"prices":{"a/b":[1,2]}}})", "budget.prices");
+
+    auto config = load(R"({"budget":{"default_tokens_limit":500,"prices":{"openai/gpt":{"input":2.5,"output":10}}}})");
+    const auto read = budget_settings_reader(*config);
+    BudgetSettings s = read();
+    CHECK(s.enabled);
+    CHECK(s.default_tokens_limit == std::optional<int64_t>(500));
+    CHECK_FALSE(s.default_cost_limit);
+    CHECK(s.estimate_unreported);
+    CHECK(s.prices.at("openai/gpt").input == 2.5);
+    CHECK(s.prices.at("openai/gpt").output == 10.0);
+    rapidjson::Document change;
+    change.Parse(R"({"budget":{"enabled":false}})");
+    REQUIRE(config->put(change).ok());
+    CHECK_FALSE(read().enabled);  // the next message sees it
 }
