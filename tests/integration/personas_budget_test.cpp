@@ -1,9 +1,11 @@
 // The Personas and Budget pages over HTTP against the real host and the fake
 // OpenAI server: the composed system prompt reaches the provider, reported
 // usage is metered and priced, an exhausted budget is refused with 429
-// before any upstream request.
+// before any upstream request; over the WebSocket the refusal is an error
+// frame and nothing is stored.
 #include "fake_openai.hpp"
 #include "host_process.hpp"
+#include "ws_client.hpp"
 
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
@@ -126,4 +128,31 @@ TEST_CASE("budget: reported usage is metered and priced; an exhausted agent gets
     // A reset lets the agent chat again.
     post(c, "/api/budget/tiny/reset", "");
     post(c, "/api/chat", R"({"content":"again","user_id":"tiny"})");
+}
+
+TEST_CASE("budget: over the WebSocket an exhausted agent gets an error frame with the budget text, nothing stored") {
+    HostProcess::Options o;
+    o.config_json = R"({"security":{"rate_limit_per_minute":0},"web":{"ws_user_id":"ws-agent"}})";
+    HostProcess host(o);
+    auto c = host.client();
+    post(c, "/api/budget/ws-agent", R"({"tokens_limit":2})");
+    oxios::test::WsClient ws(host.port());
+    REQUIRE(ws.open());
+    auto frame = [](const std::string& text, const std::string& session) {
+        return R"({"type":"message","content":")" + text + R"(","session_id":")" + session + "\"}";
+    };
+    REQUIRE(ws.send(frame("hello", "ws-budget-1")));  // echo: estimated ceil(5/4) + ceil(11/4) = 5 tokens
+    std::string type;
+    while (type != "done" && type != "error") type = parse(ws.read())["type"].GetString();
+    CHECK(type == "done");
+    REQUIRE(ws.send(frame("again", "ws-budget-2")));
+    const auto refused = parse(ws.read());
+    CHECK(std::string(refused["type"].GetString()) == "error");
+    CHECK(std::string(refused["error"].GetString()) == "budget exhausted for agent 'ws-agent': 5/2 tokens");
+    auto item = c.Get("/api/budget/ws-agent");
+    REQUIRE(item);
+    CHECK(parse(item->body)["estimated_tokens"].GetInt64() == 5);
+    auto session = c.Get("/api/sessions/ws-budget-2");
+    REQUIRE(session);
+    CHECK(session->status == 404);  // nothing stored for the refused message
 }
