@@ -68,7 +68,7 @@ Result BudgetLedger::set(const std::string& agent_id, const rapidjson::Value& in
         fail(OXIOS_E_INVALID, "window_secs must be an integer >= 0");
     const BudgetSettings s = options_.settings();
     if (!s.enabled) fail(OXIOS_E_CONFLICT, "budgets are disabled (budget.enabled)");
-    std::lock_guard lock(mutex_);
+    std::scoped_lock lock(write_mutex_, mutex_);  // ordered with flush()'s writes
     const auto before = entries_.find(agent_id);
     const std::optional<Entry> old = before == entries_.end() ? std::nullopt : std::optional<Entry>(before->second);
     Entry& e = touch(agent_id);
@@ -89,7 +89,7 @@ Result BudgetLedger::set(const std::string& agent_id, const rapidjson::Value& in
 }
 
 Result BudgetLedger::reset(const std::string& agent_id) {
-    std::lock_guard lock(mutex_);
+    std::scoped_lock lock(write_mutex_, mutex_);  // ordered with flush()'s writes
     Entry& e = find_or_fail(agent_id);
     const Entry old = e;
     const Limits l = limits_of(e, options_.settings());
@@ -103,7 +103,7 @@ Result BudgetLedger::reset(const std::string& agent_id) {
 }
 
 Result BudgetLedger::remove(const std::string& agent_id) {
-    std::lock_guard lock(mutex_);
+    std::scoped_lock lock(write_mutex_, mutex_);  // ordered with flush()'s writes
     const Entry old = find_or_fail(agent_id);
     entries_.erase(agent_id);
     save_or_restore([&] { entries_[agent_id] = old; });

@@ -283,12 +283,21 @@ void BudgetLedger::save_locked() {
 }
 
 void BudgetLedger::flush() {
-    std::lock_guard lock(mutex_);
-    if (!dirty_) return;
+    // The write happens outside mutex_: chats are admitted and metered meanwhile.
+    std::lock_guard write(write_mutex_);
+    std::string doc;
+    {
+        std::lock_guard lock(mutex_);
+        if (!dirty_ || options_.records == nullptr) return;
+        doc = document_locked();
+        dirty_ = false;
+    }
     try {
-        save_locked();
+        options_.records->put(kCollection, kKey, doc);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "[warn] budget: usage not stored yet: %s\n", e.what());
+        std::lock_guard lock(mutex_);
+        dirty_ = true;
     }
 }
 

@@ -104,6 +104,7 @@ private:
     void updated(const std::string& id, const Entry* e, const char* action);
 
     Options options_;
+    std::mutex write_mutex_;  // one write of the record at a time, taken before mutex_
     std::mutex mutex_;
     std::map<std::string, Entry> entries_;
     bool dirty_ = false, stopping_ = false;

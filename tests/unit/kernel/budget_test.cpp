@@ -13,10 +13,12 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 using namespace oxios::kernel;
@@ -291,4 +293,23 @@ TEST_CASE("budget: config keys are read live, bad values are refused naming the 
     change.Parse(R"({"budget":{"enabled":false}})");
     REQUIRE(config->put(change).ok());
     CHECK_FALSE(read().enabled);  // the next message sees it
+}
+
+TEST_CASE("budget: the flush thread stores usage after its interval, not per message, and stop() stores the rest") {
+    Bench b;
+    auto options = b.options();
+    options.flush_interval_ms = 200;
+    BudgetLedger ledger(options);
+    ledger.record("t", "", "", reported(3, 4), true);
+    CHECK_FALSE(b.records.get(".oxios", "budget"));  // not written per message
+    bool stored = false;
+    for (int i = 0; i < 100 && !stored; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        const auto doc = b.records.get(".oxios", "budget");
+        stored = doc && doc->find("\"completion_tokens\":4") != std::string::npos;
+    }
+    CHECK(stored);
+    ledger.record("t", "", "", reported(1, 1), true);
+    ledger.stop();
+    CHECK(b.records.get(".oxios", "budget")->find("\"completion_tokens\":5") != std::string::npos);
 }
