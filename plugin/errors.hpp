@@ -41,6 +41,10 @@ constexpr int http_status(oxios_status s) noexcept {
     }
 }
 
+// A gateway ERROR's HTTP status: DENIED there is the budget's refusal (the
+// only one the gateway makes) -> 429; every other status as above.
+constexpr int chat_http_status(oxios_status s) noexcept { return s == OXIOS_E_DENIED ? 429 : http_status(s); }
+
 // A default message for a status when the host gave none.
 // What a session_append that returned BUSY means: the state store cannot be
 // reached, nothing was stored (HTTP 503).

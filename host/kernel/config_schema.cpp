@@ -101,6 +101,12 @@ const std::vector<Key>& keys() {
         {"cron", "missed_grace_secs", Kind::Int, 0, kBig, false, 3600},
         {"cron", "max_jobs", Kind::Int, 0, 100'000, false, 100},
         {"cron", "user_id", Kind::String, 0, 0, false, 0, "cron"},
+        {"budget", "enabled", Kind::Bool, 0, 0, true},
+        {"budget", "default_tokens_limit", Kind::NullableInt, 1, kBig},
+        {"budget", "default_cost_limit", Kind::NullableNumber, 0, kBig},
+        {"budget", "default_window_secs", Kind::Int, 0, kBig, false, 0},
+        {"budget", "prices", Kind::Object},
+        {"budget", "estimate_unreported", Kind::Bool, 0, 0, true},
     };
     return k;
 }
@@ -140,6 +146,20 @@ std::string range_text(const Key& k) {
     };
     if (k.max >= kBig) return "must be >= " + fmt(k.min);
     return "must be between " + fmt(k.min) + " and " + fmt(k.max);
+}
+
+// budget.prices: {"provider/model": {"input": USD/M >= 0, "output": USD/M >= 0}}.
+std::optional<std::string> check_prices(const rapidjson::Value& v) {
+    for (const auto& m : v.GetObject()) {
+        const std::string model(m.name.GetString(), m.name.GetStringLength());
+        if (!m.value.IsObject()) return "\"" + model + "\" must be an object {\"input\",\"output\"}";
+        for (const char* side : {"input", "output"}) {
+            const auto it = m.value.FindMember(side);
+            if (it != m.value.MemberEnd() && !(it->value.IsNumber() && it->value.GetDouble() >= 0))
+                return "\"" + model + "\"." + side + " must be a number >= 0 (USD per million tokens)";
+        }
+    }
+    return std::nullopt;
 }
 
 std::optional<std::string> check(const Key& k, const rapidjson::Value& v) {
@@ -184,6 +204,7 @@ std::optional<std::string> check(const Key& k, const rapidjson::Value& v) {
             return std::nullopt;
         case Kind::Object:
             if (!v.IsObject()) return "must be an object";
+            if (std::strcmp(k.section, "budget") == 0 && std::strcmp(k.name, "prices") == 0) return check_prices(v);
             return std::nullopt;
     }
     return std::nullopt;

@@ -262,6 +262,12 @@ void Gateway::serve(const std::shared_ptr<Job>& job) {
         job->fail(status, reason);
         return;
     }
+    if (services_.admit) {
+        if (const std::string refusal = services_.admit(msg); !refusal.empty()) {
+            job->fail(OXIOS_E_DENIED, refusal);
+            return;
+        }
+    }
     std::string agent_id;
     if (services_.agents != nullptr) {
         std::weak_ptr<Job> weak = job;
@@ -313,7 +319,8 @@ void Gateway::serve(const std::shared_ptr<Job>& job) {
         job->shown_agent = agent_id;
     }
     EngineReply reply;
-    if (failed == OXIOS_OK) {
+    const bool reaches_engine = failed == OXIOS_OK;
+    if (reaches_engine) {
         const std::string sid = request.session_id, spid = request.space_id;
         request.emit_token = [job, sid, spid](std::string_view chunk) { job->token(chunk, sid, spid); };
         try {
@@ -353,6 +360,7 @@ void Gateway::serve(const std::shared_ptr<Job>& job) {
         if (services_.spaces != nullptr && !d.space_id.empty()) services_.spaces->record_interaction(d.space_id);
     }
     const bool delivered = job->finish(d);
+    if (reaches_engine && services_.meter) services_.meter(msg, reply, d, delivered);
     if (!delivered && failed == OXIOS_OK) {  // the timeout (or a cancel) answered first
         std::tie(failed, error) = job->cancel_info();
         if (failed == OXIOS_OK) failed = OXIOS_E_TIMEOUT;

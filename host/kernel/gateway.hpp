@@ -45,6 +45,13 @@ public:
         SpaceStore* spaces = nullptr;   // optional
         AgentRegistry* agents = nullptr;  // optional
         std::function<void(std::string_view type, const rapidjson::Value& fields)> publish;  // optional
+        // Budget (optional): admit() returns "" to serve the message, else the
+        // text of its one ERROR (DENIED), before any engine call. meter() sees
+        // the final delivery of every message that reached the engine.
+        std::function<std::string(const ChatMessage& message)> admit;
+        std::function<void(const ChatMessage& message, const EngineReply& reply, const Delivery& final,
+                           bool delivered)>
+            meter;
     };
 
     Gateway(Options options, std::shared_ptr<Engine> engine, Services services);

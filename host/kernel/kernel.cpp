@@ -44,6 +44,10 @@ std::function<void(std::string_view, const rapidjson::Value&)> publisher(EventBu
     return [&bus](std::string_view type, const rapidjson::Value& fields) { bus.publish(type, fields); };
 }
 
+std::function<uint64_t(std::string_view, std::string_view)> text_publisher(EventBus& bus) {
+    return [&bus](std::string_view type, std::string_view fields) { return bus.publish(type, fields); };
+}
+
 size_t config_size(const Config& c, std::string_view key, int64_t fallback) {
     const int64_t v = c.get_int(key, fallback);
     return static_cast<size_t>(v > 0 ? v : fallback);
@@ -115,14 +119,23 @@ Kernel::Impl::Impl(const Options& opts)
       sessions(*store.sessions),
       spaces(*store.records, publisher(bus), clock::now_us),
       agents(publisher(bus), clock::now_us),
-      engine(std::make_shared<EngineHub>(*config, EngineServices{[this](std::string_view id) { return sessions.get(id); }})),
+      personas(store.records.get(), text_publisher(bus), clock::now_us),
+      budget(BudgetLedger::Options{store.records.get(), budget_settings_reader(*config), text_publisher(bus),
+                                   clock::now_us}),
+      engine(std::make_shared<EngineHub>(*config, EngineServices{[this](std::string_view id) { return sessions.get(id); },
+                                                                 [this] { return personas.active_prompt(); }})),
       gateway(Gateway::Options{config_size(*config, "gateway.queue_capacity", 1024),
                                config_size(*config, "gateway.max_concurrent", 32),
                                [c = config.get()] {
                                    return static_cast<uint64_t>(c->get_int("gateway.reply_timeout_secs", 120)) *
                                           1000;
                                }},
-              engine, Gateway::Services{&spaces, &agents, publisher(bus)}) {
+              engine, Gateway::Services{&spaces, &agents, publisher(bus),
+                                        [this](const ChatMessage& m) { return budget.admit(m.user_id); },
+                                        [this](const ChatMessage& m, const EngineReply& r, const Delivery& d, bool delivered) {
+                                            budget.record(m.user_id, m.content, d.content, r,
+                                                          delivered && d.kind == OXIOS_DELIVERY_REPLY);
+                                        }}) {
     if (!opts.config_path.empty())
         std::fprintf(stderr, "[info] config: %s (%s)\n", opts.config_path.c_str(), format_name(config->format()));
     for (const auto& note : config_notes(*config)) std::fprintf(stderr, "[warn] config: %s\n", note.c_str());
@@ -139,7 +152,7 @@ Kernel::Impl::Impl(const Options& opts)
     }
     ServiceContext ctx;
     ctx.workspace = workspace;
-    ctx.publish = [this](std::string_view type, std::string_view fields) { return bus.publish(type, fields); };
+    ctx.publish = text_publisher(bus);
     ctx.now_us = clock::now_us;
     ctx.unreadable = &unreadable;
     ctx.records = store.records.get();
@@ -167,6 +180,10 @@ Kernel::Impl::Impl(const Options& opts)
     register_resources_service(registry, ctx, resource_sources(*this));
     register_scheduler_service(registry, gateway);
     register_cron_service(registry, ctx, cron_deps(*this));
+    register_personas_service(registry, personas);
+    ctx.on_event({"persona_created", "persona_updated", "persona_deleted", "persona_activated"},
+                 [this](const rapidjson::Value&) { personas.reload(); });
+    register_budget_service(registry, budget);
     register_spaces_methods(registry, spaces);
     register_agents_methods(registry, agents);
     register_config_methods(registry, *config);
@@ -185,6 +202,7 @@ Kernel::~Kernel() {
         impl_->registry.stop();
         impl_->engine->abort_all();
         impl_->gateway.shutdown(0);
+        impl_->budget.stop();  // stores the last usage
         impl_->git->stop();  // commits what is pending
     }
 }
@@ -195,6 +213,7 @@ void Kernel::shutdown(uint32_t deadline_ms) {
     impl_->registry.stop();  // service threads (resources sampler) first
     impl_->engine->abort_all();  // upstream model calls end now, not at the deadline
     impl_->gateway.shutdown(deadline_ms);
+    impl_->budget.stop();  // after the last chat: stores its usage
     impl_->git->stop();  // after the last chat: commits what is pending
 }
 

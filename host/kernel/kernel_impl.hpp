@@ -9,7 +9,9 @@
 #include "gateway.hpp"
 #include "kernel.hpp"
 #include "security.hpp"
+#include "services/budget_ledger.hpp"
 #include "services/git_service.hpp"
+#include "services/personas.hpp"
 #include "services/service_registry.hpp"
 #include "session_store.hpp"
 #include "spaces.hpp"
@@ -39,6 +41,8 @@ struct Kernel::Impl {
     std::unique_ptr<PgEventLog> event_log;  // postgres: the bus's events go through the cluster's log
     SpaceStore spaces;
     AgentRegistry agents;
+    PersonaStore personas;  // the active one's prompt goes into the engine's system message
+    BudgetLedger budget;    // metered and checked by the gateway
     std::shared_ptr<EngineHub> engine;  // echo or OpenAI-compatible, by the live config
     Gateway gateway;
 

@@ -49,6 +49,12 @@ const TypeRule kRules[]{
     {"cron_job_started", {"job_id", "name", "trigger", "session_id", "message_id"}},
     {"cron_job_completed", {"job_id", "name", "success", "duration_ms", "run_count"}},
     {"cron_job_skipped", {"job_id", "name", "reason"}},
+    {"persona_created", {"persona_id", "name"}},
+    {"persona_updated", {"persona_id", "name", "role"}},
+    {"persona_deleted", {"persona_id", "name"}},
+    {"persona_activated", {"persona_id", "name"}},
+    {"budget_exhausted", {"agent_id", "tokens_used", "tokens_limit", "cost_used", "cost_limit", "resets_at"}},
+    {"budget_updated", {"agent_id", "tokens_limit", "cost_limit", "window_secs", "action"}},
 };
 
 // For types this plugin does not know: only these fields, and only when the

@@ -57,6 +57,10 @@ std::string failure_text(oxios_status s, std::string_view detail) {
         case OXIOS_E_BUSY: message = "the gateway queue is full, try again later"; break;
         case OXIOS_E_UPSTREAM: message = "the engine failed"; break;
         case OXIOS_E_CLOSED: message = "the message was cancelled"; break;
+        case OXIOS_E_DENIED:  // the budget's refusal says it all
+            if (!detail.empty()) return std::string(detail);
+            message = std::string(status_message(s));
+            break;
         default: message = std::string(status_message(s)); break;
     }
     if (!detail.empty() && detail != message) message.append(": ").append(detail);

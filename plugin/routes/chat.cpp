@@ -6,7 +6,9 @@
 #include "middleware/limits.hpp"
 #include "router.hpp"
 
+#include <algorithm>
 #include <array>
+#include <ctime>
 #include <optional>
 #include <string>
 
@@ -47,10 +49,27 @@ std::optional<std::string_view> non_empty(std::optional<std::string_view> s) {
     return s;
 }
 
-[[noreturn]] void gateway_failed(oxios_status s, const Reply& r) {
+// Seconds until the "; resets at <RFC 3339 UTC>" of a budget refusal (at least 1); nullopt without one.
+std::optional<int64_t> retry_after_secs(std::string_view text, int64_t now_us) {
+    constexpr std::string_view kMark = "; resets at ";
+    const size_t at = text.rfind(kMark);
+    if (at == std::string_view::npos) return std::nullopt;
+    std::tm tm{};
+    const std::string ts(text.substr(at + kMark.size(), 19));
+    if (ts.size() != 19 || strptime(ts.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return std::nullopt;
+    const int64_t resets = static_cast<int64_t>(timegm(&tm)) + 1;  // the fraction rounds up
+    return std::max<int64_t>(resets - now_us / 1'000'000, 1);
+}
+
+[[noreturn]] void gateway_failed(Ctx& ctx, oxios_status s, const Reply& r) {
     // The kernel's own error text ("engine: the provider rejected the API
     // key", "no reply within 120 s") says it best: pass it through.
-    if (r.got && r.kind == OXIOS_DELIVERY_ERROR && !r.content.empty()) throw HttpError(http_status(s), r.content);
+    if (r.got && r.kind == OXIOS_DELIVERY_ERROR && !r.content.empty()) {
+        if (s == OXIOS_E_DENIED)
+            if (const auto secs = retry_after_secs(r.content, ctx.host().now_us()))
+                ctx.add_header("Retry-After", std::to_string(*secs));
+        throw HttpError(chat_http_status(s), r.content);
+    }
     std::string message;
     switch (s) {
         case OXIOS_E_TIMEOUT: message = "no reply from the engine in time"; break;
@@ -58,7 +77,7 @@ std::optional<std::string_view> non_empty(std::optional<std::string_view> s) {
         case OXIOS_E_UPSTREAM: message = "engine: the engine failed"; break;
         default: message = std::string(status_message(s)); break;
     }
-    throw HttpError(http_status(s), message);
+    throw HttpError(chat_http_status(s), message);
 }
 
 void auto_prune(Ctx& ctx) noexcept {
@@ -106,7 +125,7 @@ void chat(Ctx& ctx) {
 
     Reply reply;
     const oxios_status s = ctx.host().gateway_call(msg, 0, on_delivery, &reply);
-    if (s != OXIOS_OK) gateway_failed(s, reply);
+    if (s != OXIOS_OK) gateway_failed(ctx, s, reply);
     if (!reply.got || reply.kind != OXIOS_DELIVERY_REPLY) {
         throw HttpError(502, "the engine gave no reply");
     }

@@ -10,6 +10,7 @@ EngineReply EchoEngine::run(const EngineRequest& request) {
         return reply;
     }
     reply.content = "echo: " + request.message->content;
+    reply.model = "echo";
     reply.phase = "execute";
     reply.evaluation_passed = 1;
     return reply;

@@ -64,6 +64,13 @@ void set_engine_log(std::function<void(std::string_view)> fn) {
     g_log = std::move(fn);
 }
 
+std::string compose_system_prompt(std::string_view engine_prompt, std::string_view persona_prompt) {
+    std::string out(engine_prompt);
+    if (!out.empty() && !persona_prompt.empty()) out += "\n\n";
+    out += persona_prompt;
+    return out;
+}
+
 EngineHub::EngineHub(const Config& config, EngineServices services)
     : config_(config), services_(std::move(services)) {}
 
@@ -105,7 +112,8 @@ std::string EngineHub::request_body(const ProviderInfo& provider, const std::str
     }
     w.Key("messages");
     w.StartArray();
-    const std::string system = config_.get_string("engine.system_prompt");
+    const std::string system = compose_system_prompt(config_.get_string("engine.system_prompt"),
+                                                     services_.persona_prompt ? services_.persona_prompt() : "");
     if (!system.empty()) message("system", system);
     const int64_t keep = config_.get_int("engine.history_messages", 20);
     if (keep > 0 && services_.load_session && !request.session_id.empty()) {
@@ -215,6 +223,11 @@ EngineReply EngineHub::run_openai(const EngineRequest& request, const std::strin
                 reply.evaluation_passed = -1;
                 reply.prompt_tokens = outcome.prompt_tokens;
                 reply.completion_tokens = outcome.completion_tokens;
+                reply.model = model;
+                if (auto info = catalog_.cached_model(*provider, call.api_key, ref->model)) {
+                    reply.cost_input = info->cost_input;
+                    reply.cost_output = info->cost_output;
+                }
                 success = true;
                 break;
             }

@@ -27,7 +27,13 @@ namespace oxios::kernel {
 struct EngineServices {
     // Reads a session's file JSON through the state store (NOT_FOUND when new).
     std::function<Result(std::string_view session_id)> load_session;
+    // The active persona's system_prompt, read per message (may be null).
+    std::function<std::string()> persona_prompt;
 };
+
+// The engine's system message: engine.system_prompt, a blank line, the active
+// persona's prompt; empty parts left out ("" when both are empty).
+std::string compose_system_prompt(std::string_view engine_prompt, std::string_view persona_prompt);
 
 // Where the engine writes its log lines (stderr by default). Lines never
 // contain an API key. Tests may capture them.

@@ -94,9 +94,7 @@ ModelCatalog::Listing ModelCatalog::list(const ProviderInfo& provider, const std
     const std::string k = cache_key(provider, api_key);
     if (!fresh) {
         std::lock_guard lock(mutex_);
-        auto it = cache_.find(k);
-        if (it != cache_.end() && std::chrono::steady_clock::now() - it->second.at < ttl_)
-            return Listing{OXIOS_OK, "", it->second.models};
+        if (const Entry* e = unexpired(k)) return Listing{OXIOS_OK, "", e->models};
     }
     Listing out;
     const ModelsOutcome r = fetch_models(provider, api_key, std::chrono::milliseconds(15'000));
@@ -111,11 +109,27 @@ ModelCatalog::Listing ModelCatalog::list(const ProviderInfo& provider, const std
     return out;
 }
 
+const ModelCatalog::Entry* ModelCatalog::unexpired(const std::string& key) const {
+    auto it = cache_.find(key);
+    if (it == cache_.end() || std::chrono::steady_clock::now() - it->second.at >= ttl_) return nullptr;
+    return &it->second;
+}
+
 std::optional<size_t> ModelCatalog::cached_count(const ProviderInfo& provider, const std::string& api_key) const {
     std::lock_guard lock(mutex_);
-    auto it = cache_.find(cache_key(provider, api_key));
-    if (it == cache_.end() || std::chrono::steady_clock::now() - it->second.at >= ttl_) return std::nullopt;
-    return it->second.models.size();
+    const Entry* e = unexpired(cache_key(provider, api_key));
+    if (e == nullptr) return std::nullopt;
+    return e->models.size();
+}
+
+std::optional<ModelInfo> ModelCatalog::cached_model(const ProviderInfo& provider, const std::string& api_key,
+                                                    const std::string& model_id) const {
+    std::lock_guard lock(mutex_);
+    const Entry* e = unexpired(cache_key(provider, api_key));
+    if (e == nullptr) return std::nullopt;
+    for (const auto& m : e->models)
+        if (m.id == model_id) return m;
+    return std::nullopt;
 }
 
 void ModelCatalog::clear() {

@@ -41,6 +41,9 @@ public:
     Listing list(const ProviderInfo& provider, const std::string& api_key, bool fresh = false);
     // Count of cached models, nullopt when nothing is cached.
     std::optional<size_t> cached_count(const ProviderInfo& provider, const std::string& api_key) const;
+    // A model of the cached list (never fetched for this), nullopt when not cached.
+    std::optional<ModelInfo> cached_model(const ProviderInfo& provider, const std::string& api_key,
+                                          const std::string& model_id) const;
     void clear();
 
 private:
@@ -49,6 +52,7 @@ private:
         std::chrono::steady_clock::time_point at;
         std::vector<ModelInfo> models;
     };
+    const Entry* unexpired(const std::string& key) const;  // unexpired cache entry (mutex_ held)
     std::chrono::seconds ttl_;
     mutable std::mutex mutex_;
     std::map<std::string, Entry> cache_;
