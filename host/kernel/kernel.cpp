@@ -6,6 +6,7 @@
 #include "engines/engine.hpp"
 #include "json_util.hpp"
 #include "kernel_impl.hpp"
+#include "services/knowledge_vault.hpp"
 #include "services/resource_sampler.hpp"
 
 #include <algorithm>
@@ -129,6 +130,10 @@ Kernel::Impl::Impl(const Options& opts)
         },
         ctx.publish, clock::now_us});
     ctx.git = git.get();
+    register_knowledge_service(registry, ctx, [c = config.get()] {  // sets ctx.workspace_written
+        return KnowledgeSettings{c->get_int("knowledge.max_file_bytes", 1048576), c->get_int("knowledge.max_notes", 10000),
+                                 c->get_int("knowledge.copilot_context_bytes", 16384)};
+    });
     register_workspace_service(registry, ctx);
     register_seeds_service(registry, ctx);
     register_skills_service(registry, ctx);
