@@ -130,10 +130,12 @@ Kernel::Impl::Impl(const Options& opts)
         },
         ctx.publish, clock::now_us});
     ctx.git = git.get();
-    register_knowledge_service(registry, ctx, [c = config.get()] {  // sets ctx.workspace_written
+    auto knowledge_settings = [c = config.get()] {
         return KnowledgeSettings{c->get_int("knowledge.max_file_bytes", 1048576), c->get_int("knowledge.max_notes", 10000),
                                  c->get_int("knowledge.copilot_context_bytes", 16384)};
-    });
+    };
+    register_knowledge_service(registry, ctx, knowledge_settings);  // sets ctx.workspace_written
+    register_knowledge_copilot(registry, gateway, knowledge_settings);
     register_workspace_service(registry, ctx);
     register_seeds_service(registry, ctx);
     register_skills_service(registry, ctx);

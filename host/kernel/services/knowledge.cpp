@@ -215,6 +215,7 @@ void register_knowledge_service(ServiceRegistry& registry, ServiceContext& ctx,
     add("restore", services::restore);
     add("search", services::search);
     add("backlinks", services::backlinks);
+    services::register_knowledge_pages(registry, svc);
     registry.add("knowledge.graph", [svc](const rapidjson::Value&) {
         return Result{OXIOS_OK, svc->index.graph_json(services::kMaxGraphNodes)};
     });

@@ -2,9 +2,11 @@
 // and the index following vault and workspace writes.
 #include "services_test_support.hpp"
 
+#include "services/knowledge_text.hpp"
+
 #include <doctest/doctest.h>
 
-#include <unistd.h>
+#include <cctype>
 
 using namespace services_test;
 
@@ -141,4 +143,76 @@ TEST_CASE("knowledge: writes publish knowledge_changed without content and keep 
     f.reopen();
     CHECK(parse(f.call("knowledge.backlinks", Args().set("path", "Target.md")).body).Size() == 2);
     CHECK(f.call("knowledge.backlinks", Args()).status == OXIOS_E_INVALID);
+}
+
+TEST_CASE("knowledge pages: chat, checklist, journal and habits through their methods") {
+    Vault f;
+    f.now = int64_t{1780823100} * 1000000;  // 2026-06-07 09:05 UTC
+    CHECK(f.call("knowledge.config_put", R"({"config":{"timezone":"UTC"}})").status == OXIOS_OK);
+    CHECK(f.call("knowledge.chat_append", Args().set("message", " Buy\nmilk ")).status == OXIOS_OK);
+    CHECK(slurp(f.ws / "knowledge/Chat.md") == "#### 07 June, Sunday\n- [ ] `09:05` Buy milk\n");
+    auto messages = parse(f.call("knowledge.chat_messages").body);
+    REQUIRE(messages.Size() == 2);
+    CHECK(std::string(messages[1].GetString()) == "- [ ] `09:05` Buy milk");
+    CHECK(error_of(f.call("knowledge.chat_append", Args().set("message", " \n "))) == "message is required");
+    CHECK(error_of(f.call("knowledge.chat_delete", Args().set("msg_hash", "xyz"))) == "msg_hash must be 11 hex digits");
+    CHECK(f.call("knowledge.chat_delete", Args().set("msg_hash", "00000000000")).body == R"({"deleted":false})");
+    std::string hash = oxios::kernel::services::knowledge::msg_hash("- [ ] `09:05` Buy milk");
+    for (char& c : hash) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));  // case does not matter
+    CHECK(f.call("knowledge.chat_delete", Args().set("msg_hash", hash)).body == R"({"deleted":true})");
+    CHECK(slurp(f.ws / "knowledge/Chat.md") == "#### 07 June, Sunday\n");
+
+    CHECK(error_of(f.call("knowledge.checklist_add", Args().set("path", "Shop.txt").set("item", "x"))) ==
+          "path must end in .md");
+    CHECK(f.call("knowledge.checklist_add", Args().set("path", "../Shop.md").set("item", "x")).status == OXIOS_E_DENIED);
+    CHECK(f.call("knowledge.checklist_add", Args().set("path", "Shop.md").set("item", "eggs")).status == OXIOS_OK);
+    CHECK(slurp(f.ws / "knowledge/Shop.md") == "- [ ] eggs\n");
+
+    auto today = f.ok("knowledge.journal_today", Args());
+    CHECK(std::string(today["path"].GetString()) == "journal/2026.06 June.md");
+    CHECK(!today["exists"].GetBool());
+    CHECK(f.call("knowledge.journal_add", Args().set("record", "ran jj")).status == OXIOS_OK);
+    CHECK(slurp(f.ws / "knowledge/journal/2026.06 June.md") == "## 7 June, Sunday\n`09:05` ran jj\n");
+    CHECK(f.ok("knowledge.journal_today", Args())["exists"].GetBool());
+
+    spit(f.ws / "knowledge/habits/Run.md", "");
+    spit(f.ws / "knowledge/insights/2025 Habits.md", "### March\n\U0001F7E2\U0001F7E2 Run\n");
+    auto habits = f.ok("knowledge.habits", Args().set("year", 2025));
+    CHECK(habits["Run"]["60"].GetInt() == 1);  // March 1st, 2025
+    CHECK(f.ok("knowledge.habits", Args())["Run"].ObjectEmpty());  // 2026 has no insights file
+    CHECK(error_of(f.call("knowledge.habits", Args().set("year", 1969))) == "year must be between 1970 and 9999");
+
+    std::vector<std::string> sources;
+    for (const auto& e : f.events)
+        if (e.type == "knowledge_changed") sources.push_back(parse(e.fields)["source"].GetString());
+    CHECK(sources == std::vector<std::string>{"config", "chat", "chat", "checklist", "journal"});
+}
+
+TEST_CASE("knowledge config: defaults, partial merge of known members, validation naming the key") {
+    Vault f;
+    auto config = f.ok("knowledge.config_get", Args());
+    CHECK(std::string(config["mode"].GetString()) == "full");
+    CHECK(config["pomodoro_duration_in_minutes"].GetInt() == 50);
+    CHECK(config["channels"].IsArray());
+    CHECK(f.call("knowledge.config_put", R"({"config":{"mode":"tasks","language":null,"extra":1}})").status == OXIOS_OK);
+    config = f.ok("knowledge.config_get", Args());
+    CHECK(std::string(config["mode"].GetString()) == "tasks");
+    CHECK(std::string(config["language"].GetString()) == "en");
+    CHECK(!config.HasMember("extra"));
+    const std::pair<const char*, const char*> bad[] = {
+        {R"({"mode":"zen"})", "mode: must be one of chat, full, tasks, notes, journal"},
+        {R"({"timezone":"Mars"})", "timezone: must be \"local\", \"UTC\" or ±HH:MM"},
+        {R"({"pomodoro_duration_in_minutes":1441})", "pomodoro_duration_in_minutes: must be an integer from 0 to 1440"},
+        {R"({"language":"abcdefghijklmnopq"})", "language: must be a string of at most 16 bytes"},
+        {R"({"channels":["a"]})", "channels: must be an array of integers"},
+        {R"({"schedules":[1]})", "schedules: must be an array of objects"},
+        {R"({"quick_commands":[1]})", "quick_commands: must be an array of strings"}};
+    for (const auto& [in, why] : bad) {
+        CAPTURE(in);
+        Result r = f.call("knowledge.config_put", std::string(R"({"config":)") + in + "}");
+        CHECK(r.status == OXIOS_E_INVALID);
+        CHECK(error_of(r) == why);
+    }
+    spit(f.ws / "knowledge/config.json", "{not json");
+    CHECK(std::string(f.ok("knowledge.config_get", Args())["mode"].GetString()) == "full");
 }

@@ -103,3 +103,69 @@ TEST_CASE_FIXTURE(Fixture, "routes the UI never calls are not provided") {
         CHECK(r.content_type == "application/json");
     }
 }
+
+TEST_CASE_FIXTURE(Fixture, "chat, checklist and journal routes: 204s, 413 and 422 before the host") {
+    host.set_call("knowledge.chat_messages", answer(OXIOS_OK, R"(["#### 07 June, Sunday","- [ ] `09:00` a"])"));
+    CHECK(json_of(host.get("/api/knowledge/chat/messages"), 200).Size() == 2);
+    host.set_call("knowledge.chat_append", answer(OXIOS_OK, "{}"));
+    CHECK(host.post("/api/knowledge/chat/append", R"({"message":"hi"})").status == 204);
+    CHECK(parse(last_call(host, "knowledge.chat_append"))["message"] == "hi");
+    const size_t calls = host.calls().size();
+    CHECK(error_of(host.post("/api/knowledge/chat/append", R"({"message":" \n "})"), 422) == "message is required");
+    error_of(host.post("/api/knowledge/chat/append", "{}"), 422);
+    error_of(host.post("/api/knowledge/chat/append", R"({"message":")" + std::string(65537, 'm') + "\"}"), 413);
+    CHECK(host.calls().size() == calls);
+
+    host.set_call("knowledge.chat_delete", answer(OXIOS_OK, R"({"deleted":true})"));
+    CHECK(json_of(host.post("/api/knowledge/chat/delete", R"({"msg_hash":"519984d180c"})"), 200)["deleted"].GetBool());
+    host.set_call("knowledge.chat_delete", answer(OXIOS_E_INVALID, R"({"error":"msg_hash must be 11 hex digits"})"));
+    CHECK(error_of(host.post("/api/knowledge/chat/delete", R"({"msg_hash":"x"})"), 400) == "msg_hash must be 11 hex digits");
+
+    host.set_call("knowledge.checklist_add", answer(OXIOS_OK, "{}"));
+    CHECK(host.post("/api/knowledge/checklist/add", R"({"path":"Shop.md","item":"milk"})").status == 204);
+    auto in = parse(last_call(host, "knowledge.checklist_add"));
+    CHECK(in["checked"].GetBool() == false);
+    CHECK(in["item"] == "milk");
+    host.set_call("knowledge.checklist_add", answer(OXIOS_E_INVALID, R"({"error":"path must end in .md"})"));
+    CHECK(error_of(host.post("/api/knowledge/checklist/add", R"({"path":"a","item":"x"})"), 400) == "path must end in .md");
+
+    host.set_call("knowledge.journal_today", answer(OXIOS_OK, R"({"path":"journal/2026.06 June.md","exists":false})"));
+    CHECK(json_of(host.get("/api/knowledge/journal/today"), 200)["path"] == "journal/2026.06 June.md");
+    host.set_call("knowledge.journal_add", answer(OXIOS_OK, "{}"));
+    CHECK(host.post("/api/knowledge/journal/add", R"({"record":"ran jj"})").status == 204);
+    error_of(host.post("/api/knowledge/journal/add", R"({"record":""})"), 422);
+}
+
+TEST_CASE_FIXTURE(Fixture, "habits and config routes") {
+    host.set_call("knowledge.habits", answer(OXIOS_OK, R"({"Run":{"1":1}})"));
+    CHECK(json_of(host.get("/api/knowledge/habits?year=2025"), 200)["Run"]["1"].GetInt() == 1);
+    CHECK(parse(last_call(host, "knowledge.habits"))["year"].GetInt() == 2025);
+    host.get("/api/knowledge/habits");
+    CHECK_FALSE(parse(last_call(host, "knowledge.habits")).HasMember("year"));
+    error_of(host.get("/api/knowledge/habits?year=soon"), 400);
+    host.set_call("knowledge.config_get", answer(OXIOS_OK, R"({"mode":"full"})"));
+    CHECK(json_of(host.get("/api/knowledge/config"), 200)["mode"] == "full");
+    host.set_call("knowledge.config_put", answer(OXIOS_OK, "{}"));
+    CHECK(host.put("/api/knowledge/config", R"({"mode":"tasks"})").status == 204);
+    CHECK(parse(last_call(host, "knowledge.config_put"))["config"]["mode"] == "tasks");
+    host.set_call("knowledge.config_put", answer(OXIOS_E_INVALID, R"({"error":"mode: must be one of chat, full, tasks, notes, journal"})"));
+    CHECK(error_of(host.put("/api/knowledge/config", R"({"mode":"zen"})"), 400).rfind("mode: ", 0) == 0);
+    error_of(host.put("/api/knowledge/config", "[1]"), 400);
+}
+
+TEST_CASE_FIXTURE(Fixture, "copilot: question forwarded, budget refusal is 429, other failures mapped") {
+    host.set_call("knowledge.copilot", answer(OXIOS_OK, R"({"content":"echo: x","referenced_notes":["a.md"]})"));
+    auto d = json_of(host.post("/api/knowledge/copilot", R"({"question":"why?","context_path":"a.md"})"), 200);
+    CHECK(d["referenced_notes"][0] == "a.md");
+    auto in = parse(last_call(host, "knowledge.copilot"));
+    CHECK(in["question"] == "why?");
+    CHECK(in["context_path"] == "a.md");
+    error_of(host.post("/api/knowledge/copilot", "{}"), 422);
+    error_of(host.post("/api/knowledge/copilot", R"({"question":")" + std::string(10241, 'q') + "\"}"), 413);
+    const std::pair<oxios_status, int> statuses[] = {
+        {OXIOS_E_DENIED, 429}, {OXIOS_E_UPSTREAM, 502}, {OXIOS_E_BUSY, 503}, {OXIOS_E_TIMEOUT, 504}};
+    for (const auto& [s, http] : statuses) {
+        host.set_call("knowledge.copilot", answer(s, R"({"error":"from the host"})"));
+        CHECK(error_of(host.post("/api/knowledge/copilot", R"({"question":"q"})"), http) == "from the host");
+    }
+}
