@@ -139,7 +139,7 @@ void KnowledgeService::changed(const std::string& path, Vault::Change change, st
 void KnowledgeService::rebuild() {
     const auto started = std::chrono::steady_clock::now();
     const auto max_notes = static_cast<size_t>(std::max<int64_t>(settings().max_notes, 0));
-    index.clear();
+    std::vector<std::pair<std::string, std::string>> found;
     size_t notes = 0;
     std::error_code ec;
     fs::recursive_directory_iterator it(vault->root(), ec), end;
@@ -157,12 +157,13 @@ void KnowledgeService::rebuild() {
         try {
             auto content = files::read_file(it->path());
             if (!content) continue;
-            index.put(it->path().lexically_relative(vault->root()).string(), std::move(*content));
+            found.emplace_back(it->path().lexically_relative(vault->root()).string(), std::move(*content));
             ++notes;
         } catch (const std::system_error& e) {
             std::fprintf(stderr, "[warn] knowledge: cannot read %s: %s\n", it->path().c_str(), e.what());
         }
     }
+    index.reset(std::move(found));
     const auto ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
     std::fprintf(stderr, "[info] knowledge: indexed %zu notes in %.1f ms\n", notes, ms);
 }

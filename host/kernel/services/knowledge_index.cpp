@@ -57,12 +57,32 @@ void LinkIndex::put(const std::string& path, std::string content) {
     } else {
         unlink_out(path, it->second);
     }
-    Note& note = it->second;
+    fill(path, it->second, std::move(content));
+    link_out(path, it->second);
+    if (fresh) relink_watchers(path);
+}
+
+void LinkIndex::fill(const std::string& path, Note& note, std::string content) {
     note.content = std::move(content);
     note.lowered = lower(note.content);
+    note.lowered_path = lower(path);
+    note.lowered_name = lower(stem(path));
     note.links = parse_links(note.content);
-    link_out(path, note);
-    if (fresh) relink_watchers(path);
+}
+
+void LinkIndex::reset(std::vector<std::pair<std::string, std::string>> notes) {
+    std::unique_lock lock(mutex_);
+    notes_.clear();
+    by_base_.clear();
+    incoming_.clear();
+    watchers_.clear();
+    for (auto& [path, content] : notes) {
+        if (!is_note(path)) continue;
+        auto it = notes_.emplace(path, Note{}).first;
+        by_base_[lower(file_name(path))].insert(path);
+        fill(path, it->second, std::move(content));
+    }
+    for (auto& [path, note] : notes_) link_out(path, note);  // every note known: no relinking
 }
 
 void LinkIndex::remove(const std::string& path) {
@@ -77,14 +97,6 @@ void LinkIndex::remove(const std::string& path) {
         if (base->second.empty()) by_base_.erase(base);
     }
     relink_watchers(path);
-}
-
-void LinkIndex::clear() {
-    std::unique_lock lock(mutex_);
-    notes_.clear();
-    by_base_.clear();
-    incoming_.clear();
-    watchers_.clear();
 }
 
 size_t LinkIndex::size() const {
@@ -189,10 +201,11 @@ std::string LinkIndex::graph_json(size_t max_nodes) const {
     std::vector<Edge> edges;
     std::set<std::string_view> nodes;
     for (const auto& [path, note] : notes_) {
-        std::set<std::string_view> seen;
+        std::vector<std::string_view> seen;  // a note has few links: a scan beats a set
         for (size_t i = 0; i < note.links.size(); ++i) {
             const Target& t = note.targets[i];
-            if (!t.resolved || t.path.empty() || !seen.insert(t.path).second) continue;
+            if (!t.resolved || t.path.empty() || std::find(seen.begin(), seen.end(), t.path) != seen.end()) continue;
+            seen.push_back(t.path);
             edges.push_back({&path, &t.path, &note.links[i].text});
             nodes.insert(path);
             nodes.insert(t.path);
@@ -237,15 +250,14 @@ std::vector<LinkIndex::Hit> LinkIndex::search(std::string_view query, size_t lim
     };
     std::vector<Candidate> found;
     for (const auto& [path, note] : notes_) {
-        const std::string path_l = lower(path);
         bool all = true;
         for (const auto& term : terms)
-            if (find_in(path_l, term) == nullptr && find_in(note.lowered, term) == nullptr) {
+            if (find_in(note.lowered_path, term) == nullptr && find_in(note.lowered, term) == nullptr) {
                 all = false;
                 break;
             }
         if (!all) continue;
-        const std::string name_l = lower(stem(path));
+        const std::string& name_l = note.lowered_name;
         int similarity = 0;
         if (name_l == q) similarity = 100;
         else if (name_l.compare(0, q.size(), q) == 0) similarity = 80;
@@ -260,12 +272,14 @@ std::vector<LinkIndex::Hit> LinkIndex::search(std::string_view query, size_t lim
         }
         found.push_back({&path, &note, similarity, std::min(hits, kMaxContentHits), first});
     }
-    std::sort(found.begin(), found.end(), [](const Candidate& a, const Candidate& b) {
-        if (a.similarity != b.similarity) return a.similarity > b.similarity;
-        if (a.hits != b.hits) return a.hits > b.hits;
-        return *a.path < *b.path;
-    });
-    if (found.size() > limit) found.resize(limit);
+    const size_t keep = std::min(limit, found.size());
+    std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(keep), found.end(),
+                      [](const Candidate& a, const Candidate& b) {
+                          if (a.similarity != b.similarity) return a.similarity > b.similarity;
+                          if (a.hits != b.hits) return a.hits > b.hits;
+                          return *a.path < *b.path;
+                      });
+    found.resize(keep);
     std::vector<Hit> out;
     for (const auto& c : found) {
         Hit hit{*c.path, std::string(file_name(*c.path)), "", backlink_count_locked(*c.path), c.similarity};

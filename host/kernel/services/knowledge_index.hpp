@@ -29,7 +29,8 @@ public:
     // A note (`.md`; other paths are ignored) was written or removed.
     void put(const std::string& path, std::string content);
     void remove(const std::string& path);
-    void clear();
+    // Replaces everything with these (path, content) notes, linked once at the end.
+    void reset(std::vector<std::pair<std::string, std::string>> notes);
     size_t size() const;
     bool contains(const std::string& path) const;
 
@@ -47,7 +48,7 @@ private:
         bool resolved = false;
     };
     struct Note {
-        std::string content, lowered;
+        std::string content, lowered, lowered_path, lowered_name;  // name: without .md
         std::vector<Link> links;
         std::vector<Target> targets;  // per link; path "" = ignored (self-link, outside)
         std::vector<std::string> watched;
@@ -58,6 +59,7 @@ private:
         }
     };
 
+    void fill(const std::string& path, Note& note, std::string content);  // text, lowered forms, links
     void link_out(const std::string& path, Note& note);    // resolve + register
     void unlink_out(const std::string& path, Note& note);  // forget its links
     void relink_watchers(const std::string& path);         // a note appeared or went

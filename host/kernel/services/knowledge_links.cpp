@@ -54,6 +54,7 @@ bool has_scheme(std::string_view url) {
 }
 
 void parse_line(std::string_view raw, uint32_t number, std::vector<Link>& out) {
+    if (raw.find('[') == std::string_view::npos) return;  // most lines: no link
     const std::string line = mask_code_spans(raw);
     const std::string context = clip_chars(raw, kContextChars);
     size_t i = 0;
