@@ -193,8 +193,12 @@ void register_knowledge_service(ServiceRegistry& registry, ServiceContext& ctx,
         auto s = weak.lock();
         auto rel = services::in_vault(path);
         if (!s || !rel) return;
-        s->changed(*rel, created ? services::Vault::Change::created : services::Vault::Change::updated, "workspace",
-                   s->vault->read_if_exists(*rel));
+        try {
+            s->changed(*rel, created ? services::Vault::Change::created : services::Vault::Change::updated,
+                       "workspace", s->vault->read_if_exists(*rel));
+        } catch (const services::ServiceError&) {
+            // A path the vault does not serve (a hidden one): written, not indexed.
+        }
     };
     if (ctx.git != nullptr)
         ctx.git->on_restored([weak](const GitService::RestoreReport& report) {

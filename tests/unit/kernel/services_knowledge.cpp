@@ -138,6 +138,10 @@ TEST_CASE("knowledge: writes publish knowledge_changed without content and keep 
     CHECK(std::string(links[0]["source_path"].GetString()) == "Src.md");
     CHECK(f.events.back().fields == R"({"path":"Src.md","change":"created","source":"workspace"})");
 
+    // A hidden path under knowledge/ is the workspace's business: written, not indexed.
+    CHECK(f.call("workspace.write", file("knowledge/.obsidian/x.md", "[[Target]]")).status == OXIOS_OK);
+    CHECK(parse(f.call("knowledge.backlinks", Args().set("path", "Target.md")).body).Size() == 1);
+
     // The index is built at start from the files.
     spit(f.ws / "knowledge/Other.md", "also [[Target]]");
     f.reopen();
