@@ -250,12 +250,24 @@ std::vector<LinkIndex::Hit> LinkIndex::search(std::string_view query, size_t lim
     };
     std::vector<Candidate> found;
     for (const auto& [path, note] : notes_) {
+        // One pass per term: its first place in the content (the snippet), then its count from there.
         bool all = true;
-        for (const auto& term : terms)
-            if (find_in(note.lowered_path, term) == nullptr && find_in(note.lowered, term) == nullptr) {
-                all = false;
-                break;
+        size_t hits = 0;
+        const char* first = nullptr;
+        for (const auto& term : terms) {
+            const char* at = find_in(note.lowered, term);
+            if (at == nullptr) {
+                if (find_in(note.lowered_path, term) == nullptr) {
+                    all = false;
+                    break;
+                }
+                continue;
             }
+            if (first == nullptr || at < first) first = at;
+            const size_t from = static_cast<size_t>(at - note.lowered.data()) + term.size();
+            if (hits < kMaxContentHits)
+                hits += 1 + count_in(std::string_view(note.lowered).substr(from), term, kMaxContentHits - hits - 1);
+        }
         if (!all) continue;
         const std::string& name_l = note.lowered_name;
         int similarity = 0;
@@ -263,13 +275,6 @@ std::vector<LinkIndex::Hit> LinkIndex::search(std::string_view query, size_t lim
         else if (name_l.compare(0, q.size(), q) == 0) similarity = 80;
         else if (std::all_of(terms.begin(), terms.end(), [&](const auto& t) { return find_in(name_l, t); }))
             similarity = 60;
-        size_t hits = 0;
-        const char* first = nullptr;
-        for (const auto& term : terms) {
-            hits += count_in(note.lowered, term, kMaxContentHits - std::min(hits, kMaxContentHits));
-            const char* at = find_in(note.lowered, term);
-            if (at != nullptr && (first == nullptr || at < first)) first = at;
-        }
         found.push_back({&path, &note, similarity, std::min(hits, kMaxContentHits), first});
     }
     const size_t keep = std::min(limit, found.size());
