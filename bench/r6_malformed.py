@@ -60,6 +60,12 @@ for name, target in (("link_out", outside), ("link_file", os.path.join(outside, 
         os.symlink(target, p)
 with open(os.path.join(workspace, "inside.txt"), "w") as f:
     f.write("inside")
+# The same two links inside the knowledge vault (R13).
+os.makedirs(os.path.join(workspace, "knowledge"), exist_ok=True)
+for name, target in (("link_out", outside), ("link_file", os.path.join(outside, "secret.txt"))):
+    p = os.path.join(workspace, "knowledge", name)
+    if not os.path.lexists(p):
+        os.symlink(target, p)
 
 parent = os.path.dirname(os.path.abspath(workspace))
 watch_roots = [parent, "/tmp"]
@@ -196,6 +202,43 @@ cases = [
     ("DELETE", "/api/personas/not-a-persona", None, {404}),
     ("POST", "/api/personas/not-a-persona/activate", None, {404}),
     ("PUT", "/api/personas/active", b'{"id":42}', {422}),
+    # --- knowledge vault (R13) ---
+    ("GET", "/api/knowledge/file/../../etc/passwd", None, T403_404),
+    ("GET", "/api/knowledge/file/..%2F..%2Fetc%2Fpasswd", None, T403),
+    ("GET", "/api/knowledge/file/%2e%2e/%2e%2e/etc/passwd", None, T403),
+    ("GET", "/api/knowledge/file/link_file", None, T403),
+    ("GET", "/api/knowledge/file/link_out/secret.txt", None, T403),
+    ("PUT", "/api/knowledge/file/link_out/new.md", b"x", T403),
+    ("PUT", "/api/knowledge/file/..%2F..%2Fescape.md", b"x", T403),
+    ("PUT", "/api/knowledge/file/a%5C..%5C..%5Cescape.md", b"x", T403),
+    ("PUT", "/api/knowledge/file/a%00b.md", b"x", T403),
+    ("DELETE", "/api/knowledge/file/..%2Finside.txt", None, T403),
+    ("PUT", "/api/knowledge/file/.hidden/x.md", b"x", {400}),
+    ("PUT", "/api/knowledge/file/notes/.git/config", b"x", {400}),
+    ("PUT", "/api/knowledge/file/bad.md", b"\xff\xfe\x00bad", {400}),
+    ("PUT", "/api/knowledge/file/big.md", b"a" * 1048577, {413}),
+    ("PUT", "/api/knowledge/file/" + "n" * 256 + ".md", b"x", {400}),
+    ("GET", "/api/knowledge/tree?dir=..%2F..", None, T403),
+    ("GET", "/api/knowledge/tree?dir=link_out", None, T403),
+    ("GET", "/api/knowledge/backlinks?path=..%2F..%2Fx.md", None, T403),
+    ("GET", "/api/knowledge/backlinks", None, {400}),
+    ("POST", "/api/knowledge/file/a.md/restore", b'{"hash":"zz"}', {400, 404}),
+    ("POST", "/api/knowledge/file/..%2F..%2Fx.md/restore", b'{"hash":"abcd"}', T403),
+    ("POST", "/api/knowledge/search", b'{"query":"' + b"q" * 1025 + b'"}', {413}),
+    ("POST", "/api/knowledge/search", b'{"query":5}', {422}),
+    ("POST", "/api/knowledge/chat/delete", b'{"msg_hash":"not-a-hash"}', {400}),
+    ("POST", "/api/knowledge/chat/delete", b'{"msg_hash":"519984d180c0"}', {400}),
+    ("POST", "/api/knowledge/chat/append", b'{"message":"   "}', {422}),
+    ("POST", "/api/knowledge/chat/append", b'{"message":"' + b"a" * 65537 + b'"}', {413}),
+    ("POST", "/api/knowledge/checklist/add", b'{"path":"../../Shop.md","item":"x"}', T403),
+    ("POST", "/api/knowledge/checklist/add", b'{"path":"Shop.txt","item":"x"}', {400}),
+    ("GET", "/api/knowledge/habits?year=1969", None, {400}),
+    ("GET", "/api/knowledge/habits?year=10000", None, {400}),
+    ("GET", "/api/knowledge/habits?year=abc", None, {400}),
+    ("PUT", "/api/knowledge/config", b'{"mode":"zen"}', {400}),
+    ("PUT", "/api/knowledge/config", b'{"timezone":"../../etc"}', {400}),
+    ("POST", "/api/knowledge/copilot", b'{"question":"' + b"q" * 10241 + b'"}', {413}),
+    ("GET", "/api/knowledge/stats/today", None, {404}),
 ]
 
 wrong = 0

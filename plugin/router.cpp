@@ -11,6 +11,7 @@ std::vector<const RouteDef*> all_routes() {
                        resources_routes(), scheduler_routes(),
                        cron_jobs_routes(),
                        personas_routes(), budget_routes(),
+                       knowledge_routes(),
                        channel_routes(), fallback_routes()}) {
         for (const auto& def : table) out.push_back(&def);
     }

@@ -50,6 +50,7 @@ std::span<const RouteDef> agents_routes();
 std::span<const RouteDef> config_routes();
 std::span<const RouteDef> spaces_routes();
 std::span<const RouteDef> git_routes();       // /api/git/* (routes/git.cpp)
+std::span<const RouteDef> knowledge_routes();  // /api/knowledge/* (routes/knowledge.cpp)
 std::span<const RouteDef> engine_routes();    // /api/engine/* (routes/engine.cpp)
 std::span<const RouteDef> openapi_routes();   // GET /api/openapi.json (routes/openapi.cpp)
 std::span<const RouteDef> channel_routes();   // WebSocket chat, SSE events (channels/routes.cpp)

@@ -7,6 +7,7 @@
 #include "event_watch.hpp"
 #include "json_util.hpp"
 #include "kernel_impl.hpp"
+#include "services/knowledge_vault.hpp"
 #include "services/resource_sampler.hpp"
 #include "session_doc.hpp"
 
@@ -171,6 +172,12 @@ Kernel::Impl::Impl(const Options& opts)
         },
         ctx.publish, clock::now_us});
     ctx.git = git.get();
+    auto knowledge_settings = [c = config.get()] {
+        return KnowledgeSettings{c->get_int("knowledge.max_file_bytes", 1048576), c->get_int("knowledge.max_notes", 10000),
+                                 c->get_int("knowledge.copilot_context_bytes", 16384)};
+    };
+    register_knowledge_service(registry, ctx, knowledge_settings);  // sets ctx.workspace_written
+    register_knowledge_copilot(registry, gateway, knowledge_settings);
     register_workspace_service(registry, ctx);
     register_seeds_service(registry, ctx);
     register_skills_service(registry, ctx);

@@ -55,6 +55,7 @@ const TypeRule kRules[]{
     {"persona_activated", {"persona_id", "name"}},
     {"budget_exhausted", {"agent_id", "tokens_used", "tokens_limit", "cost_used", "cost_limit", "resets_at"}},
     {"budget_updated", {"agent_id", "tokens_limit", "cost_limit", "window_secs", "action"}},
+    {"knowledge_changed", {"path", "change", "source"}},
 };
 
 // For types this plugin does not know: only these fields, and only when the

@@ -41,7 +41,8 @@ private:
 std::string temp_name(const std::string& base) {
     static std::atomic<uint64_t> counter{0};
     thread_local std::mt19937_64 rng{std::random_device{}()};
-    return "." + base + ".tmp." + std::to_string(::getpid()) + "." +
+    // The base is cut so that a 255-byte file name still gets a valid temp name.
+    return "." + base.substr(0, 100) + ".tmp." + std::to_string(::getpid()) + "." +
            std::to_string(counter.fetch_add(1)) + "." + std::to_string(rng() & 0xffffffffu);
 }
 

@@ -42,6 +42,9 @@ struct ServiceContext {
         on_event;
     // The workspace's git history: writers report changed paths (may be null).
     GitService* git = nullptr;
+    // Told of each workspace.write (workspace-relative path, whether the file
+    // is new): the knowledge vault indexes writes under `knowledge/`. May be null.
+    std::function<void(const std::string& path, bool created)> workspace_written;
 };
 
 // A method receives its parsed JSON argument object and returns a Result
@@ -83,6 +86,15 @@ void register_git_service(ServiceRegistry& registry, const ServiceContext& ctx);
 namespace services { struct ResourceSources; }  // resource_sampler.hpp
 void register_resources_service(ServiceRegistry& registry, const ServiceContext& ctx,
                                 services::ResourceSources sources);
+// knowledge.* (knowledge.cpp): the vault under <workspace>/knowledge, its link
+// index built now. Sets ctx.workspace_written: register it before workspace.*.
+struct KnowledgeSettings;  // services/knowledge_vault.hpp
+void register_knowledge_service(ServiceRegistry& registry, ServiceContext& ctx,
+                                std::function<KnowledgeSettings()> settings);
+class Gateway;
+// knowledge.copilot (knowledge_copilot.cpp): asks through the gateway, blocking.
+void register_knowledge_copilot(ServiceRegistry& registry, Gateway& gateway,
+                                std::function<KnowledgeSettings()> settings);
 // scheduler.* (scheduler.cpp): the gateway's queue and running set.
 class Gateway;
 void register_scheduler_service(ServiceRegistry& registry, const Gateway& gateway);

@@ -12,7 +12,6 @@
 
 #include <sys/stat.h>
 
-#include <algorithm>
 #include <filesystem>
 #include <mutex>
 #include <shared_mutex>
@@ -37,53 +36,11 @@ struct WorkspaceService {
         return canonical;
     }
 
-    struct Entry {
-        std::string name;
-        bool is_dir = false;
-        uint64_t size = 0;
-    };
-
     Result tree(const rapidjson::Value& in) const {
         std::string dir = json::opt_string(in, "dir").value_or("");
         fs::path base = root();
-        auto resolved = workspace_paths::resolve(base, dir);
-        struct stat st {};
-        if (!resolved.exists || ::stat(resolved.real.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-            fail(OXIOS_E_NOT_FOUND, "directory not found");
-
-        std::vector<Entry> entries;
-        std::error_code ec;
-        for (fs::directory_iterator it(resolved.real, ec), end; !ec && it != end; it.increment(ec)) {
-            Entry e;
-            e.name = it->path().filename().string();
-            struct stat est {};
-            if (::lstat(it->path().c_str(), &est) != 0) continue;  // vanished meanwhile
-            if (S_ISLNK(est.st_mode)) {
-                // Describe the target only when it stays inside the workspace.
-                std::string rel = resolved.relative.empty() ? e.name : resolved.relative + "/" + e.name;
-                try {
-                    auto target = workspace_paths::resolve(base, rel);
-                    if (!target.exists || ::stat(target.real.c_str(), &est) != 0) est = {};
-                } catch (const ServiceError&) {
-                    est = {};
-                }
-            }
-            e.is_dir = S_ISDIR(est.st_mode);
-            e.size = S_ISREG(est.st_mode) ? static_cast<uint64_t>(est.st_size) : 0;
-            entries.push_back(std::move(e));
-        }
-        if (ec) fail(OXIOS_E_IO, "cannot list directory: " + ec.message());
-
-        std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
-            if (a.is_dir != b.is_dir) return a.is_dir;
-            return a.name < b.name;
-        });
-        json::Builder out;
-        out.begin_array();
-        for (const auto& e : entries)
-            out.begin_object().field("name", e.name).field("is_dir", e.is_dir).field("size", e.size).end_object();
-        out.end_array();
-        return out.result();
+        const auto entries = workspace_paths::list_dir(base, workspace_paths::resolve(base, dir));
+        return Result{OXIOS_OK, workspace_paths::entries_json(entries)};
     }
 
     Result read(const rapidjson::Value& in) const {
@@ -134,7 +91,9 @@ struct WorkspaceService {
         } catch (const std::system_error& e) {
             fail(OXIOS_E_IO, std::string("cannot write file: ") + e.code().message());
         }
-        if (ctx.git != nullptr) ctx.git->changed("workspace", "write", resolved.real.lexically_relative(base).string());
+        const std::string written = resolved.real.lexically_relative(base).string();
+        if (ctx.git != nullptr) ctx.git->changed("workspace", "write", written);
+        if (ctx.workspace_written) ctx.workspace_written(written, !resolved.exists);
         json::Builder out;
         out.begin_object()
             .field("status", "saved")

@@ -1,10 +1,12 @@
 #include "services/workspace_paths.hpp"
 
+#include "json_util.hpp"
 #include "services/service_error.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <deque>
 #include <string>
@@ -39,6 +41,49 @@ bool is_within(const fs::path& root, const fs::path& path) {
         if (p == path.end() || *r != *p) return false;
     }
     return true;
+}
+
+std::vector<Entry> list_dir(const fs::path& root, const Resolved& dir, bool skip_dot_names) {
+    struct stat st {};
+    if (!dir.exists || ::stat(dir.real.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+        fail(OXIOS_E_NOT_FOUND, "directory not found");
+    std::vector<Entry> entries;
+    std::error_code ec;
+    for (fs::directory_iterator it(dir.real, ec), end; !ec && it != end; it.increment(ec)) {
+        Entry e;
+        e.name = it->path().filename().string();
+        if (skip_dot_names && e.name.front() == '.') continue;
+        struct stat est {};
+        if (::lstat(it->path().c_str(), &est) != 0) continue;  // vanished meanwhile
+        if (S_ISLNK(est.st_mode)) {
+            // Describe the target only when it stays inside the root.
+            std::string rel = dir.relative.empty() ? e.name : dir.relative + "/" + e.name;
+            try {
+                auto target = resolve(root, rel);
+                if (!target.exists || ::stat(target.real.c_str(), &est) != 0) est = {};
+            } catch (const ServiceError&) {
+                est = {};
+            }
+        }
+        e.is_dir = S_ISDIR(est.st_mode);
+        e.size = S_ISREG(est.st_mode) ? static_cast<uint64_t>(est.st_size) : 0;
+        entries.push_back(std::move(e));
+    }
+    if (ec) fail(OXIOS_E_IO, "cannot list directory: " + ec.message());
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+        if (a.is_dir != b.is_dir) return a.is_dir;
+        return a.name < b.name;
+    });
+    return entries;
+}
+
+std::string entries_json(const std::vector<Entry>& entries) {
+    json::Builder out;
+    out.begin_array();
+    for (const auto& e : entries)
+        out.begin_object().field("name", e.name).field("is_dir", e.is_dir).field("size", e.size).end_object();
+    out.end_array();
+    return out.str();
 }
 
 Resolved resolve(const fs::path& root, std::string_view relative) {

@@ -4,6 +4,7 @@
 // scriptable clock and a record of published events.
 #pragma once
 
+#include "services/knowledge_vault.hpp"
 #include "services/service_registry.hpp"
 #include "store/file_record_store.hpp"
 
@@ -141,6 +142,8 @@ struct Fixture {
     std::vector<Event> events;
     std::unique_ptr<oxios::kernel::FileRecordStore> records;
     std::unique_ptr<oxios::kernel::ServiceRegistry> registry;
+    bool with_knowledge = false;
+    oxios::kernel::KnowledgeSettings knowledge;  // read at each knowledge write
 
     Fixture() {
         fs::create_directories(ws);
@@ -167,6 +170,8 @@ struct Fixture {
     void reopen() {
         auto ctx = context();
         registry = std::make_unique<oxios::kernel::ServiceRegistry>();
+        if (with_knowledge)  // it makes <ws>/knowledge: only for the suites that use it
+            oxios::kernel::register_knowledge_service(*registry, ctx, [this] { return knowledge; });
         oxios::kernel::register_workspace_service(*registry, ctx);
         oxios::kernel::register_seeds_service(*registry, ctx);
         oxios::kernel::register_skills_service(*registry, ctx);
