@@ -95,6 +95,10 @@ const std::vector<Key>& keys() {
         {"resources", "overload_memory_percent", Kind::Number, 0, 100, false, 90},
         {"resources", "overload_disk_percent", Kind::Number, 0, 100, false, 95},
         {"resources", "overload_load_avg", Kind::Number, 0, kBig, false, 0},
+        {"audit", "enabled", Kind::Bool, 0, 0, true},
+        {"audit", "max_file_bytes", Kind::Int, 4096, kBig, false, 67'108'864},
+        {"audit", "memory_entries", Kind::Int, 1, 1'000'000, false, 10'000},
+        {"audit", "auth_failure_window_secs", Kind::Int, 1, 86'400, false, 60},
     };
     return k;
 }

@@ -7,6 +7,8 @@
 #include "json_util.hpp"
 #include "kernel_impl.hpp"
 #include "services/resource_sampler.hpp"
+#include "audit/audit_service.hpp"
+#include "audit/file_audit_store.hpp"
 
 #include <algorithm>
 
@@ -65,6 +67,21 @@ services::ResourceSources resource_sources(Kernel::Impl& k) {
     s.pending_tasks = [&k] { return static_cast<uint64_t>(k.gateway.queue_depth()); };
     s.total_tokens = [&k] { return k.engine->tokens_used(); };
     return s;
+}
+
+// The audit log on its files backend: <workspace>/.oxios/audit/.
+std::unique_ptr<audit::AuditLog> open_audit_log(const Config& c, const std::string& workspace,
+                                                std::function<uint64_t(std::string_view, std::string_view)> publish) {
+    auto store = std::make_unique<audit::FileAuditStore>(
+        fs::path(workspace) / ".oxios" / "audit",
+        [&c] { return static_cast<uint64_t>(c.get_int("audit.max_file_bytes", 64 << 20)); });
+    return std::make_unique<audit::AuditLog>(audit::AuditLog::Options{
+        std::move(store),
+        [&c] {
+            return audit::Settings{c.get_bool("audit.enabled", true),
+                                   static_cast<uint64_t>(c.get_int("audit.memory_entries", 10'000))};
+        },
+        std::move(publish), clock::now_us});
 }
 
 }  // namespace
@@ -129,6 +146,8 @@ Kernel::Impl::Impl(const Options& opts)
         },
         ctx.publish, clock::now_us});
     ctx.git = git.get();
+    audit = open_audit_log(*config, workspace, ctx.publish);
+    ctx.audit = audit.get();
     register_workspace_service(registry, ctx);
     register_seeds_service(registry, ctx);
     register_skills_service(registry, ctx);
@@ -142,10 +161,14 @@ Kernel::Impl::Impl(const Options& opts)
     register_config_methods(registry, *config);
     register_engine_methods(registry, *config, *engine);
     register_system_methods(registry, *this);
+    register_audit_service(registry, *audit);
+    register_permissions_service(registry, *config, [this] { return security.key_count(); });
+    audit_methods(registry, *audit);  // after every service: wraps the audited methods
     // Seeds and skills are read when listed: read them once now, so that a
     // file the host cannot read shows in /health/ready from the start.
     registry.call("seeds.list", "{}");
     registry.call("skills.list", "{}");
+    audit->record("host", "host.start", workspace);
 }
 
 Kernel::Kernel(const Options& options) : impl_(std::make_unique<Impl>(options)) {}
@@ -160,6 +183,7 @@ Kernel::~Kernel() {
 }
 
 void Kernel::shutdown(uint32_t deadline_ms) {
+    impl_->audit->record("host", "host.stop", impl_->workspace);
     impl_->registry.stop();  // service threads (resources sampler) first
     impl_->engine->abort_all();  // upstream model calls end now, not at the deadline
     impl_->gateway.shutdown(deadline_ms);

@@ -43,6 +43,7 @@ const TypeRule kRules[]{
     {"git_restored", {"from", "commit", "snapshot", "path", "files_changed"}},
     {"resources_overloaded", {"cpu_percent", "memory_percent", "disk_percent", "load_avg_1m", "reasons"}},
     {"resources_recovered", {"cpu_percent", "memory_percent", "disk_percent", "load_avg_1m", "reasons"}},
+    {"audit_recorded", {"seq", "action", "allowed"}},
 };
 
 // For types this plugin does not know: only these fields, and only when the

@@ -17,6 +17,8 @@
 namespace oxios::kernel {
 
 class GitService;  // services/git_service.hpp
+class AuditRecorder;  // audit/audit_recorder.hpp
+AuditRecorder& null_audit();
 
 // What a service may use of the rest of the kernel. Filled by the Kernel.
 struct ServiceContext {
@@ -31,6 +33,8 @@ struct ServiceContext {
     RecordStore* records = nullptr;
     // The workspace's git history: writers report changed paths (may be null).
     GitService* git = nullptr;
+    // The audit log (audit/audit_recorder.hpp): ctx.audit->record(...); never null.
+    AuditRecorder* audit = &null_audit();
 };
 
 // A method receives its parsed JSON argument object and returns a Result
@@ -45,6 +49,11 @@ public:
     // Unknown method -> OXIOS_E_UNSUPPORTED; bad JSON -> OXIOS_E_INVALID;
     // an exception from a method -> OXIOS_E_INTERNAL. Never throws.
     Result call(std::string_view method, std::string_view json_in) const;
+
+    // Replaces a registered method by decorate(method); nothing when absent.
+    void wrap(std::string_view name, const std::function<Method(Method)>& decorate) {
+        if (auto it = methods_.find(std::string(name)); it != methods_.end()) it->second = decorate(std::move(it->second));
+    }
 
     bool has(std::string_view method) const { return methods_.count(std::string(method)) != 0; }
 
