@@ -9,7 +9,7 @@ std::vector<const RouteDef*> all_routes() {
                        seeds_routes(), skills_routes(), memory_routes(), approvals_routes(),
                        engine_routes(), openapi_routes(), git_routes(),
                        resources_routes(), scheduler_routes(),
-                       security_routes(),
+                       security_routes(), marketplace_routes(),
                        channel_routes(), fallback_routes()}) {
         for (const auto& def : table) out.push_back(&def);
     }

@@ -44,6 +44,7 @@ std::span<const RouteDef> approvals_routes();
 std::span<const RouteDef> resources_routes();  // /api/resources* (routes/resources.cpp)
 std::span<const RouteDef> scheduler_routes();  // /api/scheduler/* (routes/scheduler.cpp)
 std::span<const RouteDef> security_routes();  // /api/audit*, /api/security/* (routes/security.cpp)
+std::span<const RouteDef> marketplace_routes();  // /api/marketplace/* (routes/marketplace.cpp)
 std::span<const RouteDef> agents_routes();
 std::span<const RouteDef> config_routes();
 std::span<const RouteDef> spaces_routes();

@@ -99,6 +99,11 @@ const std::vector<Key>& keys() {
         {"audit", "max_file_bytes", Kind::Int, 4096, kBig, false, 67'108'864},
         {"audit", "memory_entries", Kind::Int, 1, 1'000'000, false, 10'000},
         {"audit", "auth_failure_window_secs", Kind::Int, 1, 86'400, false, 60},
+        {"marketplace", "registry", Kind::String, 0, 0, false, 0, ""},
+        {"marketplace", "timeout_ms", Kind::Int, 1, 600'000, false, 10'000},
+        {"marketplace", "cache_secs", Kind::Int, 0, 86'400, false, 300},
+        {"marketplace", "max_skill_bytes", Kind::Int, 1, 1'073'741'824, false, 1'048'576},
+        {"marketplace", "max_files", Kind::Int, 1, 100'000, false, 64},
     };
     return k;
 }

@@ -9,6 +9,7 @@
 #include "services/resource_sampler.hpp"
 #include "audit/audit_service.hpp"
 #include "audit/file_audit_store.hpp"
+#include "marketplace/marketplace.hpp"
 
 #include <algorithm>
 
@@ -161,6 +162,11 @@ Kernel::Impl::Impl(const Options& opts)
     register_config_methods(registry, *config);
     register_engine_methods(registry, *config, *engine);
     register_system_methods(registry, *this);
+    register_marketplace_service(registry, ctx, [c = config.get()] {
+        return marketplace::Settings{c->get_string("marketplace.registry", ""),
+                                     c->get_int("marketplace.max_skill_bytes", 1 << 20),
+                                     c->get_int("marketplace.max_files", 64)};
+    });
     register_audit_service(registry, *audit);
     register_permissions_service(registry, *config, [this] { return security.key_count(); });
     audit_methods(registry, *audit);  // after every service: wraps the audited methods
@@ -219,6 +225,10 @@ void Kernel::events_unsubscribe(uint64_t subscription) { impl_->bus.unsubscribe(
 uint64_t Kernel::events_since(uint64_t after_seq, const EventFn& fn) { return impl_->bus.since(after_seq, fn); }
 bool Kernel::events_reach(uint64_t seq) {
     return !impl_->event_log || impl_->event_log->wait_for(seq);
+}
+void Kernel::audit_record(std::string_view action, std::string_view resource, bool allowed, std::string_view reason) {
+    impl_->audit->record("host", action, resource, allowed,
+                         allowed ? std::nullopt : std::optional<std::string_view>(reason));
 }
 uint64_t Kernel::events_publish(std::string_view type, std::string_view fields_json) {
     return impl_->bus.publish(type, fields_json);

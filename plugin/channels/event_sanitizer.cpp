@@ -44,6 +44,7 @@ const TypeRule kRules[]{
     {"resources_overloaded", {"cpu_percent", "memory_percent", "disk_percent", "load_avg_1m", "reasons"}},
     {"resources_recovered", {"cpu_percent", "memory_percent", "disk_percent", "load_avg_1m", "reasons"}},
     {"audit_recorded", {"seq", "action", "allowed"}},
+    {"skill_installed", {"name", "version", "source"}},
 };
 
 // For types this plugin does not know: only these fields, and only when the
