@@ -36,12 +36,13 @@ rapidjson::Document parse(const std::string& body) {
     return d;
 }
 
-// Every regular file under `dir` with its bytes, by relative path.
+// Every regular file under `dir` with its bytes, by relative path (.git and the
+// host state in .oxios left out).
 // Every file but the git repository's (the host adds .git/, docs/api.md "Git").
 std::map<std::string, std::string> files_of(const fs::path& dir) {
     std::map<std::string, std::string> out;
     for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
-        if (it->path() == dir / ".git") it.disable_recursion_pending();
+        if (it->path() == dir / ".git" || it->path() == dir / ".oxios") it.disable_recursion_pending();
         else if (it->is_regular_file()) out[fs::relative(it->path(), dir).string()] = slurp(it->path());
     }
     return out;
@@ -148,7 +149,7 @@ TEST_CASE("original: ~/.oxios/config.toml and its workspace are served as they a
         CHECK(std::string(w["unreadable"][0]["reason"].GetString()).find("not a session file") == 0);
         CHECK(host.stop() == 0);
     }
-    CHECK(files_of(ws) == before);  // every byte as it was, nothing added but the repository
+    CHECK(files_of(ws) == before);  // every byte as it was, nothing added but the repository and .oxios/audit
     CHECK(fs::is_directory(ws / ".git"));
     fs::remove_all(home);
 }
