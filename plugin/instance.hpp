@@ -3,6 +3,7 @@
 #pragma once
 
 #include "channels/sse_events.hpp"
+#include "audit.hpp"
 #include "channels/ws_chat.hpp"
 #include "host.hpp"
 #include "middleware/rate_limit.hpp"
@@ -26,6 +27,7 @@ struct Instance {
     Host host;
     SettingsCache settings;
     RateLimiter limiter;
+    AuthFailureThrottle auth_failures;  // audit: one auth.failure per address per window
     channels::WsChat chat;       // WebSocket /api/chat/stream
     channels::SseEvents events;  // SSE /api/events (after `host`: it keeps a reference)
     std::string health_body;                    // {"status":"ok","version":V}

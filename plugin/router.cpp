@@ -12,6 +12,7 @@ std::vector<const RouteDef*> all_routes() {
                        cron_jobs_routes(),
                        personas_routes(), budget_routes(),
                        knowledge_routes(),
+                       security_routes(), marketplace_routes(),
                        channel_routes(), fallback_routes()}) {
         for (const auto& def : table) out.push_back(&def);
     }

@@ -46,6 +46,8 @@ std::span<const RouteDef> scheduler_routes();  // /api/scheduler/* (routes/sched
 std::span<const RouteDef> cron_jobs_routes();  // /api/cron-jobs* (routes/cron_jobs.cpp)
 std::span<const RouteDef> personas_routes();   // /api/personas* (routes/personas.cpp)
 std::span<const RouteDef> budget_routes();     // /api/budget* (routes/budget.cpp)
+std::span<const RouteDef> security_routes();  // /api/audit*, /api/security/* (routes/security.cpp)
+std::span<const RouteDef> marketplace_routes();  // /api/marketplace/* (routes/marketplace.cpp)
 std::span<const RouteDef> agents_routes();
 std::span<const RouteDef> config_routes();
 std::span<const RouteDef> spaces_routes();

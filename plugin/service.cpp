@@ -1,5 +1,7 @@
 #include "service.hpp"
 
+#include "audit.hpp"
+
 namespace web {
 
 void service_check(oxios_status s, const std::string& out, std::string_view not_found) {
@@ -12,6 +14,11 @@ void service_check(oxios_status s, const std::string& out, std::string_view not_
 std::string service_call(Ctx& ctx, std::string_view method, std::string_view args,
                          std::string_view not_found) {
     std::string out;
+    // Every mutating request's kernel call says who made it, for the audit log.
+    if (ctx.method() != "GET" && ctx.method() != "HEAD") {
+        service_check(ctx.host().call(method, with_actor(args, request_actor(ctx)), out), out, not_found);
+        return out;
+    }
     service_check(ctx.host().call(method, args, out), out, not_found);
     return out;
 }

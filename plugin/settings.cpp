@@ -54,6 +54,13 @@ Settings read_settings(const Host& host) {
             else bad_value(host, "session.auto_prune");
         }
     }
+    json::Document aud;
+    if (read_section(host, "audit", aud)) {
+        if (const auto* v = json::find(aud, "auth_failure_window_secs"); v && !v->IsNull()) {
+            if (v->IsUint() && v->GetUint() > 0) s.audit_auth_failure_window_secs = v->GetUint();
+            else bad_value(host, "audit.auth_failure_window_secs");
+        }
+    }
     json::Document web;
     if (read_section(host, "web", web)) {
         if (const auto* v = json::find(web, "ws_user_id"); v && !v->IsNull()) {

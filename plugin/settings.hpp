@@ -18,6 +18,7 @@ struct Settings {
     std::vector<std::string> cors_origins{"http://localhost:4200", "http://127.0.0.1:4200"};
     bool session_auto_prune = true;
     std::string ws_user_id = "web-user";  // web.ws_user_id: user of WebSocket chats
+    uint32_t audit_auth_failure_window_secs = 60;  // audit.auth_failure_window_secs
 };
 
 // Reads Settings from the host config (keys "security", "session", "web"); a

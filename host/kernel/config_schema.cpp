@@ -110,6 +110,15 @@ const std::vector<Key>& keys() {
         {"budget", "default_window_secs", Kind::Int, 0, kBig, false, 0},
         {"budget", "prices", Kind::Object},
         {"budget", "estimate_unreported", Kind::Bool, 0, 0, true},
+        {"audit", "enabled", Kind::Bool, 0, 0, true},
+        {"audit", "max_file_bytes", Kind::Int, 4096, kBig, false, 67'108'864},
+        {"audit", "memory_entries", Kind::Int, 1, 1'000'000, false, 10'000},
+        {"audit", "auth_failure_window_secs", Kind::Int, 1, 86'400, false, 60},
+        {"marketplace", "registry", Kind::String, 0, 0, false, 0, ""},
+        {"marketplace", "timeout_ms", Kind::Int, 1, 600'000, false, 10'000},
+        {"marketplace", "cache_secs", Kind::Int, 0, 86'400, false, 300},
+        {"marketplace", "max_skill_bytes", Kind::Int, 1, 1'073'741'824, false, 1'048'576},
+        {"marketplace", "max_files", Kind::Int, 1, 100'000, false, 64},
     };
     return k;
 }

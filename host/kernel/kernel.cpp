@@ -10,6 +10,9 @@
 #include "services/knowledge_vault.hpp"
 #include "services/resource_sampler.hpp"
 #include "session_doc.hpp"
+#include "audit/audit_service.hpp"
+#include "audit/file_audit_store.hpp"
+#include "marketplace/marketplace.hpp"
 
 #include <algorithm>
 
@@ -95,6 +98,21 @@ services::CronService::Deps cron_deps(Kernel::Impl& k) {
     return d;
 }
 
+// The audit log on its files backend: <workspace>/.oxios/audit/.
+std::unique_ptr<audit::AuditLog> open_audit_log(const Config& c, const std::string& workspace,
+                                                std::function<uint64_t(std::string_view, std::string_view)> publish) {
+    auto store = std::make_unique<audit::FileAuditStore>(
+        fs::path(workspace) / ".oxios" / "audit",
+        [&c] { return static_cast<uint64_t>(c.get_int("audit.max_file_bytes", 64 << 20)); });
+    return std::make_unique<audit::AuditLog>(audit::AuditLog::Options{
+        std::move(store),
+        [&c] {
+            return audit::Settings{c.get_bool("audit.enabled", true),
+                                   static_cast<uint64_t>(c.get_int("audit.memory_entries", 10'000))};
+        },
+        std::move(publish), clock::now_us});
+}
+
 }  // namespace
 
 constexpr size_t kSubscriberQueue = 1024;
@@ -172,6 +190,8 @@ Kernel::Impl::Impl(const Options& opts)
         },
         ctx.publish, clock::now_us});
     ctx.git = git.get();
+    audit = open_audit_log(*config, workspace, ctx.publish);
+    ctx.audit = audit.get();
     auto knowledge_settings = [c = config.get()] {
         return KnowledgeSettings{c->get_int("knowledge.max_file_bytes", 1048576), c->get_int("knowledge.max_notes", 10000),
                                  c->get_int("knowledge.copilot_context_bytes", 16384)};
@@ -196,10 +216,19 @@ Kernel::Impl::Impl(const Options& opts)
     register_config_methods(registry, *config);
     register_engine_methods(registry, *config, *engine);
     register_system_methods(registry, *this);
+    register_marketplace_service(registry, ctx, [c = config.get()] {
+        return marketplace::Settings{c->get_string("marketplace.registry", ""),
+                                     c->get_int("marketplace.max_skill_bytes", 1 << 20),
+                                     c->get_int("marketplace.max_files", 64)};
+    });
+    register_audit_service(registry, *audit);
+    register_permissions_service(registry, *config, [this] { return security.key_count(); });
+    audit_methods(registry, *audit);  // after every service: wraps the audited methods
     // Seeds and skills are read when listed: read them once now, so that a
     // file the host cannot read shows in /health/ready from the start.
     registry.call("seeds.list", "{}");
     registry.call("skills.list", "{}");
+    audit->record("host", "host.start", workspace);
 }
 
 Kernel::Kernel(const Options& options) : impl_(std::make_unique<Impl>(options)) {}
@@ -217,6 +246,7 @@ Kernel::~Kernel() {
 void Kernel::drain(uint32_t deadline_ms) { impl_->gateway.drain(deadline_ms); }
 
 void Kernel::shutdown(uint32_t deadline_ms) {
+    impl_->audit->record("host", "host.stop", impl_->workspace);
     impl_->registry.stop();  // service threads (resources sampler) first
     impl_->engine->abort_all();  // upstream model calls end now, not at the deadline
     impl_->gateway.shutdown(deadline_ms);
@@ -256,6 +286,10 @@ void Kernel::events_unsubscribe(uint64_t subscription) { impl_->bus.unsubscribe(
 uint64_t Kernel::events_since(uint64_t after_seq, const EventFn& fn) { return impl_->bus.since(after_seq, fn); }
 bool Kernel::events_reach(uint64_t seq) {
     return !impl_->event_log || impl_->event_log->wait_for(seq);
+}
+void Kernel::audit_record(std::string_view action, std::string_view resource, bool allowed, std::string_view reason) {
+    impl_->audit->record("host", action, resource, allowed,
+                         allowed ? std::nullopt : std::optional<std::string_view>(reason));
 }
 uint64_t Kernel::events_publish(std::string_view type, std::string_view fields_json) {
     return impl_->bus.publish(type, fields_json);

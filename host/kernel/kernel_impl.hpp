@@ -3,6 +3,7 @@
 #pragma once
 
 #include "agents.hpp"
+#include "audit/audit_log.hpp"
 #include "config.hpp"
 #include "engines/openai_hub.hpp"
 #include "event_bus.hpp"
@@ -51,6 +52,7 @@ struct Kernel::Impl {
     MetricsProvider http_metrics;
 
     std::unique_ptr<GitService> git;  // the workspace's history (docs/api.md, "Git")
+    std::unique_ptr<audit::AuditLog> audit;  // the audit log (docs/api.md, "Security")
 
     ServiceRegistry registry;  // last: its methods refer to everything above
 

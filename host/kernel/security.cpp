@@ -16,6 +16,10 @@ bool constant_time_equal(std::string_view given, std::string_view expected) {
 
 Security::Security(const Config& config, std::string env_key) : config_(config), env_key_(std::move(env_key)) {}
 
+size_t Security::key_count() const {
+    return config_.get_strings("security.api_keys").size() + (env_key_.empty() ? 0 : 1);
+}
+
 bool Security::token_valid(std::string_view token) const {
     bool ok = false;
     for (const auto& key : config_.get_strings("security.api_keys"))

@@ -18,6 +18,8 @@ class Security {
 public:
     Security(const Config& config, std::string env_key);
     bool token_valid(std::string_view token) const;
+    // How many web tokens there are (security.api_keys plus the environment's).
+    size_t key_count() const;
 
 private:
     const Config& config_;

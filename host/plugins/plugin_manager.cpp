@@ -147,6 +147,13 @@ std::shared_ptr<RouteTable> PluginManager::build_table(const std::string& replac
 std::string PluginManager::load_or_reload(const std::string& file, bool file_complete) {
     std::lock_guard reload_lock(reload_mutex_);
     auto started = Clock::now();
+    const bool loaded_before = [&] {
+        std::lock_guard lock(state_mutex_);
+        for (auto& [name, inst] : plugins_)
+            if (inst->source_file() == file) return true;
+        return false;
+    }();
+    const char* action = loaded_before ? "plugin.reload" : "plugin.load";
     std::shared_ptr<PluginInstance> fresh;
     try {
         if (!(file_complete ? fs::file_size(file) > 0 : wait_complete(file))) throw PluginError(file + ": file missing, empty or still being written");
@@ -162,6 +169,7 @@ std::string PluginManager::load_or_reload(const std::string& file, bool file_com
     } catch (const std::exception& e) {
         if (fresh) retire(fresh);
         fail(e.what());
+        kernel_.audit_record(action, file, false, e.what());
         return e.what();
     }
 
@@ -184,6 +192,7 @@ std::string PluginManager::load_or_reload(const std::string& file, bool file_com
     if (!swapped) {  // retired with the gate open: deliveries go on meanwhile
         retire(fresh);
         fail(fresh->name() + ": " + why);
+        kernel_.audit_record(action, file, false, why);
         return why;
     }
     if (old) {
@@ -197,6 +206,7 @@ std::string PluginManager::load_or_reload(const std::string& file, bool file_com
     log("host", OXIOS_LOG_INFO,
         std::string(old ? "reloaded " : "loaded ") + fresh->name() + " " + fresh->version() + " from " + file +
             " in " + text);
+    kernel_.audit_record(old ? "plugin.reload" : "plugin.load", fresh->name() + " " + fresh->version());
     if (old) {
         rapidjson::StringBuffer buf;
         rapidjson::Writer<rapidjson::StringBuffer> w(buf);

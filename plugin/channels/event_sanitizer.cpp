@@ -56,6 +56,8 @@ const TypeRule kRules[]{
     {"budget_exhausted", {"agent_id", "tokens_used", "tokens_limit", "cost_used", "cost_limit", "resets_at"}},
     {"budget_updated", {"agent_id", "tokens_limit", "cost_limit", "window_secs", "action"}},
     {"knowledge_changed", {"path", "change", "source"}},
+    {"audit_recorded", {"seq", "action", "allowed"}},
+    {"skill_installed", {"name", "version", "source"}},
 };
 
 // For types this plugin does not know: only these fields, and only when the

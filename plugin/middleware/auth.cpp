@@ -1,5 +1,6 @@
 #include "middleware/auth.hpp"
 
+#include "audit.hpp"
 #include "context.hpp"
 
 namespace web {
@@ -33,6 +34,12 @@ void auth_check(Ctx& ctx) {
         if (const auto q = ctx.query("token"); q && !q->empty()) token = q;
     }
     if (!token || ctx.host().token_check(*token) != OXIOS_OK) {
+        const int64_t window_us = int64_t{ctx.settings().audit_auth_failure_window_secs} * 1'000'000;
+        if (const uint64_t n = ctx.inst().auth_failures.note(ctx.remote_addr(), ctx.host().now_us(), window_us)) {
+            const std::string resource = std::string(ctx.method()) + " " + std::string(ctx.path());
+            audit_record(ctx, "auth.failure", resource, false, token ? "invalid token" : "missing token",
+                         "{\"count\":" + std::to_string(n) + "}");
+        }
         throw HttpError(401, "unauthorized");
     }
     ctx.set_principal(std::string(*token));

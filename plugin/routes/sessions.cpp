@@ -1,4 +1,5 @@
 // Sessions through the host's session store: list, get, delete, prune.
+#include "audit.hpp"
 #include "context.hpp"
 #include "ids.hpp"
 #include "json.hpp"
@@ -57,6 +58,7 @@ void get(Ctx& ctx) {
 void remove(Ctx& ctx) {
     const std::string_view id = checked_id(ctx);
     if (const oxios_status s = ctx.host().session_delete(id); s != OXIOS_OK) session_failed(s, {});
+    audit_record(ctx, "session.delete", id);
     json::Builder b;
     b.obj().kv("status", "deleted").kv("id", id).end_obj();
     ctx.send_json(200, b.view());
@@ -68,6 +70,7 @@ void prune(Ctx& ctx) {
     if (s == OXIOS_E_BUSY) throw HttpError(503, std::string(kStoreUnavailable));
     if (s != OXIOS_OK) throw HttpError(500, "prune failed: " + json::error_message(out, status_message(s)));
     const json::Document doc = json::parse_host(out, "session_prune");
+    audit_record(ctx, "session.prune", "sessions");
     json::Builder b;
     b.obj().kv("status", "pruned").key("count");
     if (const json::Value* c = json::find(doc, "count"); c && c->IsNumber()) b.value(*c);

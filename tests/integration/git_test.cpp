@@ -148,7 +148,7 @@ TEST_CASE("git over HTTP: bad hashes, paths and bodies get a JSON error and touc
     CHECK(error_of(c.Put("/api/workspace/file/%2e%2e/outside.txt", "x", "text/plain"), 403) == "path traversal denied");
     CHECK(read_file(outside) == "outside");
     CHECK(read_file(host.workspace() / ".git/HEAD") == "ref: refs/heads/main\n");
-    CHECK_FALSE(std::filesystem::exists(host.workspace() / ".oxios"));
+    CHECK_FALSE(std::filesystem::exists(host.workspace() / ".oxios" / "cron.json"));  // (.oxios/audit is the host's)
     CHECK(messages(c).size() == commits);
     auto a = c.Get("/api/workspace/file/a.md");
     REQUIRE(a);

@@ -36,12 +36,12 @@ rapidjson::Document parse(const std::string& body) {
     return d;
 }
 
-// Every regular file under `dir` with its bytes, by relative path.
-// Every file but the git repository's (the host adds .git/, docs/api.md "Git").
+// Every regular file under `dir` with its bytes, by relative path, but those
+// the host adds: .git/ (docs/api.md "Git") and its state in .oxios/.
 std::map<std::string, std::string> files_of(const fs::path& dir) {
     std::map<std::string, std::string> out;
     for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
-        if (it->path() == dir / ".git") it.disable_recursion_pending();
+        if (it->path() == dir / ".git" || it->path() == dir / ".oxios") it.disable_recursion_pending();
         else if (it->is_regular_file()) out[fs::relative(it->path(), dir).string()] = slurp(it->path());
     }
     return out;
@@ -148,7 +148,7 @@ TEST_CASE("original: ~/.oxios/config.toml and its workspace are served as they a
         CHECK(std::string(w["unreadable"][0]["reason"].GetString()).find("not a session file") == 0);
         CHECK(host.stop() == 0);
     }
-    CHECK(files_of(ws) == before);  // every byte as it was, nothing added but the repository
+    CHECK(files_of(ws) == before);  // every byte as it was, nothing added but the repository and .oxios/audit
     CHECK(fs::is_directory(ws / ".git"));
     fs::remove_all(home);
 }

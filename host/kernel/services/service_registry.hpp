@@ -19,6 +19,8 @@
 namespace oxios::kernel {
 
 class GitService;  // services/git_service.hpp
+class AuditRecorder;  // audit/audit_recorder.hpp
+AuditRecorder& null_audit();
 
 // What a service may use of the rest of the kernel. Filled by the Kernel.
 struct ServiceContext {
@@ -45,6 +47,8 @@ struct ServiceContext {
     // Told of each workspace.write (workspace-relative path, whether the file
     // is new): the knowledge vault indexes writes under `knowledge/`. May be null.
     std::function<void(const std::string& path, bool created)> workspace_written;
+    // The audit log (audit/audit_recorder.hpp): ctx.audit->record(...); never null.
+    AuditRecorder* audit = &null_audit();
 };
 
 // A method receives its parsed JSON argument object and returns a Result
@@ -59,6 +63,11 @@ public:
     // Unknown method -> OXIOS_E_UNSUPPORTED; bad JSON -> OXIOS_E_INVALID;
     // an exception from a method -> OXIOS_E_INTERNAL. Never throws.
     Result call(std::string_view method, std::string_view json_in) const;
+
+    // Replaces a registered method by decorate(method); nothing when absent.
+    void wrap(std::string_view name, const std::function<Method(Method)>& decorate) {
+        if (auto it = methods_.find(std::string(name)); it != methods_.end()) it->second = decorate(std::move(it->second));
+    }
 
     bool has(std::string_view method) const { return methods_.count(std::string(method)) != 0; }
 

@@ -23,6 +23,7 @@
 //   body...
 // A skill is disabled while the marker file <workspace>/skills/<name>/.disabled
 // exists (written atomically; deleted with the skill).
+#include "services/front_matter.hpp"
 #include "services/fs_util.hpp"
 #include "ids.hpp"
 #include "uuid.hpp"
@@ -53,137 +54,6 @@ constexpr size_t kMaxNameLen = 64;
 constexpr const char* kSkillFile = "SKILL.md";
 constexpr const char* kDisabledMarker = ".disabled";
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-    while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-    return s;
-}
-
-// Removes YAML-style quotes: "..." (with \" \\ \n \t escapes) or '...' ('' = ').
-std::string unquote(std::string_view v) {
-    v = trim(v);
-    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
-        std::string out;
-        for (size_t i = 1; i + 1 < v.size(); ++i) {
-            char c = v[i];
-            if (c == '\\' && i + 2 < v.size()) {
-                char n = v[++i];
-                out.push_back(n == 'n' ? '\n' : n == 't' ? '\t' : n);
-            } else {
-                out.push_back(c);
-            }
-        }
-        return out;
-    }
-    if (v.size() >= 2 && v.front() == '\'' && v.back() == '\'') {
-        std::string out;
-        for (size_t i = 1; i + 1 < v.size(); ++i) {
-            out.push_back(v[i]);
-            if (v[i] == '\'' && i + 2 < v.size() && v[i + 1] == '\'') ++i;
-        }
-        return out;
-    }
-    return std::string(v);
-}
-
-// "[a, b]" or "a, b" -> {a, b}
-std::vector<std::string> split_list(std::string_view v) {
-    v = trim(v);
-    if (v.size() >= 2 && v.front() == '[' && v.back() == ']') v = v.substr(1, v.size() - 2);
-    std::vector<std::string> out;
-    size_t start = 0;
-    while (start <= v.size()) {
-        size_t end = v.find(',', start);
-        if (end == std::string_view::npos) end = v.size();
-        std::string item = unquote(v.substr(start, end - start));
-        if (!item.empty()) out.push_back(std::move(item));
-        start = end + 1;
-    }
-    return out;
-}
-
-// The front matter as flat keys: "name", "requires.bins", ... Each key keeps
-// its raw scalar text and any "- item" lines below it.
-struct FrontMatter {
-    std::map<std::string, std::string> scalars;
-    std::map<std::string, std::vector<std::string>> items;
-
-    std::optional<std::string> text(const std::string& key) const {
-        auto it = scalars.find(key);
-        if (it == scalars.end()) return std::nullopt;
-        std::string v = unquote(it->second);
-        if (v.empty()) return std::nullopt;
-        return v;
-    }
-    bool flag(const std::string& key, bool fallback) const {
-        auto v = text(key);
-        if (!v) return fallback;
-        std::string l;
-        for (char c : *v) l.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-        if (l == "true" || l == "yes") return true;
-        if (l == "false" || l == "no") return false;
-        return fallback;
-    }
-    std::vector<std::string> list(const std::string& key) const {
-        std::vector<std::string> out;
-        if (auto it = scalars.find(key); it != scalars.end()) out = split_list(it->second);
-        if (auto it = items.find(key); it != items.end())
-            out.insert(out.end(), it->second.begin(), it->second.end());
-        return out;
-    }
-    // First of several spellings that is present.
-    std::vector<std::string> list_any(std::initializer_list<const char*> keys) const {
-        for (const char* k : keys) {
-            auto v = list(k);
-            if (!v.empty()) return v;
-        }
-        return {};
-    }
-};
-
-FrontMatter parse_front_matter(std::string_view text) {
-    FrontMatter fm;
-    if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);  // BOM
-    size_t pos = 0;
-    auto next_line = [&](std::string_view& line) {
-        if (pos >= text.size()) return false;
-        size_t end = text.find('\n', pos);
-        if (end == std::string_view::npos) end = text.size();
-        line = text.substr(pos, end - pos);
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        pos = end + 1;
-        return true;
-    };
-    std::string_view line;
-    if (!next_line(line) || trim(line) != "---") return fm;
-
-    std::string top, sub;  // current top-level key and nested key
-    while (next_line(line)) {
-        std::string_view t = trim(line);
-        if (t == "---" || t == "...") break;
-        if (t.empty() || t.front() == '#') continue;
-        bool indented = std::isspace(static_cast<unsigned char>(line.front()));
-        if (t.starts_with("- ") || t == "-") {
-            std::string item = unquote(t.substr(1));
-            const std::string& owner = (indented && !sub.empty()) ? sub : top;
-            if (!owner.empty() && !item.empty()) fm.items[owner].push_back(std::move(item));
-            continue;
-        }
-        size_t colon = t.find(':');
-        if (colon == std::string_view::npos) continue;
-        std::string key(trim(t.substr(0, colon)));
-        std::string_view value = trim(t.substr(colon + 1));
-        if (indented && !top.empty()) {
-            sub = top + "." + key;
-            fm.scalars[sub] = std::string(value);
-        } else {
-            top = key;
-            sub.clear();
-            fm.scalars[top] = std::string(value);
-        }
-    }
-    return fm;
-}
 
 bool on_path(const std::string& bin) {
     if (bin.empty()) return false;
@@ -228,6 +98,7 @@ struct Skill {
     std::string name, description, file_path;
     std::optional<std::string> author, version, emoji, homepage;
     bool disabled = false, always = false, user_invocable = true, eligible = true;
+    bool managed = false;  // installed from the marketplace (.origin.json)
     std::vector<std::string> os;
     Requirements requirements, missing;
 
@@ -245,7 +116,7 @@ void write_skill(json::Builder& out, const Skill& s) {
         .field("version", s.version)
         .field("emoji", s.emoji)
         .field("homepage", s.homepage)
-        .field("source", "workspace")
+        .field("source", s.managed ? "managed" : "workspace")
         .field("bundled", false)
         .field("status", s.status())
         .field("eligible", s.eligible)
@@ -323,6 +194,8 @@ struct SkillsService {
         s.always = fm.flag("always", false);
         s.user_invocable = fm.flag("user_invocable", fm.flag("user-invocable", true));
         s.file_path = (skill_dir(name) / kSkillFile).string();
+        std::error_code ec;
+        s.managed = fs::exists(skill_dir(name) / ".origin.json", ec);
         s.os = fm.list("os");
         for (const char* block : {"requires", "requirements"}) {
             std::string b = block;

@@ -99,7 +99,7 @@ TEST_CASE_FIXTURE(Fixture, "POST /api/git/verify ignores any body; 504 passes th
                   answer(OXIOS_OK, R"({"valid":false,"head":null,"commits":0,"objects":1,"errors":["x: bad"]})"));
     auto d = json_of(host.post("/api/git/verify", "garbage", {{"Content-Type", "application/json"}}), 200);
     CHECK_FALSE(d["valid"].GetBool());
-    CHECK(last_call(host, "git.verify") == "{}");
+    CHECK(last_call(host, "git.verify") == R"({"_actor":"ip:127.0.0.1"})");  // body ignored, actor added
     host.set_call("git.verify", answer(OXIOS_E_TIMEOUT, R"({"error":"verify timed out"})"));
     CHECK(error_of(host.post("/api/git/verify", ""), 504) == "verify timed out");
     CHECK(error_of(host.get("/api/git/verify"), 405).size() > 0);

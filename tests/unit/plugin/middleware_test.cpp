@@ -77,7 +77,15 @@ TEST_CASE_FIXTURE(Fixture, "auth on: every protected route is 401 without a vali
         CHECK(error_of(send(host, r, {{"Authorization", "Bearer null"}}), 401) == "unauthorized");
         CHECK(error_of(send(host, r, {{"Authorization", "s3cret"}}), 401) == "unauthorized");
     }
-    CHECK(host.calls().empty());
+    // Nothing reached a service: the only calls audit the failures, one per
+    // address per window, never with the token.
+    const auto calls = host.calls();
+    REQUIRE(calls.size() == 1);
+    CHECK(calls[0].first == "audit.record");
+    CHECK(calls[0].second.find("\"action\":\"auth.failure\"") != std::string::npos);
+    CHECK(calls[0].second.find("\"actor\":\"ip:127.0.0.1\"") != std::string::npos);
+    CHECK(calls[0].second.find("\"reason\":\"missing token\"") != std::string::npos);
+    CHECK(calls[0].second.find("wrong") == std::string::npos);
     CHECK(host.gateway_messages().empty());
     // Public routes stay public.
     CHECK(host.get("/health").status == 200);

@@ -1,0 +1,138 @@
+// The Security and Marketplace pages' calls over HTTP against the real host:
+// a config change and an auth failure land in /api/audit with the right
+// actors, the chain verifies, permissions follow the live config, the stored
+// log holds no token and no config value; a skill in <workspace>/marketplace
+// is found, installed, listed as managed and audited.
+#include "host_process.hpp"
+
+#include <doctest/doctest.h>
+#include <rapidjson/document.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+using oxios::test::HostProcess;
+
+namespace {
+
+rapidjson::Document parse(const std::string& text) {
+    rapidjson::Document d;
+    d.Parse(text.data(), text.size());
+    REQUIRE_MESSAGE(!d.HasParseError(), "not JSON: " << text);
+    return d;
+}
+
+const rapidjson::Value* find_action(const rapidjson::Value& items, const std::string& action) {
+    for (const auto& e : items.GetArray())
+        if (action == e["action"].GetString()) return &e;
+    return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("security over HTTP: audited config change and auth failure, verify, permissions") {
+    HostProcess::Options o;
+    o.config_json = R"({"security":{"auth_enabled":true,"api_keys":["tok-s3cret-1234"]}})";
+    HostProcess host(o);
+    auto c = host.client();
+    const httplib::Headers auth{{"Authorization", "Bearer tok-s3cret-1234"}};
+
+    auto r = c.Put("/api/config", auth, R"({"web":{"ws_user_id":"zebra-quokka"}})", "application/json");
+    REQUIRE(r);
+    REQUIRE_MESSAGE(r->status == 200, r->body);
+    auto denied = c.Get("/api/sessions", httplib::Headers{{"Authorization", "Bearer wrong-token"}});
+    REQUIRE(denied);
+    CHECK(denied->status == 401);
+
+    r = c.Get("/api/audit?limit=50", auth);
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    auto page = parse(r->body);
+    const auto& items = page["items"];
+    REQUIRE(items.IsArray());
+    const rapidjson::Value* change = find_action(items, "config.update");
+    REQUIRE(change != nullptr);
+    // printf tok-s3cret-1234 | sha256sum -> f8d0a08a...
+    CHECK(std::string((*change)["agent_name"].GetString()) == "token:f8d0a08a");
+    CHECK(std::string((*change)["resource"].GetString()) == "web.ws_user_id");
+    CHECK((*change)["allowed"].GetBool());
+    const rapidjson::Value* failure = find_action(items, "auth.failure");
+    REQUIRE(failure != nullptr);
+    CHECK(std::string((*failure)["agent_name"].GetString()) == "ip:127.0.0.1");
+    CHECK(std::string((*failure)["reason"].GetString()) == "invalid token");
+    CHECK(find_action(items, "host.start") != nullptr);
+    CHECK(items[0]["seq"].GetUint64() > items[items.Size() - 1]["seq"].GetUint64());  // newest first
+
+    r = c.Get("/api/audit/verify", auth);
+    REQUIRE(r);
+    auto v = parse(r->body);
+    CHECK(v["valid"].GetBool());
+    CHECK(v["entry_count"].GetUint64() == page["total"].GetUint64());
+    CHECK(std::string(v["head_hash"].GetString()) == items[0]["hash"].GetString());
+
+    r = c.Get("/api/audit/entries?from_seq=1&to_seq=2", auth);
+    REQUIRE(r);
+    auto e = parse(r->body);
+    CHECK(e["count"].GetUint() == 2);
+    CHECK(e["entries"][0]["prev_hash"].GetString() == std::string(64, '0'));
+    CHECK(c.Get("/api/audit/entries?from_seq=1&to_seq=5000", auth)->status == 400);
+
+    r = c.Get("/api/security/permissions", auth);
+    REQUIRE(r);
+    auto p = parse(r->body);
+    CHECK(p["auth_enabled"].GetBool());
+    CHECK(p["api_keys_count"].GetUint() >= 1);
+    CHECK(std::string(p["roles"][1].GetString()) == "token");
+    CHECK(std::string(p["policies"][2]["effect"].GetString()) == "deny");
+
+    host.stop();
+    const std::string stored =
+        oxios::test::read_file(host.workspace() / ".oxios" / "audit" / "audit.jsonl");
+    CHECK(stored.find("tok-s3cret") == std::string::npos);
+    CHECK(stored.find("wrong-token") == std::string::npos);
+    CHECK(stored.find("zebra-quokka") == std::string::npos);  // keys, never values
+    CHECK(stored.find("\"action\":\"host.stop\"") != std::string::npos);
+}
+
+TEST_CASE("marketplace over HTTP: search, install, listed as managed, audited") {
+    HostProcess host;
+    auto c = host.client();
+    const auto dir = host.workspace() / "marketplace" / "pdf-tools";
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "SKILL.md") << "---\nname: PDF Tools\ndescription: Split and merge PDF files\nversion: 2.1.0\n---\nUse qpdf.\n";
+
+    auto r = c.Get("/api/marketplace/search?q=pdf%20merge");
+    REQUIRE(r);
+    REQUIRE_MESSAGE(r->status == 200, r->body);
+    auto found = parse(r->body);
+    REQUIRE(found.IsArray());
+    REQUIRE(found.Size() == 1);
+    CHECK(std::string(found[0]["slug"].GetString()) == "pdf-tools");
+    CHECK(found[0]["score"].GetDouble() == 0.7);  // (1.0 + 0.4) / 2
+    CHECK_FALSE(found[0]["installed"].GetBool());
+
+    r = c.Post("/api/marketplace/skills/pdf-tools/install", "{}", "application/json");
+    REQUIRE(r);
+    REQUIRE_MESSAGE(r->status == 200, r->body);
+    CHECK(std::string(parse(r->body)["version"].GetString()) == "2.1.0");
+    r = c.Post("/api/marketplace/skills/pdf-tools/install", "{}", "application/json");
+    REQUIRE(r);
+    CHECK(r->status == 409);
+    r = c.Post("/api/marketplace/skills/..%2f..%2fetc/install", "{}", "application/json");
+    REQUIRE(r);
+    CHECK((r->status == 400 || r->status == 404));
+
+    r = c.Get("/api/skills");
+    REQUIRE(r);
+    auto skills = parse(r->body);
+    const rapidjson::Value& list = skills.IsArray() ? skills : skills["skills"];
+    bool managed = false;
+    for (const auto& s : list.GetArray())
+        if (std::string(s["name"].GetString()) == "pdf-tools") managed = std::string(s["source"].GetString()) == "managed";
+    CHECK(managed);
+
+    r = c.Get("/api/audit");
+    REQUIRE(r);
+    CHECK(r->body.find("\"action\":\"skill.install\"") != std::string::npos);
+}
