@@ -139,7 +139,17 @@ Kernel::Impl::Impl(const Options& opts)
       spaces(*store.records, publisher(bus), clock::now_us),
       agents(publisher(bus), clock::now_us),
       personas(store.records.get(), text_publisher(bus), clock::now_us),
-      budget(BudgetLedger::Options{store.records.get(), budget_settings_reader(*config), text_publisher(bus),
+      budget(BudgetLedger::Options{store.records.get(), budget_settings_reader(*config),
+                                   [this](std::string_view type, std::string_view fields) {
+                                       const uint64_t seq = bus.publish(type, fields);
+                                       if (type == "budget_exhausted" && audit) {  // once per transition, here
+                                           const auto doc = json::parse_object(fields);
+                                           const std::string id = doc ? json::get_string(*doc, "agent_id") : "";
+                                           audit->record("agent:" + id, "budget.exhausted", id, false,
+                                                         std::string_view("budget exhausted"));
+                                       }
+                                       return seq;
+                                   },
                                    clock::now_us}),
       engine(std::make_shared<EngineHub>(*config, EngineServices{[this](std::string_view id) { return sessions.get(id); },
                                                                  [this] { return personas.active_prompt(); }})),

@@ -136,3 +136,48 @@ TEST_CASE("marketplace over HTTP: search, install, listed as managed, audited") 
     REQUIRE(r);
     CHECK(r->body.find("\"action\":\"skill.install\"") != std::string::npos);
 }
+
+TEST_CASE("security over HTTP: cron, persona, budget and vault changes are audited; an exhausted budget once") {
+    HostProcess::Options o;
+    o.config_json = R"({"security":{"rate_limit_per_minute":0}})";
+    HostProcess host(o);
+    auto c = host.client();
+    REQUIRE(c.Post("/api/cron-jobs", R"({"name":"nightly","schedule":"0 3 * * *","command":"report"})",
+                   "application/json")->status == 200);
+    REQUIRE(c.Post("/api/personas", R"({"name":"Ada","system_prompt":"secret prompt"})", "application/json")->status == 200);
+    REQUIRE(c.Post("/api/budget/bob", R"({"tokens_limit":1})", "application/json")->status == 200);
+    REQUIRE(c.Put("/api/knowledge/file/Notes/a.md", "private words", "text/markdown")->status == 204);
+    for (int i = 0; i < 3; ++i) c.Post("/api/chat", R"({"content":"hello there","user_id":"bob"})", "application/json");
+
+    auto r = c.Get("/api/audit?limit=100");
+    REQUIRE(r);
+    REQUIRE(r->status == 200);
+    auto page = parse(r->body);
+    const auto& items = page["items"];
+    const rapidjson::Value* cron = find_action(items, "cron.create");
+    REQUIRE(cron != nullptr);
+    CHECK(std::string((*cron)["resource"].GetString()) == "nightly");
+    CHECK(std::string((*cron)["agent_name"].GetString()) == "ip:127.0.0.1");
+    CHECK(find_action(items, "persona.create") != nullptr);
+    const rapidjson::Value* budget = find_action(items, "budget.set");
+    REQUIRE(budget != nullptr);
+    CHECK(std::string((*budget)["resource"].GetString()) == "bob");
+    const rapidjson::Value* vault = find_action(items, "knowledge.write");
+    REQUIRE(vault != nullptr);
+    CHECK(std::string((*vault)["resource"].GetString()) == "knowledge/Notes/a.md");
+    int exhausted = 0;
+    for (const auto& e : items.GetArray())
+        if (e["action"] == "budget.exhausted") {
+            ++exhausted;
+            CHECK_FALSE(e["allowed"].GetBool());
+            CHECK(std::string(e["agent_name"].GetString()) == "agent:bob");
+        }
+    CHECK(exhausted == 1);  // once per transition, though two chats were refused after it
+    CHECK(parse(c.Get("/api/audit/verify")->body)["valid"].GetBool());
+
+    host.stop();
+    const std::string stored = oxios::test::read_file(host.workspace() / ".oxios" / "audit" / "audit.jsonl");
+    CHECK(stored.find("secret prompt") == std::string::npos);
+    CHECK(stored.find("private words") == std::string::npos);
+    CHECK(stored.find("report") == std::string::npos);  // the cron command is content
+}

@@ -33,6 +33,8 @@ std::string path(const rapidjson::Value& in) { return json::get_string(in, "path
 std::string id(const rapidjson::Value& in) { return json::get_string(in, "id"); }
 std::string name(const rapidjson::Value& in) { return json::get_string(in, "name"); }
 std::string tag(const rapidjson::Value& in) { return json::get_string(in, "tag"); }
+std::string agent(const rapidjson::Value& in) { return json::get_string(in, "agent_id"); }
+std::string vault_path(const rapidjson::Value& in) { return "knowledge/" + json::get_string(in, "path"); }
 std::string restore_target(const rapidjson::Value& in) {
     const std::string p = json::get_string(in, "path");
     return json::get_string(in, "hash") + (p.empty() ? "" : ":" + p);
@@ -59,6 +61,20 @@ constexpr Audited kAudited[] = {
     {"skills.delete", "skill.delete", name},
     {"skills.enable", "skill.enable", name},
     {"skills.disable", "skill.disable", name},
+    {"cron.create", "cron.create", name},
+    {"cron.update", "cron.update", id},
+    {"cron.delete", "cron.delete", id},
+    {"cron.trigger", "cron.trigger", id},
+    {"personas.create", "persona.create", name},
+    {"personas.update", "persona.update", id},
+    {"personas.delete", "persona.delete", id},
+    {"personas.activate", "persona.activate", id},
+    {"budget.set", "budget.set", agent},
+    {"budget.reset", "budget.reset", agent},
+    {"budget.delete", "budget.delete", agent},
+    {"knowledge.write", "knowledge.write", vault_path},
+    {"knowledge.delete", "knowledge.delete", vault_path},
+    {"knowledge.restore", "knowledge.restore", vault_path},
 };
 
 }  // namespace

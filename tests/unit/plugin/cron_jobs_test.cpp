@@ -38,9 +38,9 @@ TEST_CASE_FIXTURE(Fixture, "cron jobs: list, create, get, update, delete reach t
 
     host.set_call("cron.update", answer(OXIOS_OK, kJob));
     json_of(host.put("/api/cron-jobs/" + kId, R"({"enabled":false})"), 200);
-    CHECK(last_call(host, "cron.update") == R"({"id":")" + kId + R"(","enabled":false})");
+    CHECK(last_call(host, "cron.update") == R"({"_actor":"ip:127.0.0.1","id":")" + kId + R"(","enabled":false})");
     json_of(host.post("/api/cron-jobs/" + kId + "/edit", R"({"goal":"new"})"), 200);  // the original's alias
-    CHECK(last_call(host, "cron.update") == R"({"id":")" + kId + R"(","command":"new"})");
+    CHECK(last_call(host, "cron.update") == R"({"_actor":"ip:127.0.0.1","id":")" + kId + R"(","command":"new"})");
 
     host.set_call("cron.delete", answer(OXIOS_OK, R"({"status":"deleted","id":")" + kId + "\"}"));
     CHECK(std::string(json_of(host.del("/api/cron-jobs/" + kId), 200)["status"].GetString()) == "deleted");
@@ -50,9 +50,9 @@ TEST_CASE_FIXTURE(Fixture, "cron jobs: trigger, with and without ?wait=true") {
     host.set_call("cron.trigger", answer(OXIOS_OK, R"({"status":"triggered","id":"x","session_id":"cron-x",)"
                                                    R"("message_id":"m"})"));
     json_of(host.post("/api/cron-jobs/x/trigger", ""), 200);
-    CHECK(last_call(host, "cron.trigger") == R"({"id":"x","wait":false})");
+    CHECK(last_call(host, "cron.trigger") == R"({"_actor":"ip:127.0.0.1","id":"x","wait":false})");
     json_of(host.post("/api/cron-jobs/x/trigger?wait=true", ""), 200);
-    CHECK(last_call(host, "cron.trigger") == R"({"id":"x","wait":true})");
+    CHECK(last_call(host, "cron.trigger") == R"({"_actor":"ip:127.0.0.1","id":"x","wait":true})");
     host.set_call("cron.trigger", answer(OXIOS_E_CONFLICT, R"({"error":"cron job is already running"})"));
     CHECK(error_of(host.post("/api/cron-jobs/x/trigger", ""), 409) == "cron job is already running");
     host.set_call("cron.trigger", answer(OXIOS_E_BUSY, R"({"error":"gateway busy"})"));
