@@ -1,4 +1,4 @@
-// The plugin's share of the audit log (docs/api.md, "Security"): who made a
+// The plugin's share of the audit log (docs/api-operator.md, "Security"): who made a
 // request (the "_actor" of every mutating kernel call), the entries the plugin
 // records itself (audit.record), and auth failures throttled per address.
 #pragma once

@@ -1,4 +1,4 @@
-// The host's one config file (docs/api.md, "Config"), JSON or TOML by extension:
+// The host's one config file (docs/config.md, "Config"), JSON or TOML by extension:
 // loaded and validated at start, read through dotted keys, changed by
 // deep-merging partial updates that are written back in the file's format.
 #pragma once

@@ -1,4 +1,4 @@
-// The config's known keys: defaults, types and ranges (docs/api.md, "Config").
+// The config's known keys: defaults, types and ranges (docs/config.md, "Config").
 #pragma once
 
 #include <rapidjson/document.h>

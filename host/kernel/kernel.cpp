@@ -57,7 +57,7 @@ size_t config_size(const Config& c, std::string_view key, int64_t fallback) {
     return static_cast<size_t>(v > 0 ? v : fallback);
 }
 
-// What the resources sampler reads of the kernel (docs/api.md, "Resources").
+// What the resources sampler reads of the kernel (docs/api-operator.md, "Resources").
 services::ResourceSources resource_sources(Kernel::Impl& k) {
     services::ResourceSources s;
     s.settings = [c = k.config.get()] {
@@ -77,7 +77,7 @@ services::ResourceSources resource_sources(Kernel::Impl& k) {
     return s;
 }
 
-// What the cron service uses of the kernel (docs/api.md, "Cron jobs"): its
+// What the cron service uses of the kernel (docs/api-operator.md, "Cron jobs"): its
 // runs go through the gateway and are stored in the session store like a
 // POST /api/chat exchange.
 services::CronService::Deps cron_deps(Kernel::Impl& k) {

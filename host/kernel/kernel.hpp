@@ -119,7 +119,7 @@ public:
     bool events_reach(uint64_t seq);
     // fields_json: JSON object of extra fields. Returns the new event's seq.
     uint64_t events_publish(std::string_view type, std::string_view fields_json);
-    // Records a host action in the audit log, actor "host" (docs/api.md, "Security");
+    // Records a host action in the audit log, actor "host" (docs/api-operator.md, "Security");
     // a refused one (allowed false) says why in `reason`.
     void audit_record(std::string_view action, std::string_view resource, bool allowed = true,
                       std::string_view reason = {});

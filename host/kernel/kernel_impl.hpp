@@ -51,8 +51,8 @@ struct Kernel::Impl {
     StatusProvider plugins_status;
     MetricsProvider http_metrics;
 
-    std::unique_ptr<GitService> git;  // the workspace's history (docs/api.md, "Git")
-    std::unique_ptr<audit::AuditLog> audit;  // the audit log (docs/api.md, "Security")
+    std::unique_ptr<GitService> git;  // the workspace's history (docs/api-operator.md, "Git")
+    std::unique_ptr<audit::AuditLog> audit;  // the audit log (docs/api-operator.md, "Security")
 
     ServiceRegistry registry;  // last: its methods refer to everything above
 

@@ -1,4 +1,4 @@
-// Budget (docs/api.md, "Budget") through the host's budget.* methods. Types
+// Budget (docs/api-operator.md, "Budget") through the host's budget.* methods. Types
 // are checked here (422); ranges and agent ids by the host (400).
 #include "context.hpp"
 #include "json.hpp"

@@ -1,4 +1,4 @@
-// Cron jobs (docs/api.md, "Cron jobs"): the host's cron.* methods. Missing or
+// Cron jobs (docs/api-operator.md, "Cron jobs"): the host's cron.* methods. Missing or
 // empty fields are 422 and over-size ones 413 here; schedules are checked by
 // the host (400 "invalid schedule: ..." / "schedule never fires").
 #include "context.hpp"

@@ -1,4 +1,4 @@
-// Knowledge: the vault's files, links, search and graph (docs/api.md,
+// Knowledge: the vault's files, links, search and graph (docs/api-knowledge.md,
 // "Knowledge") through the host's knowledge.* methods.
 #include "context.hpp"
 #include "json.hpp"

@@ -1,4 +1,4 @@
-// Marketplace (docs/api.md, "Marketplace"): search the registry, install a
+// Marketplace (docs/api-operator.md, "Marketplace"): search the registry, install a
 // skill from it into skills/<slug>.
 #include "context.hpp"
 #include "json.hpp"

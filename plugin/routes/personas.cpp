@@ -1,4 +1,4 @@
-// Personas (docs/api.md, "Personas") through the host's personas.* methods.
+// Personas (docs/api-operator.md, "Personas") through the host's personas.* methods.
 // Types are checked here (422); sizes, counts and ids by the host.
 #include "context.hpp"
 #include "json.hpp"

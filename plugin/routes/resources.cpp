@@ -1,4 +1,4 @@
-// Resources (docs/api.md, "Resources"): the host's newest sample, its history, the
+// Resources (docs/api-operator.md, "Resources"): the host's newest sample, its history, the
 // overload state.
 #include "context.hpp"
 #include "pagination.hpp"

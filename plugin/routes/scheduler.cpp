@@ -1,4 +1,4 @@
-// Scheduler (docs/api.md, "Scheduler"): the gateway's queue and running set.
+// Scheduler (docs/api-operator.md, "Scheduler"): the gateway's queue and running set.
 #include "context.hpp"
 #include "router.hpp"
 #include "service.hpp"

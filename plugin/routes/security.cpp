@@ -1,4 +1,4 @@
-// Security (docs/api.md, "Security"): the audit log's newest entries, stored
+// Security (docs/api-operator.md, "Security"): the audit log's newest entries, stored
 // ranges and verification, and the permissions the live config grants.
 #include "context.hpp"
 #include "pagination.hpp"

@@ -37,7 +37,7 @@ rapidjson::Document parse(const std::string& body) {
 }
 
 // Every regular file under `dir` with its bytes, by relative path, but those
-// the host adds: .git/ (docs/api.md "Git") and its state in .oxios/.
+// the host adds: .git/ (docs/api-operator.md "Git") and its state in .oxios/.
 std::map<std::string, std::string> files_of(const fs::path& dir) {
     std::map<std::string, std::string> out;
     for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {

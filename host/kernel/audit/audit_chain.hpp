@@ -1,4 +1,4 @@
-// The audit log's entry format and hash chain (docs/api.md, "Security"): one
+// The audit log's entry format and hash chain (docs/api-operator.md, "Security"): one
 // compact JSON line per entry, members in a fixed order, hash = SHA-256 of
 // the previous hash followed by the line up to `,"hash":"`.
 #pragma once

@@ -1,4 +1,4 @@
-// The audit log (docs/api.md, "Security"): the recorder every service calls,
+// The audit log (docs/api-operator.md, "Security"): the recorder every service calls,
 // the in-memory newest entries for /api/audit, ranges and verification over
 // the store.
 #pragma once

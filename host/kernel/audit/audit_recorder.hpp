@@ -1,4 +1,4 @@
-// How any service audits an action (docs/api.md, "Security"):
+// How any service audits an action (docs/api-operator.md, "Security"):
 //   ctx.audit->record(audit::actor_of(in), "skill.install", slug);
 // Never pass tokens, keys, message or file content, or config values.
 #pragma once

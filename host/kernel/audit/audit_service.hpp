@@ -1,4 +1,4 @@
-// The Security family's kernel side (docs/api.md, "Security").
+// The Security family's kernel side (docs/api-operator.md, "Security").
 #pragma once
 
 #include "audit/audit_log.hpp"

@@ -1,4 +1,4 @@
-// Where the audit log's lines live (docs/api.md, "Security"): append-only,
+// Where the audit log's lines live (docs/api-operator.md, "Security"): append-only,
 // stored verbatim so the chain verifies over the stored bytes. The files
 // backend is file_audit_store.hpp.
 #pragma once

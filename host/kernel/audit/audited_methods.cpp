@@ -1,5 +1,5 @@
 // Which kernel methods are audited, under which action and resource
-// (docs/api.md, "Security"). Resources name things, never values: a config
+// (docs/api-operator.md, "Security"). Resources name things, never values: a config
 // change records its keys, an API key its provider.
 #include "audit/audit_service.hpp"
 #include "json_util.hpp"

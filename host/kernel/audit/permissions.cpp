@@ -1,4 +1,4 @@
-// security.permissions (docs/api.md, "Security"): roles and policies derived
+// security.permissions (docs/api-operator.md, "Security"): roles and policies derived
 // from the live config; there is no RBAC behind them.
 #include "audit/audit_service.hpp"
 #include "config.hpp"

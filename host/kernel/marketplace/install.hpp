@@ -1,4 +1,4 @@
-// Installs a registry skill into <workspace>/skills/<slug> (docs/api.md,
+// Installs a registry skill into <workspace>/skills/<slug> (docs/api-operator.md,
 // "Marketplace"): files land in skills/.install-<uuid>/, are checked, then
 // renamed into place without ever overwriting; a failed install leaves nothing.
 #pragma once

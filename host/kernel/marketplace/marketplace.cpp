@@ -1,4 +1,4 @@
-// marketplace.search / marketplace.install (abi/METHODS.md; docs/api.md,
+// marketplace.search / marketplace.install (abi/METHODS.md; docs/api-operator.md,
 // "Marketplace"): skills from the configured registry directory.
 #include "audit/audit_recorder.hpp"
 #include "json_util.hpp"

@@ -1,4 +1,4 @@
-// The Marketplace family's kernel side (docs/api.md, "Marketplace").
+// The Marketplace family's kernel side (docs/api-operator.md, "Marketplace").
 #pragma once
 
 #include "marketplace/registry.hpp"

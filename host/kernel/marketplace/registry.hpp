@@ -1,4 +1,4 @@
-// The marketplace's registry (docs/api.md, "Marketplace"): a directory of
+// The marketplace's registry (docs/api-operator.md, "Marketplace"): a directory of
 // <slug>/SKILL.md skills (default <workspace>/marketplace, works offline).
 #pragma once
 

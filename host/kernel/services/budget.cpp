@@ -1,4 +1,4 @@
-// budget.list / get / set / reset / delete (abi/METHODS.md; docs/api.md,
+// budget.list / get / set / reset / delete (abi/METHODS.md; docs/api-operator.md,
 // "Budget"): the ledger's items in and out.
 #include "json_util.hpp"
 #include "services/budget_ledger.hpp"

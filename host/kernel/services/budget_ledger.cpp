@@ -1,4 +1,4 @@
-// The budget ledger (budget_ledger.hpp; docs/api.md, "Budget").
+// The budget ledger (budget_ledger.hpp; docs/api-operator.md, "Budget").
 #include "services/budget_ledger.hpp"
 
 #include "clock.hpp"

@@ -1,4 +1,4 @@
-// Token and cost budgets per chat identity (docs/api.md, "Budget"): meters
+// Token and cost budgets per chat identity (docs/api-operator.md, "Budget"): meters
 // every final delivery of a message that reached the engine, refuses a
 // message at admission once its agent's limit is used up, restarts usage per
 // window. State: record (".oxios", "budget") of ctx.records; limits written

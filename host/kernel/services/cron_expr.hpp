@@ -1,4 +1,4 @@
-// Cron expressions (docs/api.md, "Cron jobs"): parsing of 5- and 6-field
+// Cron expressions (docs/api-operator.md, "Cron jobs"): parsing of 5- and 6-field
 // schedules and macros, and the next fire time in UTC or the local zone with
 // wall-clock DST rules (a time in a gap does not fire that day, a time in an
 // overlap fires once). Pure: no state besides the C library's zone (TZ).

@@ -1,5 +1,5 @@
 // cron.list / get / create / update / delete / trigger (abi/METHODS.md;
-// docs/api.md, "Cron jobs"): argument checks, then the CronService.
+// docs/api-operator.md, "Cron jobs"): argument checks, then the CronService.
 #include "json_util.hpp"
 #include "services/cron_service.hpp"
 #include "services/service_error.hpp"

@@ -1,4 +1,4 @@
-// Cron jobs (docs/api.md, "Cron jobs"): jobs kept in memory and written
+// Cron jobs (docs/api-operator.md, "Cron jobs"): jobs kept in memory and written
 // through the record store as .oxios/cron.json; one scheduler thread that
 // sleeps on a condition variable until the earliest next_run; each run is a
 // host-initiated chat through the gateway, stored in session cron-<id>.

@@ -1,5 +1,5 @@
 // git.log / git.tags / git.tag / git.restore / git.verify / git.history
-// (abi/METHODS.md): arguments in, the shapes of docs/api.md "Git" out.
+// (abi/METHODS.md): arguments in, the shapes of docs/api-operator.md "Git" out.
 #include "clock.hpp"
 #include "json_util.hpp"
 #include "services/git_service.hpp"

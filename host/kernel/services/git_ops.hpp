@@ -42,7 +42,7 @@ std::string restore_json(const RestoreReport& report, bool with_status);
 // INVALID "path must name a file", "path is too long", "path is not tracked"
 // (excluded), "path goes through a symbolic link".
 std::string checked_path(const GitRepo& repo, std::string_view path);
-// docs/api.md "Git", restore: snapshot, make the tracked tree the target's, commit.
+// docs/api-operator.md "Git", restore: snapshot, make the tracked tree the target's, commit.
 RestoreReport restore_tree(const GitRepo& repo, const git_oid& target, const Author& author);
 // Rule 6: `path` from checked_path. NOT_FOUND when not a file in the target.
 RestoreReport restore_file(const GitRepo& repo, const git_oid& target, const std::string& path,

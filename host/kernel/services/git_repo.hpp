@@ -15,7 +15,7 @@
 
 namespace oxios::kernel::services::git {
 
-// The ignore lines the host keeps in .git/info/exclude (docs/api.md, "Git").
+// The ignore lines the host keeps in .git/info/exclude (docs/api-operator.md, "Git").
 inline constexpr const char* kExcludeLines[] = {"/sessions/", "/spaces/", "/.oxios/", "*.tmp", ".spare-*"};
 
 struct Author {
@@ -82,7 +82,7 @@ private:
     std::filesystem::path root_;
 };
 
-// True for a tag name docs/api.md "Git" allows.
+// True for a tag name docs/api-operator.md "Git" allows.
 bool valid_tag_name(std::string_view name);
 
 }  // namespace oxios::kernel::services::git

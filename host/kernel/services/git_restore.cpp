@@ -1,4 +1,4 @@
-// Restore that only moves history forward (docs/api.md, "Git"): whatever
+// Restore that only moves history forward (docs/api-operator.md, "Git"): whatever
 // differs from HEAD is committed first as a snapshot, the files are made the
 // target's, and the result is a new commit on top of HEAD. Nothing written
 // since the target is lost: it stays in the snapshot or in earlier commits.

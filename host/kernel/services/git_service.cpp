@@ -25,7 +25,7 @@ constexpr auto kReopenAfter = std::chrono::seconds(10);
 constexpr auto kFirstRetry = std::chrono::seconds(1);
 constexpr auto kMaxRetry = std::chrono::seconds(60);
 
-// docs/api.md "Git": "<source>: <verb> <path>", or "<source>: <n> changes"
+// docs/api-operator.md "Git": "<source>: <verb> <path>", or "<source>: <n> changes"
 // followed by one "<verb> <path>" line per change (at most 100).
 std::string batch_message(const std::string& source, const std::vector<Change>& changes) {
     auto line = [](const Change& c) { return std::string(c.deleted ? "delete " : "write ") + c.path; };

@@ -1,4 +1,4 @@
-// The workspace's git history (docs/api.md, "Git"), for every kernel service: writers
+// The workspace's git history (docs/api-operator.md, "Git"), for every kernel service: writers
 // report what they changed and never wait for git; one background thread
 // commits the reported paths in batches; history, tags, restore and verify
 // for the git.* methods and the knowledge vault.

@@ -1,4 +1,4 @@
-// knowledge.* (abi/METHODS.md; docs/api.md, "Knowledge"): the vault's files,
+// knowledge.* (abi/METHODS.md; docs/api-knowledge.md, "Knowledge"): the vault's files,
 // links, search, graph, and one note's git history and restore.
 #include "services/knowledge_service.hpp"
 

@@ -1,4 +1,4 @@
-// knowledge.copilot (docs/api.md, "Knowledge", rule 11): one prompt built
+// knowledge.copilot (docs/api-knowledge.md, "Knowledge", rule 11): one prompt built
 // from the context note and the top search hits, sent through the gateway
 // as a host-initiated chat (user `copilot`, session `copilot-<uuid>`).
 #include "gateway.hpp"

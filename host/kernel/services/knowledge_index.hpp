@@ -1,4 +1,4 @@
-// The vault's link index (docs/api.md, "Knowledge", rules 6-10): every note's
+// The vault's link index (docs/api-knowledge.md, "Knowledge", rules 6-10): every note's
 // links resolved, backlinks, the graph and search, kept in memory and
 // updated one note at a time, so no request scans the vault.
 #pragma once

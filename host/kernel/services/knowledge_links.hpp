@@ -1,4 +1,4 @@
-// The vault's link syntaxes and where a link points (docs/api.md,
+// The vault's link syntaxes and where a link points (docs/api-knowledge.md,
 // "Knowledge", rules 5-6), as pure functions of a note's text.
 #pragma once
 

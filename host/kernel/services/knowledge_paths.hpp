@@ -1,4 +1,4 @@
-// The vault's path rules (docs/api.md, "Knowledge", rule 1): what a
+// The vault's path rules (docs/api-knowledge.md, "Knowledge", rule 1): what a
 // vault-relative path may be, checked before anything touches the disk.
 #pragma once
 

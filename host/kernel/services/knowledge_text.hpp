@@ -1,4 +1,4 @@
-// The vault's text formats the UI's regular expressions parse (docs/api.md,
+// The vault's text formats the UI's regular expressions parse (docs/api-knowledge.md,
 // "Knowledge", rules 12-19): the chat file, checklists, the journal and the
 // habits file, as pure functions of a file's text and a local time.
 #pragma once

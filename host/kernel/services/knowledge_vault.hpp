@@ -1,4 +1,4 @@
-// The vault's files (docs/api.md, "Knowledge", rules 1-4): tree, raw read,
+// The vault's files (docs/api-knowledge.md, "Knowledge", rules 1-4): tree, raw read,
 // atomic write and delete under <workspace>/knowledge. One lock serialises
 // vault writes; each write is reported to git and to the change listener
 // (the link index and the knowledge_changed event).

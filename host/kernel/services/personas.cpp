@@ -1,4 +1,4 @@
-// personas.* (abi/METHODS.md; docs/api.md, "Personas"). `enabled` and
+// personas.* (abi/METHODS.md; docs/api-operator.md, "Personas"). `enabled` and
 // `active` both mean "is the active one" (the UI stars `enabled`).
 #include "services/personas.hpp"
 

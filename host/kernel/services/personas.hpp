@@ -1,4 +1,4 @@
-// Personas (docs/api.md, "Personas"): named system prompts, at most one
+// Personas (docs/api-operator.md, "Personas"): named system prompts, at most one
 // active. The active one's system_prompt is added to the engine's system
 // message per chat. State: record (".oxios", "personas") of ctx.records.
 #pragma once

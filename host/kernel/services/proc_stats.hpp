@@ -1,4 +1,4 @@
-// Readers of the Linux figures the resources service samples (docs/api.md, "Resources"):
+// Readers of the Linux figures the resources service samples (docs/api-operator.md, "Resources"):
 // /proc/stat's cpu line, /proc/meminfo, /proc/loadavg (under an injectable
 // root, so tests parse fixture files) and statvfs of a path.
 #pragma once

@@ -1,4 +1,4 @@
-// The resources service's sampler (docs/api.md, "Resources"): a thread that samples CPU,
+// The resources service's sampler (docs/api-operator.md, "Resources"): a thread that samples CPU,
 // memory, disk and load every resources.sample_interval_secs (the first
 // one 1 s after start) into an unpersisted ring of resources.history_size,
 // and publishes resources_overloaded / resources_recovered on each

@@ -1,4 +1,4 @@
-// resources.current / history / overload (abi/METHODS.md; docs/api.md, "Resources"): the
+// resources.current / history / overload (abi/METHODS.md; docs/api-operator.md, "Resources"): the
 // sampler's ring as JSON. Every figure is a finite number (the UI formats
 // them with toFixed).
 #include "clock.hpp"

@@ -1,4 +1,4 @@
-// scheduler.stats / scheduler.tasks (abi/METHODS.md; docs/api.md, "Scheduler"): the
+// scheduler.stats / scheduler.tasks (abi/METHODS.md; docs/api-operator.md, "Scheduler"): the
 // gateway's queue and running set as the Scheduler page shows them. A copy
 // taken under the gateway's lock, no I/O: answered even when saturated.
 #include "clock.hpp"

@@ -1,4 +1,4 @@
-// The audit log (docs/api.md, "Security"): the hash chain checked against an
+// The audit log (docs/api-operator.md, "Security"): the hash chain checked against an
 // independent SHA-256 (sha256sum), tamper detection at the right seq, a torn
 // last line cut at start, rotation with verify across files, limits, and
 // what is never recorded.

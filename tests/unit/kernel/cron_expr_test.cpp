@@ -1,4 +1,4 @@
-// Cron expressions (docs/api.md, "Cron jobs"): the accepted syntax and the
+// Cron expressions (docs/api-operator.md, "Cron jobs"): the accepted syntax and the
 // refused forms, the cron(8) day rule, and next fire times in UTC and in real
 // zones across DST gaps and overlaps (TZ set per test).
 #include "clock.hpp"

@@ -1,4 +1,4 @@
-// The cron service (docs/api.md, "Cron jobs") with a fake clock and a fake
+// The cron service (docs/api-operator.md, "Cron jobs") with a fake clock and a fake
 // gateway whose replies the test delivers: scheduled runs and their session
 // exchange, overlap, max_concurrent, catch-up vs missed, persistence, a
 // corrupt state file, shutdown, the enabled switch and the multi-host gate.

@@ -1,4 +1,4 @@
-// The marketplace (docs/api.md, "Marketplace") over a registry directory:
+// The marketplace (docs/api-operator.md, "Marketplace") over a registry directory:
 // the search scoring table, slug checks before any I/O (traversal included),
 // concurrent installs (one 409), installs that fail leave nothing, and an
 // installed skill listed as managed.

@@ -1,4 +1,4 @@
-// The resources sampler (docs/api.md, "Resources"): /proc parsing from fixture files
+// The resources sampler (docs/api-operator.md, "Resources"): /proc parsing from fixture files
 // (tests/fixtures/proc), CPU percentage from two samples, overload
 // transitions, history, and the resources.* methods.
 #include "config.hpp"

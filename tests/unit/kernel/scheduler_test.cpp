@@ -1,4 +1,4 @@
-// scheduler.stats / scheduler.tasks (docs/api.md, "Scheduler"): the gateway's real queue
+// scheduler.stats / scheduler.tasks (docs/api-operator.md, "Scheduler"): the gateway's real queue
 // and running set while an engine turn is held.
 #include "agents.hpp"
 #include "gateway.hpp"
@@ -99,7 +99,7 @@ TEST_CASE("scheduler: queued and running messages while a slow engine turn is he
     CHECK(str(run["created_at"]).size() == 27);
     CHECK(str(run["user_id"]) == "default");
     CHECK(run["error"].IsNull());
-    CHECK(run.MemberCount() == 10);  // every member of a task of docs/api.md
+    CHECK(run.MemberCount() == 10);  // every member of a task of docs/api-operator.md
 
     CHECK(str(t["queued"][0]["id"]) == "m2");  // FIFO
     CHECK(str(t["queued"][1]["id"]) == "m3");
@@ -110,7 +110,7 @@ TEST_CASE("scheduler: queued and running messages while a slow engine turn is he
     CHECK(q["agent_id"].IsNull());
     CHECK(q["session_id"].IsNull());
     CHECK(q["error"].IsNull());
-    CHECK(q.MemberCount() == 10);  // every member of a task of docs/api.md
+    CHECK(q.MemberCount() == 10);  // every member of a task of docs/api-operator.md
 
     auto s = parse(registry.call("scheduler.stats", "{}").body);
     CHECK(s["queued"].GetUint() == 2);
