@@ -2,6 +2,7 @@
 // firing every 2 s runs, its exchange is stored in session cron-<id> as a web
 // chat is, and a manual trigger with ?wait=true answers the run's outcome.
 #include "host_process.hpp"
+#include "json_answer.hpp"
 
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
@@ -12,15 +13,9 @@
 #include <thread>
 
 using oxios::test::HostProcess;
+using oxios::test::parse;
 
 namespace {
-
-rapidjson::Document parse(const std::string& text) {
-    rapidjson::Document d;
-    d.Parse(text.data(), text.size());
-    REQUIRE_MESSAGE(!d.HasParseError(), "not JSON: " << text);
-    return d;
-}
 
 rapidjson::Document answer(const httplib::Result& r, int status, const std::string& what) {
     REQUIRE_MESSAGE(r, what);

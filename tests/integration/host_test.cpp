@@ -1,6 +1,7 @@
 // The real host over real HTTP on 127.0.0.1: start, the first routes through
 // the ABI, bad configs, clean shutdown.
 #include "host_process.hpp"
+#include "json_answer.hpp"
 
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
@@ -13,17 +14,7 @@
 #include <thread>
 
 using oxios::test::HostProcess;
-
-namespace {
-
-rapidjson::Document parse(const std::string& body) {
-    rapidjson::Document d;
-    d.Parse(body.c_str());
-    REQUIRE_FALSE(d.HasParseError());
-    return d;
-}
-
-}  // namespace
+using oxios::test::parse;
 
 TEST_CASE("host serves /health, /health/ready and /api/status through the web plugin") {
     HostProcess host;

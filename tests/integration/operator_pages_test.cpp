@@ -3,6 +3,7 @@
 // and the gateway's real queue while a slow model turn is held.
 #include "fake_openai.hpp"
 #include "host_process.hpp"
+#include "json_answer.hpp"
 
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
@@ -16,15 +17,9 @@
 #include <vector>
 
 using oxios::test::HostProcess;
+using oxios::test::parse;
 
 namespace {
-
-rapidjson::Document parse(const std::string& text) {
-    rapidjson::Document d;
-    d.Parse(text.data(), text.size());
-    REQUIRE_MESSAGE(!d.HasParseError(), "not JSON: " << text);
-    return d;
-}
 
 rapidjson::Document get_json(httplib::Client& c, const std::string& path, int status = 200) {
     auto r = c.Get(path.c_str());

@@ -1,6 +1,7 @@
 // Switching from the Rust original: its config.toml and its workspace, as
 // they are, on the real host (tests/fixtures/original).
 #include "host_process.hpp"
+#include "json_answer.hpp"
 
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
@@ -17,6 +18,7 @@
 
 using oxios::test::HostProcess;
 namespace fs = std::filesystem;
+using oxios::test::parse;
 
 namespace {
 
@@ -27,13 +29,6 @@ std::string slurp(const fs::path& p) {
     std::stringstream s;
     s << in.rdbuf();
     return s.str();
-}
-
-rapidjson::Document parse(const std::string& body) {
-    rapidjson::Document d;
-    d.Parse(body.c_str());
-    REQUIRE_FALSE(d.HasParseError());
-    return d;
 }
 
 // Every regular file under `dir` with its bytes, by relative path, but those

@@ -5,6 +5,7 @@
 // frame and nothing is stored.
 #include "fake_openai.hpp"
 #include "host_process.hpp"
+#include "json_answer.hpp"
 #include "ws_client.hpp"
 
 #include <doctest/doctest.h>
@@ -13,15 +14,9 @@
 #include <string>
 
 using oxios::test::HostProcess;
+using oxios::test::parse;
 
 namespace {
-
-rapidjson::Document parse(const std::string& text) {
-    rapidjson::Document d;
-    d.Parse(text.data(), text.size());
-    REQUIRE_MESSAGE(!d.HasParseError(), "not JSON: " << text);
-    return d;
-}
 
 HostProcess::Options with_fake(const oxios::fake::FakeOpenAI& fake, const std::string& extra = "") {
     HostProcess::Options o;

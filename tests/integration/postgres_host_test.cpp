@@ -1,6 +1,7 @@
 // oxios-host on the PostgreSQL state store: two hosts on one database, an
 // outage under requests, and the start check. A throwaway server per case.
 #include "host_process.hpp"
+#include "json_answer.hpp"
 #include "sse_client.hpp"
 #include "support/pg_server.hpp"
 
@@ -14,12 +15,6 @@
 using namespace oxios::test;
 
 namespace {
-
-rapidjson::Document json_of(const std::string& body) {
-    rapidjson::Document d;
-    d.Parse(body.c_str());
-    return d;
-}
 
 HostProcess::Options on_postgres(const std::string& url) {
     HostProcess::Options o;
@@ -49,7 +44,7 @@ TEST_CASE("postgres: a chat on host A is listed and readable on host B") {
     auto got = b.client().Get("/api/sessions/shared-1");
     REQUIRE(got);
     REQUIRE(got->status == 200);
-    auto doc = json_of(got->body);
+    auto doc = parse(got->body);
     REQUIRE(doc["user_messages"].Size() == 1);
     CHECK(doc["user_messages"][0]["content"].GetString() == std::string("hello from A"));
     // Nothing of the sessions went to the workspace's files.
@@ -69,12 +64,12 @@ TEST_CASE("postgres: during an outage requests get a JSON 503 at once, and chats
         auto r = chat(host, "o", "during");
         REQUIRE(r);
         CHECK(r->status == 503);
-        CHECK(json_of(r->body)["error"].GetString() == std::string("state store unavailable"));
+        CHECK(parse(r->body)["error"].GetString() == std::string("state store unavailable"));
     }
     auto list = host.client().Get("/api/sessions");
     REQUIRE(list);
     CHECK(list->status == 503);
-    CHECK(json_of(list->body)["error"].GetString() == std::string("state store unavailable"));
+    CHECK(parse(list->body)["error"].GetString() == std::string("state store unavailable"));
     std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // the health figure is cached for 1 s
     auto ready = host.client().Get("/health/ready");
     REQUIRE(ready);
@@ -91,7 +86,7 @@ TEST_CASE("postgres: during an outage requests get a JSON 503 at once, and chats
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     CHECK(status == 200);
-    auto doc = json_of(host.client().Get("/api/sessions/o")->body);
+    auto doc = parse(host.client().Get("/api/sessions/o")->body);
     REQUIRE(doc["user_messages"].Size() == 2);
     CHECK(doc["user_messages"][1]["content"].GetString() == std::string("after"));
 }
@@ -153,7 +148,7 @@ TEST_CASE("postgres: spaces one host creates or activates are listed so on the o
     auto space_state = [](const HostProcess& h, const std::string& id) -> std::string {
         auto r = h.client().Get("/api/spaces");
         if (!r || r->status != 200) return "error";
-        auto doc = json_of(r->body);
+        auto doc = parse(r->body);
         for (const auto& s : doc["items"].GetArray())
             if (s["id"].GetString() == id) return s["active"].GetBool() ? "active" : "listed";
         return "absent";

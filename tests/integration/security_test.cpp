@@ -4,6 +4,7 @@
 // log holds no token and no config value; a skill in <workspace>/marketplace
 // is found, installed, listed as managed and audited.
 #include "host_process.hpp"
+#include "json_answer.hpp"
 
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
@@ -13,15 +14,9 @@
 #include <string>
 
 using oxios::test::HostProcess;
+using oxios::test::parse;
 
 namespace {
-
-rapidjson::Document parse(const std::string& text) {
-    rapidjson::Document d;
-    d.Parse(text.data(), text.size());
-    REQUIRE_MESSAGE(!d.HasParseError(), "not JSON: " << text);
-    return d;
-}
 
 const rapidjson::Value* find_action(const rapidjson::Value& items, const std::string& action) {
     for (const auto& e : items.GetArray())
