@@ -87,6 +87,29 @@ BEGIN
     RETURN top;
 END $$;
 )sql",
+    // 3: a batch retried after a COMMIT whose answer was lost stores nothing
+    // twice: events are known by their own "id" (a UUID), those already
+    // stored are skipped, and seq stays gapless.
+    R"sql(
+ALTER TABLE events ADD COLUMN event_id text;
+CREATE UNIQUE INDEX events_by_event_id ON events (event_id);
+CREATE OR REPLACE FUNCTION oxios_publish_events(p_bodies json, p_at_us bigint)
+RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE n bigint; top bigint;
+BEGIN
+    SELECT last INTO top FROM event_seq WHERE id = 1 FOR UPDATE;
+    INSERT INTO events (seq, at_us, body, event_id)
+    SELECT top + row_number() OVER (ORDER BY e.ord), p_at_us, e.value::text, e.value->>'id'
+      FROM json_array_elements(p_bodies) WITH ORDINALITY AS e(value, ord)
+     WHERE NOT EXISTS (SELECT 1 FROM events x WHERE x.event_id = e.value->>'id');
+    GET DIAGNOSTICS n = ROW_COUNT;
+    UPDATE event_seq SET last = top + n WHERE id = 1;
+    IF n > 0 THEN
+        PERFORM pg_notify('oxios_events', '');  -- a wake-up only, never the payload
+    END IF;
+    RETURN top + n;
+END $$;
+)sql",
 };
 
 constexpr int64_t kMigrationLock = 0x6f78696f73;  // "oxios"

@@ -90,3 +90,23 @@ TEST_CASE("event log: a host started later resumes any id from the table, ring o
     CHECK(c.bus.since(50, [&](uint64_t seq, std::string_view) { got.push_back(seq); }) == 50);
     CHECK(got.size() == 100);
 }
+
+TEST_CASE("event log: a batch sent again (its COMMIT's answer lost) is stored once, seq gapless") {
+    const std::string url = oxios::test::shared_pg_server().fresh_database();
+    auto pool = std::make_shared<pg::Pool>(url, 1);
+    pool->run([](pg::Connection& c) { pg::migrate(c); });
+    const std::string batch = R"([{"id":"e-1","type":"a"},{"id":"e-2","type":"b"}])";
+    const std::string next = R"([{"id":"e-2","type":"b"},{"id":"e-3","type":"c"}])";  // one seen, one new
+    pool->run([&](pg::Connection& c) {
+        c.exec("SELECT oxios_publish_events($1::json, 0)", {batch});
+        c.exec("SELECT oxios_publish_events($1::json, 0)", {batch});  // the writer's retry
+        auto top = c.exec("SELECT oxios_publish_events($1::json, 0)", {next});
+        CHECK(pg::text(top.get(), 0, 0) == "3");
+        auto rows = c.exec("SELECT seq, body FROM events ORDER BY seq");
+        REQUIRE(PQntuples(rows.get()) == 3);
+        for (int i = 0; i < 3; ++i) {
+            CHECK(pg::to_int64(rows.get(), i, 0) == i + 1);
+            CHECK(pg::text(rows.get(), i, 1).find("\"id\":\"e-" + std::to_string(i + 1) + "\"") != std::string_view::npos);
+        }
+    });
+}
