@@ -2,7 +2,33 @@
 
 #include "audit.hpp"
 
+#include <algorithm>
+#include <ctime>
+#include <optional>
+
 namespace web {
+
+namespace {
+
+// Seconds until the "; resets at <RFC 3339 UTC>" of a budget refusal (at least 1); nullopt without one.
+std::optional<int64_t> retry_after_secs(std::string_view text, int64_t now_us) {
+    constexpr std::string_view kMark = "; resets at ";
+    const size_t at = text.rfind(kMark);
+    if (at == std::string_view::npos) return std::nullopt;
+    std::tm tm{};
+    const std::string ts(text.substr(at + kMark.size(), 19));
+    if (ts.size() != 19 || strptime(ts.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return std::nullopt;
+    const int64_t resets = static_cast<int64_t>(timegm(&tm)) + 1;  // the fraction rounds up
+    return std::max<int64_t>(resets - now_us / 1'000'000, 1);
+}
+
+}  // namespace
+
+void budget_refused(Ctx& ctx, const std::string& message) {
+    if (const auto secs = retry_after_secs(message, ctx.host().now_us()))
+        ctx.add_header("Retry-After", std::to_string(*secs));
+    throw HttpError(429, message);
+}
 
 void service_check(oxios_status s, const std::string& out, std::string_view not_found) {
     if (s == OXIOS_OK) return;

@@ -21,6 +21,11 @@ std::string service_call(Ctx& ctx, std::string_view method, std::string_view arg
 // `not_found` / a default when the host gave none).
 void service_check(oxios_status s, const std::string& out, std::string_view not_found = {});
 
+// A chat the budget refused (the gateway's DENIED, for POST /api/chat and the
+// copilot): 429 with the refusal's text, and Retry-After when it names the
+// time the window resets ("; resets at <RFC 3339 UTC>").
+[[noreturn]] void budget_refused(Ctx& ctx, const std::string& message);
+
 // Answers a host JSON result (object or array) with 200; 500 when it is not JSON.
 void send_host_json(Ctx& ctx, const std::string& out, std::string_view method);
 

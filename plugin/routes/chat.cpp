@@ -5,10 +5,10 @@
 #include "json.hpp"
 #include "middleware/limits.hpp"
 #include "router.hpp"
+#include "service.hpp"
 
 #include <algorithm>
 #include <array>
-#include <ctime>
 #include <optional>
 #include <string>
 
@@ -49,25 +49,11 @@ std::optional<std::string_view> non_empty(std::optional<std::string_view> s) {
     return s;
 }
 
-// Seconds until the "; resets at <RFC 3339 UTC>" of a budget refusal (at least 1); nullopt without one.
-std::optional<int64_t> retry_after_secs(std::string_view text, int64_t now_us) {
-    constexpr std::string_view kMark = "; resets at ";
-    const size_t at = text.rfind(kMark);
-    if (at == std::string_view::npos) return std::nullopt;
-    std::tm tm{};
-    const std::string ts(text.substr(at + kMark.size(), 19));
-    if (ts.size() != 19 || strptime(ts.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return std::nullopt;
-    const int64_t resets = static_cast<int64_t>(timegm(&tm)) + 1;  // the fraction rounds up
-    return std::max<int64_t>(resets - now_us / 1'000'000, 1);
-}
-
 [[noreturn]] void gateway_failed(Ctx& ctx, oxios_status s, const Reply& r) {
     // The kernel's own error text ("engine: the provider rejected the API
     // key", "no reply within 120 s") says it best: pass it through.
     if (r.got && r.kind == OXIOS_DELIVERY_ERROR && !r.content.empty()) {
-        if (s == OXIOS_E_DENIED)
-            if (const auto secs = retry_after_secs(r.content, ctx.host().now_us()))
-                ctx.add_header("Retry-After", std::to_string(*secs));
+        if (s == OXIOS_E_DENIED) budget_refused(ctx, r.content);
         throw HttpError(chat_http_status(s), r.content);
     }
     std::string message;

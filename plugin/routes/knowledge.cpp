@@ -162,7 +162,7 @@ void copilot(Ctx& ctx) {
     args.end_obj();
     std::string out;
     const oxios_status s = ctx.host().call("knowledge.copilot", args.view(), out);
-    if (s == OXIOS_E_DENIED) throw HttpError(429, json::error_message(out, "budget exceeded"));
+    if (s == OXIOS_E_DENIED) budget_refused(ctx, json::error_message(out, "budget exceeded"));
     service_check(s, out);
     send_host_json(ctx, out, "knowledge.copilot");
 }
