@@ -9,8 +9,6 @@
 #include "middleware/rate_limit.hpp"
 #include "settings.hpp"
 
-#include <oxios/version.h>
-
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -18,8 +16,8 @@
 namespace web {
 
 inline constexpr std::string_view kPluginName = "web";
-// The project's version; a test build appends a suffix ("-next").
-inline constexpr std::string_view kPluginVersion = OXIOS_VERSION OXIOS_WEB_VERSION_SUFFIX;
+// The plugin's version: plugin_version.cpp, the one file each plugin build compiles itself.
+extern const std::string_view kPluginVersion;
 
 struct Instance {
     Instance(const oxios_host_api* api, oxios_host* h) : host(api, h), events(host) {}
