@@ -128,7 +128,10 @@ TEST_CASE("original: ~/.oxios/config.toml and its workspace are served as they a
         auto spaces = parse(c.Get("/api/spaces", t)->body);
         REQUIRE(spaces["total"].GetInt() == 1);
         CHECK(spaces["items"][0]["interaction_count"].GetInt() == 4);
-        CHECK(parse(c.Get("/api/approvals", t)->body).IsArray());
+        // The original kept approvals in its process memory only: its workspace has none.
+        auto approvals = parse(c.Get("/api/approvals", t)->body);
+        REQUIRE(approvals.IsArray());
+        CHECK(approvals.Size() == 0);
         CHECK(c.Get("/api/workspace/file/notes.md", t)->body == before.at("notes.md"));
 
         // The broken session is reported, not rewritten: degraded, still 200.
