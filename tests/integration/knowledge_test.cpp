@@ -147,6 +147,10 @@ TEST_CASE("knowledge over HTTP: chat, checklist, journal, habits, config and the
     REQUIRE(answer["referenced_notes"].Size() == 2);
     CHECK(std::string(answer["referenced_notes"][0].GetString()) == "Shop.md");
     CHECK(std::string(answer["referenced_notes"][1].GetString()) == "Garden.md");
+    // A question in words of its own finds the note holding its words.
+    auto asked = call(c, "POST", "/api/knowledge/copilot", R"({"question":"What do my tomatoes need?"})");
+    REQUIRE(asked["referenced_notes"].Size() == 1);
+    CHECK(std::string(asked["referenced_notes"][0].GetString()) == "Garden.md");
     // Never stored as a session.
     const auto sessions = host.workspace() / "sessions";
     CHECK((!std::filesystem::exists(sessions) || std::filesystem::is_empty(sessions)));

@@ -95,7 +95,10 @@ Result search(KnowledgeService& s, const rapidjson::Value& in) {
     const std::string query = json::req_string(in, "query");
     if (query.size() > kMaxQueryBytes) fail(OXIOS_E_TOO_LARGE, "query exceeds 1024 bytes");
     const auto limit = static_cast<size_t>(std::clamp<int64_t>(json::opt_int(in, "limit").value_or(20), 1, 100));
-    const auto hits = s.index.search(query, limit);
+    const auto match = json::opt_string(in, "match").value_or("every_term");
+    if (match != "every_term" && match != "related") fail(OXIOS_E_INVALID, "match must be every_term or related");
+    const auto hits = s.index.search(query, limit, match == "related" ? knowledge::LinkIndex::Match::related
+                                                                      : knowledge::LinkIndex::Match::every_term);
     json::Builder out;
     out.begin_object().key("results").begin_array();
     for (const auto& h : hits)

@@ -73,7 +73,12 @@ Result copilot(ServiceRegistry& registry, Gateway& gateway, const std::function<
     if (context_path && !context_path->empty())
         add_note(*context_path, static_cast<size_t>(std::max<int64_t>(settings().copilot_context_bytes, 0)));
     json::Builder args;
-    args.begin_object().field("query", question).field("limit", kHits + 1).end_object();
+    // The search takes 1 KiB of question: enough words to rank by.
+    args.begin_object()
+        .field("query", clip_bytes(question, 1024))
+        .field("limit", kHits + 1)
+        .field("match", "related")
+        .end_object();
     const Result found = registry.call("knowledge.search", args.str());
     if (const auto doc = found.ok() ? json::parse_object(found.body) : std::nullopt) {
         int hits = 0;

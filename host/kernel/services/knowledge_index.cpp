@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <set>
 
 namespace oxios::kernel::services::knowledge {
 namespace {
@@ -39,6 +40,27 @@ std::vector<std::string> terms_of(std::string_view lowered) {
         size_t j = i;
         while (j < lowered.size() && !std::isspace(static_cast<unsigned char>(lowered[j]))) ++j;
         if (j > i) out.emplace_back(lowered.substr(i, j - i));
+        i = j;
+    }
+    return out;
+}
+
+// A question's words: ASCII letters and digits, 3+ long, not among the commonest.
+std::vector<std::string> words_of(std::string_view lowered) {
+    static const std::set<std::string_view> common = {
+        "about", "all", "and", "any", "are", "but", "can", "could", "did", "does", "for", "from", "had",
+        "has", "have", "how", "into", "its", "not", "note", "notes", "one", "our", "should", "some", "tell",
+        "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "was", "were",
+        "what", "when", "where", "which", "who", "why", "will", "with", "would", "you", "your"};
+    std::vector<std::string> out;
+    size_t i = 0;
+    while (i < lowered.size()) {
+        while (i < lowered.size() && !std::isalnum(static_cast<unsigned char>(lowered[i]))) ++i;
+        size_t j = i;
+        while (j < lowered.size() && std::isalnum(static_cast<unsigned char>(lowered[j]))) ++j;
+        const std::string_view word = lowered.substr(i, j - i);
+        if (word.size() >= 3 && !common.count(word) && std::find(out.begin(), out.end(), word) == out.end())
+            out.emplace_back(word);
         i = j;
     }
     return out;
@@ -234,9 +256,9 @@ std::string LinkIndex::graph_json(size_t max_nodes) const {
     return out.str();
 }
 
-std::vector<LinkIndex::Hit> LinkIndex::search(std::string_view query, size_t limit) const {
+std::vector<LinkIndex::Hit> LinkIndex::search(std::string_view query, size_t limit, Match match) const {
     std::string q = lower(query);
-    const auto terms = terms_of(q);
+    const auto terms = match == Match::every_term ? terms_of(q) : words_of(q);
     if (terms.empty()) return {};
     const size_t first = q.find_first_not_of(" \t\r\n"), last = q.find_last_not_of(" \t\r\n");
     q = q.substr(first, last + 1 - first);  // the trimmed query, for name_similarity
@@ -245,41 +267,41 @@ std::vector<LinkIndex::Hit> LinkIndex::search(std::string_view query, size_t lim
         const std::string* path;
         const Note* note;
         int similarity;
+        size_t matched;  // terms found
         size_t hits;
         const char* first;  // first term in the lowered content, or null
     };
     std::vector<Candidate> found;
     for (const auto& [path, note] : notes_) {
         // One pass per term: its first place in the content (the snippet), then its count from there.
-        bool all = true;
-        size_t hits = 0;
+        size_t matched = 0, hits = 0;
         const char* first = nullptr;
         for (const auto& term : terms) {
             const char* at = find_in(note.lowered, term);
             if (at == nullptr) {
-                if (find_in(note.lowered_path, term) == nullptr) {
-                    all = false;
-                    break;
-                }
+                if (find_in(note.lowered_path, term) != nullptr) ++matched;
+                else if (match == Match::every_term) break;
                 continue;
             }
+            ++matched;
             if (first == nullptr || at < first) first = at;
             const size_t from = static_cast<size_t>(at - note.lowered.data()) + term.size();
             if (hits < kMaxContentHits)
                 hits += 1 + count_in(std::string_view(note.lowered).substr(from), term, kMaxContentHits - hits - 1);
         }
-        if (!all) continue;
+        if (matched == 0 || (match == Match::every_term && matched < terms.size())) continue;
         const std::string& name_l = note.lowered_name;
         int similarity = 0;
         if (name_l == q) similarity = 100;
         else if (name_l.compare(0, q.size(), q) == 0) similarity = 80;
         else if (std::all_of(terms.begin(), terms.end(), [&](const auto& t) { return find_in(name_l, t); }))
             similarity = 60;
-        found.push_back({&path, &note, similarity, std::min(hits, kMaxContentHits), first});
+        found.push_back({&path, &note, similarity, matched, std::min(hits, kMaxContentHits), first});
     }
     const size_t keep = std::min(limit, found.size());
     std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(keep), found.end(),
                       [](const Candidate& a, const Candidate& b) {
+                          if (a.matched != b.matched) return a.matched > b.matched;
                           if (a.similarity != b.similarity) return a.similarity > b.similarity;
                           if (a.hits != b.hits) return a.hits > b.hits;
                           return *a.path < *b.path;

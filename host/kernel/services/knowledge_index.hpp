@@ -40,7 +40,10 @@ public:
     // (+ "truncated":true past `max_nodes`).
     std::string graph_json(size_t max_nodes) const;
     // Rule 9: every term in the path or the content; ranked.
-    std::vector<Hit> search(std::string_view query, size_t limit) const;
+    // `related` (the copilot's): the query's words (3+ letters, common ones
+    // dropped), a note holding any of them; more of them ranks first.
+    enum class Match { every_term, related };
+    std::vector<Hit> search(std::string_view query, size_t limit, Match match = Match::every_term) const;
 
 private:
     struct Target {

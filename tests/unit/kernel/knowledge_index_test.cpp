@@ -135,3 +135,19 @@ TEST_CASE("search: every term, ranking by name similarity then hits then path, s
     index.put("l.md", "[[Garden]] [[Garden]]");
     CHECK(index.search("garden", 1)[0].backlink_count == 2);
 }
+
+TEST_CASE("search, related: a question's words, any of them, more of them first") {
+    LinkIndex index;
+    index.put("Garden.md", "tomatoes need sun; water the beans weekly");
+    index.put("Beans.md", "beans climb");
+    index.put("Shop.md", "eggs, milk");
+    index.put("About.md", "what did the");  // only common words: never a hit
+    // Every term would find nothing: "what", "did", "about" are in no note with the rest.
+    CHECK(index.search("What did I write about tomatoes and beans?", 10).empty());
+    auto hits = index.search("What did I write about tomatoes and beans?", 10, LinkIndex::Match::related);
+    REQUIRE(hits.size() == 2);
+    CHECK(hits[0].path == "Garden.md");  // both words
+    CHECK(hits[0].snippet == "tomatoes need sun; water the beans weekly");
+    CHECK(hits[1].path == "Beans.md");   // one (in its name too)
+    CHECK(index.search("what about it?", 10, LinkIndex::Match::related).empty());
+}
