@@ -125,6 +125,49 @@ void PluginInstance::stream_writable(uint64_t stream) {
     }
 }
 
+oxios_status PluginInstance::handle(void* route_data, const oxios_request* req, oxios_response* resp) {
+    try {
+        return api_->handle(instance_, route_data, req, resp);
+    } catch (...) {
+        return OXIOS_E_INTERNAL;
+    }
+}
+
+void PluginInstance::open(oxios_route_kind kind, void* route_data, uint64_t id, const oxios_request* req,
+                          uint64_t last_seq, uint32_t flags) {
+    try {
+        if (kind == OXIOS_ROUTE_SSE && api_->stream_open)
+            api_->stream_open(instance_, route_data, id, req, last_seq, flags);
+        else if (kind == OXIOS_ROUTE_WEBSOCKET && api_->ws_open)
+            api_->ws_open(instance_, route_data, id, req, flags);
+    } catch (...) {
+    }
+}
+
+void PluginInstance::message(uint64_t ws, std::string_view data, bool text) {
+    if (!api_->ws_message) return;
+    try {
+        api_->ws_message(instance_, ws, data.data(), data.size(), text ? 1 : 0);
+    } catch (...) {
+    }
+}
+
+void PluginInstance::close(oxios_route_kind kind, uint64_t id, uint16_t code, uint32_t reason) {
+    try {
+        if (kind == OXIOS_ROUTE_SSE && api_->stream_close) api_->stream_close(instance_, id, reason);
+        else if (kind == OXIOS_ROUTE_WEBSOCKET && api_->ws_close) api_->ws_close(instance_, id, code, reason);
+    } catch (...) {
+    }
+}
+
+void PluginInstance::deliver(const oxios_delivery& delivery) {
+    if (!api_->deliver) return;
+    try {
+        api_->deliver(instance_, &delivery);
+    } catch (...) {
+    }
+}
+
 std::string PluginInstance::export_state() {
     std::string out;
     if (!OXIOS_HAS(api_, oxios_plugin_api, export_state) || !api_->export_state) return out;

@@ -1,6 +1,6 @@
 // One loaded plugin instance: a private copy of its .so loaded with Boost.DLL,
-// the ABI checks, and exception-safe calls into its entry points. The only
-// place (with plugin_manager and host_api) that calls into plugin code.
+// the ABI checks, and the only calls into the plugin's code, each
+// exception-safe (host_api.cpp is the other direction: the plugin calling in).
 #pragma once
 
 #include "oxios_plugin.h"
@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace oxios::plugins {
@@ -63,8 +64,16 @@ public:
     const std::string& version() const { return version_; }
     const std::string& source_file() const { return source_file_; }
     const std::string& private_copy() const { return private_copy_; }
-    const oxios_plugin_api& api() const { return *api_; }
-    void* handle() const { return instance_; }
+
+    // The plugin's entry points, each called only from here: a missing one is
+    // skipped, a throw caught (handle() then answers INTERNAL). The caller
+    // holds a Call for the duration.
+    oxios_status handle(void* route_data, const oxios_request* req, oxios_response* resp);
+    void open(oxios_route_kind kind, void* route_data, uint64_t id, const oxios_request* req, uint64_t last_seq,
+              uint32_t flags);  // stream_open (SSE) or ws_open (WebSocket)
+    void message(uint64_t ws, std::string_view data, bool text);
+    void close(oxios_route_kind kind, uint64_t id, uint16_t code, uint32_t reason);  // stream_close or ws_close
+    void deliver(const oxios_delivery& delivery);
     oxios_host* host() { return &host_; }
 
     // Routes the plugin registered during start().

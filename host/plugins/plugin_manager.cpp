@@ -315,12 +315,7 @@ void PluginManager::deliver(const std::string& plugin, const kernel::Delivery& d
         if (!inst) return;
         PluginInstance::Call call(*inst);
         if (call.ok()) {
-            if (inst->api().deliver) {
-                try {
-                    inst->api().deliver(inst->handle(), &out);
-                } catch (...) {
-                }
-            }
+            inst->deliver(out);
             return;
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(5));

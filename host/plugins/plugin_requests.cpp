@@ -18,12 +18,7 @@ using Clock = std::chrono::steady_clock;
 // is invalid for the plugin afterwards.
 oxios_status PluginManager::call_handle(PluginInstance& inst, const Route& route, const RequestView& view,
                                         oxios_response& resp) {
-    oxios_status st;
-    try {
-        st = inst.api().handle(inst.handle(), route.route_data, view.get(), &resp);
-    } catch (...) {
-        st = OXIOS_E_INTERNAL;
-    }
+    const oxios_status st = inst.handle(route.route_data, view.get(), &resp);
     resp.valid = false;
     return st;
 }
@@ -53,7 +48,7 @@ void PluginManager::serve(const httplib::Request& req, httplib::Response& res) {
         auto& inst = *route->owner;
         PluginInstance::Call call(inst);
         if (!call.ok()) continue;
-        RequestView view(req, m.params, route->kind);
+        RequestView view(req, m.params, route->kind, clients_);
         oxios_response resp;
         oxios_status st = call_handle(inst, *route, view, resp);
         if (!resp.responded) {

@@ -41,26 +41,14 @@ void PluginManager::reattach(const std::string& plugin, const std::shared_ptr<Pl
         }
         {
             PluginInstance::Call call(*old_instance);
-            if (call.ok()) {
-                if (snapshot.kind == OXIOS_ROUTE_SSE && old_instance->api().stream_close)
-                    old_instance->api().stream_close(old_instance->handle(), id, OXIOS_CLOSE_DETACHED);
-                else if (snapshot.kind == OXIOS_ROUTE_WEBSOCKET && old_instance->api().ws_close)
-                    old_instance->api().ws_close(old_instance->handle(), id, 0, OXIOS_CLOSE_DETACHED);
-            }
+            if (call.ok()) old_instance->close(snapshot.kind, id, 0, OXIOS_CLOSE_DETACHED);
         }
         if (snapshot.owner != old_instance && snapshot.owner) {
             auto& inst = *snapshot.owner;
             PluginInstance::Call call(inst);
             if (!call.ok()) continue;
-            RequestView view(snapshot.request, params, snapshot.kind);
-            try {
-                if (snapshot.kind == OXIOS_ROUTE_SSE && inst.api().stream_open)
-                    inst.api().stream_open(inst.handle(), snapshot.route_data, id, view.get(), snapshot.last_seq,
-                                           OXIOS_OPEN_RESUMED);
-                else if (snapshot.kind == OXIOS_ROUTE_WEBSOCKET && inst.api().ws_open)
-                    inst.api().ws_open(inst.handle(), snapshot.route_data, id, view.get(), OXIOS_OPEN_RESUMED);
-            } catch (...) {
-            }
+            RequestView view(snapshot.request, params, snapshot.kind, clients_);
+            inst.open(snapshot.kind, snapshot.route_data, id, view.get(), snapshot.last_seq, OXIOS_OPEN_RESUMED);
         } else if (hub_) {
             hub_->close(id, 1012, "service restart: route no longer served");
         }
@@ -80,7 +68,7 @@ http::Admission PluginManager::admit(const http::HeldRequest& req, oxios_route_k
         auto& inst = *route->owner;
         PluginInstance::Call call(inst);
         if (!call.ok()) continue;
-        RequestView view(req, m.params, kind);
+        RequestView view(req, m.params, kind, clients_);
         oxios_response resp;
         oxios_status st = call_handle(inst, *route, view, resp);
         if (route->stats) route->stats->record(resp.responded ? resp.status : (st == OXIOS_OK ? 101 : 500), 0);
@@ -134,14 +122,8 @@ void PluginManager::opened(uint64_t id, oxios_route_kind kind, const http::HeldR
         }
         PluginInstance::Call call(*owner);
         if (!call.ok()) continue;  // replaced meanwhile: the reattach may have missed it
-        RequestView view(req, m.params, kind);
-        try {
-            if (kind == OXIOS_ROUTE_SSE && owner->api().stream_open)
-                owner->api().stream_open(owner->handle(), route->route_data, id, view.get(), last_event_id, 0);
-            else if (kind == OXIOS_ROUTE_WEBSOCKET && owner->api().ws_open)
-                owner->api().ws_open(owner->handle(), route->route_data, id, view.get(), 0);
-        } catch (...) {
-        }
+        RequestView view(req, m.params, kind, clients_);
+        owner->open(kind, route->route_data, id, view.get(), last_event_id, 0);
         return;
     }
 }
@@ -157,12 +139,7 @@ void PluginManager::message(uint64_t id, std::string_view data, bool text) {
     for (int attempt = 0; attempt < 3 && owner; ++attempt) {
         PluginInstance::Call call(*owner);
         if (call.ok()) {
-            if (owner->api().ws_message) {
-                try {
-                    owner->api().ws_message(owner->handle(), id, data.data(), data.size(), text ? 1 : 0);
-                } catch (...) {
-                }
-            }
+            owner->message(id, data, text);
             return;
         }
         // The owner was retired between lookup and call: take the new one.
@@ -202,14 +179,7 @@ void PluginManager::closed(uint64_t id, uint16_t code, oxios_close_reason reason
     if (a.kind == OXIOS_ROUTE_WEBSOCKET) kernel_.cancel_connection(id);
     if (!a.owner) return;
     PluginInstance::Call call(*a.owner);
-    if (!call.ok()) return;
-    try {
-        if (a.kind == OXIOS_ROUTE_SSE && a.owner->api().stream_close)
-            a.owner->api().stream_close(a.owner->handle(), id, reason);
-        else if (a.kind == OXIOS_ROUTE_WEBSOCKET && a.owner->api().ws_close)
-            a.owner->api().ws_close(a.owner->handle(), id, code, reason);
-    } catch (...) {
-    }
+    if (call.ok()) a.owner->close(a.kind, id, code, reason);
 }
 
 oxios_status PluginManager::stream_write(PluginInstance& instance, uint64_t id, uint64_t seq,
