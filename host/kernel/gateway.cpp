@@ -41,12 +41,18 @@ struct Gateway::Job {
         }
         cancelled = true;
     }
-    // The one final delivery; false when another already happened.
-    bool finish(Delivery& d) {
+    // The one final delivery; false when another already happened. `before`
+    // runs first (the usage metering: the next message of the same sender,
+    // sent once this one is answered, must find it counted).
+    bool finish(Delivery& d, const std::function<void()>& before = {}) {
         std::lock_guard lock(mutex);
         if (finished) return false;
         finished = true;
         d.message = message;
+        try {
+            if (before) before();
+        } catch (...) {
+        }
         try {
             sink(d);
         } catch (...) {
@@ -359,8 +365,11 @@ void Gateway::serve(const std::shared_ptr<Job>& job) {
         d.completion_tokens = reply.completion_tokens;
         if (services_.spaces != nullptr && !d.space_id.empty()) services_.spaces->record_interaction(d.space_id);
     }
-    const bool delivered = job->finish(d);
-    if (reaches_engine && services_.meter) services_.meter(msg, reply, d, delivered);
+    const auto meter = [&](bool delivered) {
+        if (reaches_engine && services_.meter) services_.meter(msg, reply, d, delivered);
+    };
+    const bool delivered = job->finish(d, [&] { meter(true); });
+    if (!delivered) meter(false);
     if (!delivered && failed == OXIOS_OK) {  // the timeout (or a cancel) answered first
         std::tie(failed, error) = job->cancel_info();
         if (failed == OXIOS_OK) failed = OXIOS_E_TIMEOUT;
