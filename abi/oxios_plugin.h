@@ -125,7 +125,8 @@ typedef struct oxios_request {
     uint32_t query_count;
     uint16_t remote_port;
     uint16_t reserved0;
-    oxios_str remote_addr;      /* peer IP as text                             */
+    oxios_str remote_addr;      /* client IP as text: the peer's, or behind a
+                                   trusted proxy its X-Forwarded-For client's */
 } oxios_request;
 
 /* Registration of one route; see oxios_host_api.route_add. */

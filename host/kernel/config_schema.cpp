@@ -1,5 +1,7 @@
 #include "config_schema.hpp"
 
+#include "address_range.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -38,6 +40,7 @@ const std::vector<Key>& keys() {
         {"security", "rate_limit_per_minute", Kind::Int, 0, kBig, false, 600},
         {"security", "cors_origins", Kind::Strings, 0, 0, false, 0, "",
          {"http://localhost:4200", "http://127.0.0.1:4200"}},
+        {"security", "trusted_proxies", Kind::Strings},
         {"security", "network_access", Kind::Bool, 0, 0, false},
         {"security", "can_fork", Kind::Bool, 0, 0, false},
         {"security", "max_execution_time_secs", Kind::Int, 0, kBig, false, 300},
@@ -213,6 +216,10 @@ std::optional<std::string> check(const Key& k, const rapidjson::Value& v) {
             if (!v.IsArray()) return "must be an array of strings";
             for (const auto& item : v.GetArray())
                 if (!item.IsString()) return "must be an array of strings";
+            if (std::strcmp(k.section, "security") == 0 && std::strcmp(k.name, "trusted_proxies") == 0)
+                for (const auto& item : v.GetArray())
+                    if (!AddressRange::parse(item.GetString()))
+                        return "\"" + std::string(item.GetString()) + "\" is not an IP address or CIDR range";
             return std::nullopt;
         case Kind::Object:
             if (!v.IsObject()) return "must be an object";

@@ -10,6 +10,7 @@
 #include "http/connection_hub.hpp"
 #include "http/front.hpp"
 #include "kernel.hpp"
+#include "plugins/client_address.hpp"
 #include "plugins/delivery_gate.hpp"
 #include "plugins/plugin_instance.hpp"
 #include "plugins/route_metrics.hpp"
@@ -124,6 +125,7 @@ private:
 
     Options options_;
     kernel::Kernel& kernel_;
+    ClientAddress clients_{kernel_};  // remote_addr of every request view
     http::ConnectionHub* hub_ = nullptr;
     std::string private_dir_;
     std::atomic<uint64_t> copy_counter_{0};

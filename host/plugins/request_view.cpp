@@ -1,5 +1,7 @@
 #include "plugins/request_view.hpp"
 
+#include <strings.h>
+
 namespace oxios::plugins {
 namespace {
 
@@ -10,13 +12,18 @@ std::string_view query_of(const std::string& target) {
 
 }  // namespace
 
-RequestView::RequestView(const httplib::Request& req, const Params& params, oxios_route_kind kind) {
+RequestView::RequestView(const httplib::Request& req, const Params& params, oxios_route_kind kind,
+                         const ClientAddress& clients) {
     req_.method = to_str(req.method);
     req_.path = to_str(req.path);
     req_.raw_target = to_str(req.target);
     req_.query = to_str(query_of(req.target));
     req_.body = to_str(req.body);
-    req_.remote_addr = to_str(req.remote_addr);
+    std::string forwarded;
+    for (auto [it, end] = req.headers.equal_range("X-Forwarded-For"); it != end; ++it)
+        forwarded += (forwarded.empty() ? "" : ",") + it->second;
+    client_addr_ = clients.of(req.remote_addr, forwarded);
+    req_.remote_addr = to_str(client_addr_);
     req_.remote_port = static_cast<uint16_t>(req.remote_port);
     headers_.reserve(req.headers.size());
     for (auto& [k, v] : req.headers) headers_.push_back({to_str(k), to_str(v)});
@@ -25,12 +32,17 @@ RequestView::RequestView(const httplib::Request& req, const Params& params, oxio
     finish(params, kind);
 }
 
-RequestView::RequestView(const http::HeldRequest& req, const Params& params, oxios_route_kind kind) {
+RequestView::RequestView(const http::HeldRequest& req, const Params& params, oxios_route_kind kind,
+                         const ClientAddress& clients) {
     req_.method = to_str(req.method);
     req_.path = to_str(req.path);
     req_.raw_target = to_str(req.target);
     req_.query = to_str(req.query);
-    req_.remote_addr = to_str(req.remote_addr);
+    std::string forwarded;
+    for (auto& [k, v] : req.headers)
+        if (strcasecmp(k.c_str(), "X-Forwarded-For") == 0) forwarded += (forwarded.empty() ? "" : ",") + v;
+    client_addr_ = clients.of(req.remote_addr, forwarded);
+    req_.remote_addr = to_str(client_addr_);
     req_.remote_port = req.remote_port;
     for (auto& [k, v] : req.headers) headers_.push_back({to_str(k), to_str(v)});
     httplib::Params parsed;

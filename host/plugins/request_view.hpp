@@ -6,6 +6,7 @@
 #include "http/connection_hub.hpp"
 #include "kernel.hpp"
 #include "oxios_plugin.h"
+#include "plugins/client_address.hpp"
 #include "plugins/route_table.hpp"
 
 #include <httplib.h>
@@ -17,8 +18,11 @@ namespace oxios::plugins {
 
 class RequestView {
 public:
-    RequestView(const httplib::Request& req, const Params& params, oxios_route_kind kind);
-    RequestView(const http::HeldRequest& req, const Params& params, oxios_route_kind kind);
+    // remote_addr is the client's address as `clients` finds it.
+    RequestView(const httplib::Request& req, const Params& params, oxios_route_kind kind,
+                const ClientAddress& clients);
+    RequestView(const http::HeldRequest& req, const Params& params, oxios_route_kind kind,
+                const ClientAddress& clients);
     RequestView(const RequestView&) = delete;
     RequestView& operator=(const RequestView&) = delete;
 
@@ -28,6 +32,7 @@ private:
     void finish(const Params& params, oxios_route_kind kind);
 
     oxios_request req_{};
+    std::string client_addr_;
     std::vector<oxios_pair> headers_, query_, params_;
     std::vector<std::pair<std::string, std::string>> decoded_query_;  // held requests only
 };

@@ -176,3 +176,34 @@ TEST_CASE("security over HTTP: cron, persona, budget and vault changes are audit
     CHECK(stored.find("private words") == std::string::npos);
     CHECK(stored.find("report") == std::string::npos);  // the cron command is content
 }
+
+TEST_CASE("rate limit behind a trusted proxy: one bucket per forwarded client, the header ignored otherwise") {
+    for (const bool trusted : {true, false}) {
+        CAPTURE(trusted);
+        HostProcess::Options o;
+        o.config_json = trusted ? R"({"security":{"rate_limit_per_minute":2,"trusted_proxies":["127.0.0.0/8"]}})"
+                                : R"({"security":{"rate_limit_per_minute":2}})";
+        HostProcess host(o);
+        auto c = host.client();
+        auto status_from = [&](const char* forwarded_for) {
+            auto r = c.Get("/api/status", httplib::Headers{{"X-Forwarded-For", forwarded_for}});
+            REQUIRE(r);
+            return r->status;
+        };
+        CHECK(status_from("10.0.0.1") == 200);
+        CHECK(status_from("10.0.0.1") == 200);
+        CHECK(status_from("10.0.0.1") == 429);
+        // Another client behind the proxy has a bucket of its own (the rightmost untrusted hop counts, so
+        // a client cannot pick its bucket by sending the header itself); without trusted proxies the header
+        // is the peer's word and changes nothing.
+        CHECK(status_from("10.0.0.1, 10.0.0.2") == (trusted ? 200 : 429));
+        CHECK(status_from("10.0.0.2, 127.0.0.1") == (trusted ? 200 : 429));
+        CHECK(status_from("10.0.0.2") == 429);
+    }
+    HostProcess host;
+    auto c = host.client();
+    auto bad = c.Put("/api/config", R"({"security":{"trusted_proxies":["10.0.0.0/33"]}})", "application/json");
+    REQUIRE(bad);
+    CHECK(bad->status == 400);
+    CHECK(bad->body.find("security.trusted_proxies") != std::string::npos);
+}
