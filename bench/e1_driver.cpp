@@ -4,12 +4,13 @@
 // chunks relayed by a bare Beast WebSocket writer, without the engine).
 //
 //   oxios-bench-e1 --port P --base-port B --send-log FILE --tokens N --streams S
-//                  [--warmup W] [--concurrent C --sockets K] [--max-seconds S]
+//                  [--warmup W] [--round R] [--concurrent C --sockets K] [--max-seconds S]
 //
 // Phase 1: W+S rounds of two chats streaming side by side, one to the host
 // and one to the relay (one socket each), so that a busy moment slows both;
 // per token frame, its arrival (CLOCK_MONOTONIC) minus the fake's send time
-// of its chunk ("<k>;" tokens). The first W rounds are not timed.
+// of its chunk ("<k>;" tokens). The first W rounds are not timed. Every R
+// timed pairs give one ratio, host p99 / relay p99 (round_ratios).
 // Phase 2 (C > 0): C chats at once over K sockets to the host; each must spell
 // all N tokens and get one done. Prints one line of key/value pairs.
 #include "ws_common.hpp"
@@ -157,6 +158,7 @@ int cmd_engine(const Args& a) {
     const long tokens = std::clamp<long>(a.num("tokens", 200), 1, 100000);
     const long streams = std::clamp<long>(a.num("streams", 10), 1, 10000);
     const long warmup = std::clamp<long>(a.num("warmup", 1), 0, 100);
+    const long per_round = std::clamp<long>(a.num("round", 2), 1, 10000);  // chat pairs per round
     const long concurrent = std::clamp<long>(a.num("concurrent", 0), 0, 1000);
     const long sockets = std::clamp<long>(a.num("sockets", 10), 1, std::max(1L, concurrent));
     const auto limit = std::chrono::seconds(std::clamp<long>(a.num("max-seconds", 300), 10, 3600));
@@ -249,10 +251,12 @@ int cmd_engine(const Args& a) {
         },
         std::min<std::chrono::milliseconds>(left(), 10s));
     Side sides[2];
-    for (long i = 0; i < chats; ++i) {
+    // Rounds of R chat pairs: host p99 / relay p99 within each round. A stall
+    // of the machine lands in one round; the median over rounds decides.
+    std::vector<double> round[2], round_ratios;
+    for (long i = 2 * warmup; i < chats; ++i) {
         const auto& r = lat[static_cast<size_t>(i)];
         auto& s = sides[i % 2];
-        if (i < 2 * warmup) continue;
         s.lost += tokens - static_cast<long>(r.at.size()) + (r.done ? 0 : 1);
         s.disorder += r.disorder;
         for (size_t k = 0; k < r.at.size(); ++k) {
@@ -261,8 +265,18 @@ int cmd_engine(const Args& a) {
             const double ms = static_cast<double>(r.at[k] - it->second) / 1e6;
             s.negative += ms < 0 ? 1 : 0;
             s.over.push_back(ms);
+            round[i % 2].push_back(ms);
+        }
+        const long pair = i / 2 - warmup;
+        if (i % 2 == 1 && ((pair + 1) % per_round == 0 || i + 1 == chats)) {
+            const double base = percentile(round[1], 0.99);
+            if (!round[0].empty() && base > 0) round_ratios.push_back(percentile(round[0], 0.99) / base);
+            round[0].clear();
+            round[1].clear();
         }
     }
+    std::string ratios_text;
+    for (double x : round_ratios) ratios_text += (ratios_text.empty() ? "" : ",") + std::to_string(x);
 
     // Phase 2: C chats at once over K sockets to the host.
     std::unordered_map<std::string, E1Reply> replies;  // message id -> reply
@@ -333,12 +347,13 @@ int cmd_engine(const Args& a) {
         "chunks %ld matched %zu p50_ms %.3f p99_ms %.3f max_ms %.3f base_matched %zu base_p50_ms %.3f base_p99_ms %.3f "
         "base_max_ms %.3f negative %ld lat_lost %ld lat_disorder %ld lat_foreign %ld lat_unparsable %ld conc_chats %ld "
         "conc_sockets %ld conc_done %ld conc_errors %ld conc_lost %ld conc_disorder %ld conc_duplicate %ld "
-        "conc_unparsable %ld seconds %.1f\n",
+        "conc_unparsable %ld seconds %.1f rounds %zu round_ratios %s\n",
         streams * tokens, h.over.size(), percentile(h.over, 0.5), percentile(h.over, 0.99), percentile(h.over, 1.0),
         b.over.size(), percentile(b.over, 0.5), percentile(b.over, 0.99), percentile(b.over, 1.0),
         h.negative + b.negative, h.lost + b.lost, h.disorder + b.disorder, lat_foreign, lat_unparsable, concurrent,
         sockets, conc_done, conc_errors, conc_lost, conc_disorder, conc_duplicate, conc_unparsable,
-        std::chrono::duration<double>(Clock::now() - t0).count());
+        std::chrono::duration<double>(Clock::now() - t0).count(), round_ratios.size(),
+        ratios_text.empty() ? "-" : ratios_text.c_str());
     return 0;
 }
 

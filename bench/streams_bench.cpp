@@ -1,11 +1,14 @@
 // P8: holds N SSE subscribers (GET /api/events) and N WebSocket connections
 // (GET /api/chat/stream, Boost.Beast) on one host at once, samples the host's
 // RSS from /proc, then publishes E events one at a time (a POST that makes
-// the kernel publish, e.g. POST /api/memory) and times publish -> delivered
-// to every SSE subscriber.
+// the kernel publish, e.g. POST /api/memory) and times publish (the event's
+// own "timestamp", stamped by the bus) -> delivered to every SSE subscriber.
 //
 //   oxios-bench-streams --port P --pid HOST_PID [--sse N] [--ws N] [--events E]
+//                       [--sources K] [--threads T]
 //                       [--trigger-path /api/memory] [--trigger-body JSON]
+// Connections come from K source addresses 127.0.0.1..K (ephemeral ports are
+// per source address); the open-file limit is raised to its hard limit.
 // Prints one line of key/value pairs.
 #include <utility>  // before Boost 1.74 Asio: its awaitable.hpp uses std::exchange without it
 
@@ -15,6 +18,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -22,6 +28,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -40,7 +48,39 @@ int64_t now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now().time_since_epoch()).count();
 }
 
-constexpr size_t kMaxMessages = 4096;
+int64_t wall_us() {  // the bus stamps events with the system clock
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// "timestamp":"2026-01-02T03:04:05.123456Z" in an event's JSON -> unix us (0 if none).
+int64_t event_stamp_us(std::string_view data) {
+    const auto at = data.find("\"timestamp\":\"");
+    if (at == std::string_view::npos) return 0;
+    const std::string t(data.substr(at + 13, 27));
+    std::tm tm{};
+    long us = 0;
+    if (std::sscanf(t.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d.%6ldZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+                    &tm.tm_min, &tm.tm_sec, &us) != 7)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return static_cast<int64_t>(::timegm(&tm)) * 1000000 + us;
+}
+
+// Binds a client socket to its source address before connecting; the port
+// is chosen at connect time, per destination (IP_BIND_ADDRESS_NO_PORT).
+bool bind_source(tcp::socket& sock, const asio::ip::address& source) {
+    beast::error_code ec;
+    sock.open(tcp::v4(), ec);
+    if (ec) return false;
+    const int one = 1;
+    ::setsockopt(sock.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    sock.bind(tcp::endpoint(source, 0), ec);
+    return !ec;
+}
+
+constexpr size_t kMaxMessages = 65536;  // by the bus seq of the host run (fresh host)
 
 struct Shared {
     size_t sse_target = 0;
@@ -48,13 +88,17 @@ struct Shared {
     std::vector<std::atomic<int>> delivered = std::vector<std::atomic<int>>(kMaxMessages + 1);
     std::vector<std::atomic<int64_t>> all_done_ns = std::vector<std::atomic<int64_t>>(kMaxMessages + 1);
     std::vector<std::atomic<int64_t>> first_ns = std::vector<std::atomic<int64_t>>(kMaxMessages + 1);
+    std::vector<std::atomic<int64_t>> all_done_us = std::vector<std::atomic<int64_t>>(kMaxMessages + 1);  // wall
+    std::vector<std::atomic<int64_t>> published_us = std::vector<std::atomic<int64_t>>(kMaxMessages + 1);  // stamp
 };
 
 class SseClient : public std::enable_shared_from_this<SseClient> {
 public:
-    SseClient(asio::io_context& io, Shared& shared, tcp::endpoint ep) : sock_(io), shared_(shared), ep_(ep) {}
+    SseClient(asio::io_context& io, Shared& shared, tcp::endpoint ep, asio::ip::address source)
+        : sock_(io), shared_(shared), ep_(ep), source_(source) {}
     void start() {
         auto self = shared_from_this();
+        if (!bind_source(sock_, source_)) return fail();
         sock_.async_connect(ep_, [self](beast::error_code ec) {
             if (ec) return self->fail();
             self->req_ = "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n";
@@ -65,7 +109,7 @@ public:
                               });
         });
     }
-    std::atomic<int> count{0};
+    std::atomic<uint64_t> last_seq{0};  // the newest event id seen
 
 private:
     void fail() {
@@ -94,13 +138,22 @@ private:
                     if (status_ == 200) shared_.sse_ok++;
                     else shared_.sse_failed++;
                 }
+            } else if (line.rfind("id: ", 0) == 0) {
+                seq_ = std::strtoull(std::string(line.substr(4)).c_str(), nullptr, 10);
             } else if (line.rfind("data:", 0) == 0) {
-                const int c = ++count;
-                if (c > 0 && static_cast<size_t>(c) <= kMaxMessages) {
+                // Keyed by the event's id, so a client that connected after
+                // some earlier event still counts the same event as the others.
+                const uint64_t c = seq_;
+                last_seq = seq_;
+                if (c > 0 && c <= kMaxMessages) {
                     const int64_t t = now_ns();
                     int64_t zero = 0;
-                    shared_.first_ns[c].compare_exchange_strong(zero, t);
-                    if (static_cast<size_t>(++shared_.delivered[c]) == shared_.sse_target) shared_.all_done_ns[c] = t;
+                    if (shared_.first_ns[c].compare_exchange_strong(zero, t))
+                        shared_.published_us[c] = event_stamp_us(line);
+                    if (static_cast<size_t>(++shared_.delivered[c]) == shared_.sse_target) {
+                        shared_.all_done_us[c] = wall_us();
+                        shared_.all_done_ns[c] = t;
+                    }
                 }
             }
             start = nl + 1;
@@ -111,17 +164,21 @@ private:
     tcp::socket sock_;
     Shared& shared_;
     tcp::endpoint ep_;
+    asio::ip::address source_;
     std::string req_, line_;
     std::array<char, 8192> buf_{};
     bool head_done_ = false;
     int status_ = 0;
+    uint64_t seq_ = 0;
 };
 
 class WsClient : public std::enable_shared_from_this<WsClient> {
 public:
-    WsClient(asio::io_context& io, Shared& shared, tcp::endpoint ep) : ws_(io), shared_(shared), ep_(ep) {}
+    WsClient(asio::io_context& io, Shared& shared, tcp::endpoint ep, asio::ip::address source)
+        : ws_(io), shared_(shared), ep_(ep), source_(source) {}
     void start() {
         auto self = shared_from_this();
+        if (!bind_source(beast::get_lowest_layer(ws_).socket(), source_)) return shared_.ws_failed++, void();
         beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(30));
         beast::get_lowest_layer(ws_).async_connect(ep_, [self](beast::error_code ec) {
             if (ec) return self->shared_.ws_failed++, void();
@@ -147,6 +204,7 @@ private:
     websocket::stream<beast::tcp_stream> ws_;
     Shared& shared_;
     tcp::endpoint ep_;
+    asio::ip::address source_;
     beast::flat_buffer buf_;
 };
 
@@ -156,6 +214,19 @@ long rss_kb(int pid) {
     while (std::getline(st, line))
         if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
     return -1;
+}
+
+double cpu_ms(int pid) {  // the process's user + system CPU time so far
+    std::ifstream st("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(st)), std::istreambuf_iterator<char>());
+    const auto paren = text.rfind(')');
+    if (paren == std::string::npos) return 0;
+    std::istringstream rest(text.substr(paren + 2));
+    std::string field;
+    double ticks = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i)
+        if (i >= 14) ticks += std::strtod(field.c_str(), nullptr);  // utime, stime
+    return ticks * 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 double pct(std::vector<double> v, double p) {
@@ -175,12 +246,20 @@ int main(int argc, char** argv) {
     const long n_sse = std::clamp<long>(num("sse", 1000), 0, 10000);
     const long n_ws = std::clamp<long>(num("ws", 1000), 0, 10000);
     const long events = std::clamp<long>(num("events", 100), 1, 1000);
+    const long sources = std::clamp<long>(num("sources", 1), 1, 250);
+    const long threads = std::clamp<long>(num("threads", 1), 1, 8);
     const std::string trigger_path = a.count("trigger-path") ? a["trigger-path"] : "/api/memory";
     const std::string trigger_body = a.count("trigger-body") ? a["trigger-body"] : R"({"content":"p8 event"})";
     if (port <= 0 || pid <= 0) {
         std::fprintf(stderr, "usage: oxios-bench-streams --port P --pid PID [--sse N] [--ws N] [--events E]\n");
         return 2;
     }
+    // 20,000 sockets need more than the usual soft limit of 1,024.
+    rlimit fds{};
+    ::getrlimit(RLIMIT_NOFILE, &fds);
+    fds.rlim_cur = fds.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &fds);
+    ::getrlimit(RLIMIT_NOFILE, &fds);
     asio::io_context io;
     Shared shared;
     shared.sse_target = static_cast<size_t>(n_sse);
@@ -189,29 +268,31 @@ int main(int argc, char** argv) {
     std::vector<std::shared_ptr<WsClient>> ws;
     const long rss_before = rss_kb(pid);
     // Connect in waves of 100, so that the listen backlog never overflows.
-    std::thread io_thread;
+    std::vector<std::thread> io_threads;
     auto work = asio::make_work_guard(io);
-    io_thread = std::thread([&] { io.run(); });
+    for (long t = 0; t < threads; ++t) io_threads.emplace_back([&] { io.run(); });
+    auto source = [](long i) { return asio::ip::address_v4(0x7f000001u + static_cast<uint32_t>(i)); };
     const auto t_connect = Clock::now();
+    const auto connect_limit = std::chrono::seconds(60 + (n_sse + n_ws) / 200);  // all waves together
     for (long i = 0; i < std::max(n_sse, n_ws); ++i) {
         if (i < n_sse) {
-            sse.push_back(std::make_shared<SseClient>(io, shared, ep));
+            sse.push_back(std::make_shared<SseClient>(io, shared, ep, source(i % sources)));
             asio::post(io, [c = sse.back()] { c->start(); });
         }
         if (i < n_ws) {
-            ws.push_back(std::make_shared<WsClient>(io, shared, ep));
+            ws.push_back(std::make_shared<WsClient>(io, shared, ep, source((i + 1) % sources)));
             asio::post(io, [c = ws.back()] { c->start(); });
         }
         if (i % 100 == 99) {
             const auto wave = Clock::now();
             while (shared.sse_ok + shared.sse_failed + shared.ws_ok + shared.ws_failed <
                        std::min(i + 1, n_sse) + std::min(i + 1, n_ws) &&
-                   Clock::now() - wave < std::chrono::seconds(10))
+                   Clock::now() - wave < std::chrono::seconds(10) && Clock::now() - t_connect < connect_limit)
                 std::this_thread::sleep_for(std::chrono::milliseconds(2));
         }
     }
     while (shared.sse_ok + shared.sse_failed + shared.ws_ok + shared.ws_failed < n_sse + n_ws &&
-           Clock::now() - t_connect < std::chrono::seconds(60))
+           Clock::now() - t_connect < connect_limit)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     const double connect_s = std::chrono::duration<double>(Clock::now() - t_connect).count();
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
@@ -229,38 +310,50 @@ int main(int argc, char** argv) {
     };
     trigger();
     std::this_thread::sleep_for(std::chrono::milliseconds(1000));
-    int per_trigger = sse.empty() ? 0 : sse[0]->count.load();
-    std::vector<double> all_ms, first_ms;
-    long missed = 0;
-    if (per_trigger > 0) {
-        for (long e = 1; e <= events && static_cast<size_t>(per_trigger * (e + 1)) <= kMaxMessages; ++e) {
-            const size_t last_msg = static_cast<size_t>(per_trigger * (e + 1));
-            const size_t first_msg = last_msg - static_cast<size_t>(per_trigger) + 1;
-            const int64_t t0 = now_ns();
-            trigger();
-            const auto deadline = Clock::now() + std::chrono::seconds(5);
-            while (shared.all_done_ns[last_msg].load() == 0 && Clock::now() < deadline)
-                std::this_thread::sleep_for(std::chrono::microseconds(200));
-            const int64_t done = shared.all_done_ns[last_msg].load();
-            if (done == 0) {
-                ++missed;
-                continue;
-            }
-            all_ms.push_back(static_cast<double>(done - t0) / 1e6);
-            first_ms.push_back(static_cast<double>(shared.first_ns[first_msg].load() - t0) / 1e6);
+    const int warmed = sse.empty() ? 0 : static_cast<int>(sse[0]->last_seq.load() > 0);  // the warm-up event came
+    std::vector<double> all_ms, first_ms, trigger_ms;
+    long missed = 0, unstamped = 0;
+    uint64_t seen = sse.empty() ? 0 : sse[0]->last_seq.load();
+    const double cpu_before = cpu_ms(pid);
+    // One trigger at a time: the events it made (the ids past `seen` that the
+    // first client gets) are each waited for at every subscriber.
+    for (long e = 1; warmed > 0 && e <= events && seen < kMaxMessages; ++e) {
+        const int64_t t0 = now_ns();
+        trigger();
+        const auto deadline = Clock::now() + std::chrono::seconds(5);
+        while (sse[0]->last_seq.load() == seen && Clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::microseconds(100));
+        const uint64_t last = std::min<uint64_t>(sse[0]->last_seq.load(), kMaxMessages);
+        if (last == seen) {
+            ++missed;
+            continue;
         }
+        for (uint64_t m = seen + 1; m <= last; ++m) {  // each event: its stamp -> the last subscriber
+            while (shared.all_done_ns[m].load() == 0 && Clock::now() < deadline)
+                std::this_thread::sleep_for(std::chrono::microseconds(100));
+            const int64_t stamp = shared.published_us[m].load(), all = shared.all_done_us[m].load();
+            if (all == 0) ++missed;
+            else if (stamp > 0) all_ms.push_back(static_cast<double>(all - stamp) / 1e3);
+            else ++unstamped;
+        }
+        if (const int64_t done = shared.all_done_ns[last].load(); done > 0)
+            trigger_ms.push_back(static_cast<double>(done - t0) / 1e6);
+        first_ms.push_back(static_cast<double>(shared.first_ns[seen + 1].load() - t0) / 1e6);
+        seen = last;
     }
+    const double cpu_per_event = trigger_ms.empty() ? -1 : (cpu_ms(pid) - cpu_before) / static_cast<double>(trigger_ms.size());
     const long rss_after = rss_kb(pid);
     std::printf(
         "sse_ok %ld sse_failed %ld ws_ok %ld ws_failed %ld connect_s %.2f rss_before_kb %ld rss_held_kb %ld "
-        "rss_after_kb %ld per_trigger %d events %zu missed %ld trigger_failed %ld p50_all_ms %.2f p99_all_ms %.2f "
-        "p50_first_ms %.2f sse_closed %ld ws_closed %ld\n",
+        "rss_after_kb %ld warmup_delivered %d events %zu missed %ld trigger_failed %ld p50_all_ms %.2f p99_all_ms %.2f "
+        "p50_first_ms %.2f sse_closed %ld ws_closed %ld p99_trigger_ms %.2f unstamped %ld sources %ld fd_limit %ld host_cpu_ms_per_event %.1f\n",
         shared.sse_ok.load(), shared.sse_failed.load(), shared.ws_ok.load(), shared.ws_failed.load(), connect_s,
-        rss_before, rss_held, rss_after, per_trigger, all_ms.size(), missed, trigger_failed, pct(all_ms, 0.5),
-        pct(all_ms, 0.99), pct(first_ms, 0.5), shared.sse_closed.load(), shared.ws_closed.load());
+        rss_before, rss_held, rss_after, warmed, trigger_ms.size(), missed, trigger_failed, pct(all_ms, 0.5),
+        pct(all_ms, 0.99), pct(first_ms, 0.5), shared.sse_closed.load(), shared.ws_closed.load(), pct(trigger_ms, 0.99),
+        unstamped, sources, static_cast<long>(fds.rlim_cur), cpu_per_event);
     std::fflush(stdout);
     work.reset();
     io.stop();
-    io_thread.join();
+    for (auto& t : io_threads) t.join();
     return 0;
 }

@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <pthread.h>
+#include <sys/resource.h>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -155,6 +156,21 @@ int transfer_sessions(const Args& args, oxios::kernel::Kernel& kernel) {
     }
 }
 
+// Every held connection is a descriptor: 10,000 SSE + 10,000 WebSocket
+// clients need far more than the usual soft limit (1,024), so take the hard one.
+void raise_open_file_limit() {
+    rlimit fds{};
+    if (::getrlimit(RLIMIT_NOFILE, &fds) != 0) return;
+    const rlim_t before = fds.rlim_cur;
+    if (fds.rlim_cur != fds.rlim_max) {
+        fds.rlim_cur = fds.rlim_max == RLIM_INFINITY ? rlim_t{1} << 20 : fds.rlim_max;  // the kernel's nr_open
+        if (::setrlimit(RLIMIT_NOFILE, &fds) != 0) fds.rlim_cur = before;
+    }
+    std::fprintf(stderr, "[info] host: open-file limit %llu (soft was %llu, hard %llu)\n",
+                 static_cast<unsigned long long>(fds.rlim_cur), static_cast<unsigned long long>(before),
+                 static_cast<unsigned long long>(fds.rlim_max));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -189,6 +205,7 @@ int main(int argc, char** argv) {
     }
 
     if (args.export_dir || args.import_dir) return transfer_sessions(args, *kernel);
+    raise_open_file_limit();
 
     oxios::plugins::PluginManager::Options popts;
     popts.plugin_dir = args.plugins ? *args.plugins : default_plugin_dir(argv[0]);

@@ -6,8 +6,13 @@
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <atomic>
 #include <fstream>
+#include <memory>
+#include <sstream>
 #include <unistd.h>
 #include <map>
 #include <mutex>
@@ -103,6 +108,30 @@ TEST_CASE("SIGTERM drains and exits 0; SIGINT too") {
         CHECK(host.stop(sig) == 0);
         CHECK(host.log().find("stopped") != std::string::npos);
     }
+}
+
+TEST_CASE("the host raises its open-file limit to the hard limit at start, and says so") {
+    // Started with a low soft limit (inherited), as a shell's default 1,024 would be.
+    rlimit mine{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &mine) == 0);
+    rlimit low = mine;
+    low.rlim_cur = std::min<rlim_t>(mine.rlim_max, 512);
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
+    std::unique_ptr<HostProcess> host;
+    try {
+        host = std::make_unique<HostProcess>();
+    } catch (...) {
+        ::setrlimit(RLIMIT_NOFILE, &mine);
+        throw;
+    }
+    ::setrlimit(RLIMIT_NOFILE, &mine);
+    std::ifstream limits("/proc/" + std::to_string(host->pid()) + "/limits");
+    std::string line, soft, hard;
+    while (std::getline(limits, line))
+        if (line.rfind("Max open files", 0) == 0) std::istringstream(line.substr(14)) >> soft >> hard;
+    REQUIRE(!hard.empty());
+    CHECK(soft == hard);
+    CHECK(host->log().find("open-file limit " + soft + " (soft was " + std::to_string(low.rlim_cur)) != std::string::npos);
 }
 
 TEST_CASE("encoded slashes stay inside their path segment: bad ids are 400, never another route") {
