@@ -12,6 +12,7 @@
 #include "session_doc.hpp"
 #include "audit/audit_service.hpp"
 #include "audit/file_audit_store.hpp"
+#include "audit/pg_audit_store.hpp"
 #include "marketplace/marketplace.hpp"
 
 #include <algorithm>
@@ -98,12 +99,18 @@ services::CronService::Deps cron_deps(Kernel::Impl& k) {
     return d;
 }
 
-// The audit log on its files backend: <workspace>/.oxios/audit/.
+// The audit log on the state store's backend: PostgreSQL's audit tables (one
+// chain for the cluster), else <workspace>/.oxios/audit/.
 std::unique_ptr<audit::AuditLog> open_audit_log(const Config& c, const std::string& workspace,
+                                                const std::shared_ptr<pg::Pool>& pool,
                                                 std::function<uint64_t(std::string_view, std::string_view)> publish) {
-    auto store = std::make_unique<audit::FileAuditStore>(
-        fs::path(workspace) / ".oxios" / "audit",
-        [&c] { return static_cast<uint64_t>(c.get_int("audit.max_file_bytes", 64 << 20)); });
+    std::unique_ptr<audit::AuditStore> store;
+    if (pool)
+        store = std::make_unique<audit::PgAuditStore>(pool);
+    else
+        store = std::make_unique<audit::FileAuditStore>(
+            fs::path(workspace) / ".oxios" / "audit",
+            [&c] { return static_cast<uint64_t>(c.get_int("audit.max_file_bytes", 64 << 20)); });
     return std::make_unique<audit::AuditLog>(audit::AuditLog::Options{
         std::move(store),
         [&c] {
@@ -200,7 +207,7 @@ Kernel::Impl::Impl(const Options& opts)
         },
         ctx.publish, clock::now_us});
     ctx.git = git.get();
-    audit = open_audit_log(*config, workspace, ctx.publish);
+    audit = open_audit_log(*config, workspace, store.pool, ctx.publish);
     ctx.audit = audit.get();
     auto knowledge_settings = [c = config.get()] {
         return KnowledgeSettings{c->get_int("knowledge.max_file_bytes", 1048576), c->get_int("knowledge.max_notes", 10000),

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <exception>
 #include <regex>
+#include <vector>
 
 namespace oxios::kernel::audit {
 
@@ -29,27 +30,30 @@ std::string bounded_metadata(std::string_view json) {
 }  // namespace
 
 AuditLog::AuditLog(Options options) : options_(std::move(options)) {
-    head_hash_ = std::string(kZeroHash);
-    if (const auto head = read_head(store_->last_line())) {
-        head_seq_ = head->seq;
-        head_hash_ = head->hash;
-    }
+    if (store_->shared()) return;
+    const auto head = read_head(store_->last_line());
+    const uint64_t head_seq = head ? head->seq : 0;
     const uint64_t keep = options_.settings().memory_entries;
-    const uint64_t from = head_seq_ > keep ? head_seq_ - keep + 1 : 1;
-    store_->scan(from, head_seq_, [this, from](std::string_view line) {
+    const uint64_t from = head_seq > keep ? head_seq - keep + 1 : 1;
+    store_->scan(from, head_seq, [this, from](std::string_view line) {
         if (const auto head = read_head(line); head && head->seq >= from) remember(line);
         return true;
     });
 }
 
-void AuditLog::remember(std::string_view line) {
+AuditLog::Summary AuditLog::summary_of(std::string_view line) {
     const auto doc = json::parse_object(line);
-    if (!doc) return;
-    Summary s{json::get_int(*doc, "seq", 0) > 0 ? static_cast<uint64_t>(json::get_int(*doc, "seq", 0)) : 0,
-              json::get_string(*doc, "timestamp"), json::get_string(*doc, "actor"),
-              json::get_string(*doc, "action"),    json::get_string(*doc, "resource"),
-              json::get_bool(*doc, "allowed", false), json::member_string(*doc, "reason"),
-              json::get_string(*doc, "hash")};
+    if (!doc) return Summary{0, "", "", "", "", false, std::nullopt, ""};
+    return Summary{json::get_int(*doc, "seq", 0) > 0 ? static_cast<uint64_t>(json::get_int(*doc, "seq", 0)) : 0,
+                   json::get_string(*doc, "timestamp"), json::get_string(*doc, "actor"),
+                   json::get_string(*doc, "action"),    json::get_string(*doc, "resource"),
+                   json::get_bool(*doc, "allowed", false), json::member_string(*doc, "reason"),
+                   json::get_string(*doc, "hash")};
+}
+
+void AuditLog::remember(std::string_view line) {
+    Summary s = summary_of(line);
+    if (s.seq == 0) return;
     memory_.push_back(std::move(s));
     const uint64_t keep = std::max<uint64_t>(options_.settings().memory_entries, 1);
     while (memory_.size() > keep) memory_.pop_front();
@@ -61,14 +65,12 @@ void AuditLog::append(Fields f) {
     f.resource = truncate_utf8(f.resource, kMaxText);
     if (f.reason) f.reason = truncate_utf8(*f.reason, kMaxText);
     f.metadata_json = bounded_metadata(f.metadata_json);
-    uint64_t seq = 0;
-    {
+    const int64_t now = options_.now_us();
+    const std::string line = store_->append(  // throws: nothing stored
+        [&](uint64_t next, std::string_view prev_hash) { return make_line(next, now, f, prev_hash, nullptr); });
+    const uint64_t seq = read_head(line)->seq;
+    if (!store_->shared()) {
         std::lock_guard lock(mutex_);
-        std::string hash;
-        const std::string line = make_line(head_seq_ + 1, options_.now_us(), f, head_hash_, &hash);
-        store_->append(line, head_seq_ + 1);  // throws: nothing changes
-        seq = ++head_seq_;
-        head_hash_ = hash;
         remember(line);
     }
     if (options_.publish) {
@@ -117,14 +119,8 @@ Result AuditLog::record_checked(const rapidjson::Value& in) {
 Result AuditLog::list(uint64_t page, uint64_t limit) {
     json::Builder out;
     out.begin_object().key("items").begin_array();
-    size_t total = 0;
-    if (options_.settings().enabled) {
-        std::lock_guard lock(mutex_);
-        total = memory_.size();
-        const uint64_t skip = (page - 1) * limit;
-        for (uint64_t i = skip; i < total && i < skip + limit; ++i) {
-            const Summary& s = memory_[total - 1 - i];
-            out.begin_object()
+    const auto item = [&out](const Summary& s) {
+        out.begin_object()
                 .field("seq", s.seq)
                 .field("timestamp", s.timestamp)
                 .field("agent_name", s.actor)
@@ -134,7 +130,28 @@ Result AuditLog::list(uint64_t page, uint64_t limit) {
                 .field("reason", s.reason)
                 .field("hash", s.hash)
                 .end_object();
+    };
+    const Settings settings = options_.settings();
+    const uint64_t skip = (page - 1) * limit;
+    uint64_t total = 0;
+    if (settings.enabled && store_->shared()) {
+        // The newest memory_entries of the cluster's chain, read by seq.
+        const auto head = read_head(store_->last_line());
+        const uint64_t head_seq = head ? head->seq : 0;
+        total = std::min(head_seq, settings.memory_entries);
+        if (skip < total) {
+            const uint64_t last = head_seq - skip, first = last - std::min(limit, total - skip) + 1;
+            std::vector<Summary> newest;
+            store_->scan(first, last, [&](std::string_view line) {
+                if (Summary s = summary_of(line); s.seq >= first && s.seq <= last) newest.push_back(std::move(s));
+                return true;
+            });
+            for (auto it = newest.rbegin(); it != newest.rend(); ++it) item(*it);
         }
+    } else if (settings.enabled) {
+        std::lock_guard lock(mutex_);
+        total = memory_.size();
+        for (uint64_t i = skip; i < total && i < skip + limit; ++i) item(memory_[total - 1 - i]);
     }
     out.end_array().field("total", total).end_object();
     return out.result();

@@ -51,14 +51,13 @@ private:
         std::string hash;
     };
     void remember(std::string_view line);
+    static Summary summary_of(std::string_view line);
     void append(Fields f);
 
     Options options_;
     std::unique_ptr<AuditStore>& store_ = options_.store;
-    std::mutex mutex_;  // one writer at a time: seq and prev_hash
-    uint64_t head_seq_ = 0;
-    std::string head_hash_;
-    std::deque<Summary> memory_;
+    std::mutex mutex_;  // guards memory_
+    std::deque<Summary> memory_;  // the newest entries (not filled when the store is shared)
 };
 
 }  // namespace oxios::kernel::audit

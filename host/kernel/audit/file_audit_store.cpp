@@ -106,8 +106,11 @@ std::string FileAuditStore::last_line() {
     return last_line_;
 }
 
-void FileAuditStore::append(std::string_view line, uint64_t seq) {
+std::string FileAuditStore::append(const MakeLine& make) {
     std::lock_guard lock(mutex_);
+    const auto head = read_head(last_line_);
+    const uint64_t seq = head ? head->seq + 1 : 1;
+    const std::string line = make(seq, head ? std::string_view(head->hash) : kZeroHash);
     size_t done = 0;
     while (done < line.size()) {
         const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);
@@ -122,10 +125,11 @@ void FileAuditStore::append(std::string_view line, uint64_t seq) {
     size_ += line.size();
     if (first_seq_ == 0) first_seq_ = seq;
     last_seq_ = seq;
-    last_line_ = std::string(line);
+    last_line_ = line;
     dirty_ = true;
     if (size_ >= max_file_bytes_()) rotate_locked();
     wake_.notify_all();
+    return line;
 }
 
 void FileAuditStore::rotate_locked() {

@@ -24,7 +24,7 @@ public:
     FileAuditStore& operator=(const FileAuditStore&) = delete;
 
     std::string last_line() override;
-    void append(std::string_view line, uint64_t seq) override;
+    std::string append(const MakeLine& make) override;
     void scan(uint64_t from_seq, uint64_t to_seq, const std::function<bool(std::string_view)>& fn) override;
     void flush() override;
 

@@ -19,15 +19,6 @@ const rapidjson::Value* present(const rapidjson::Value& in, const char* key) {
 
 }  // namespace
 
-void BudgetLedger::save_or_restore(const std::function<void()>& restore) {
-    try {
-        save_locked();
-    } catch (...) {
-        restore();
-        throw;
-    }
-}
-
 Result BudgetLedger::list(uint64_t offset, uint64_t limit) {
     const BudgetSettings s = options_.settings();
     std::string items = "[";
@@ -48,7 +39,7 @@ Result BudgetLedger::list(uint64_t offset, uint64_t limit) {
 
 Result BudgetLedger::get(const std::string& agent_id) {
     std::lock_guard lock(mutex_);
-    Entry& e = find_or_fail(agent_id);
+    Entry& e = find_or_fail(entries_, agent_id);
     const Limits l = limits_of(e, options_.settings());
     roll_window(e, l, options_.now_us());
     return Result{OXIOS_OK, item_json(agent_id, e, l)};
@@ -68,46 +59,54 @@ Result BudgetLedger::set(const std::string& agent_id, const rapidjson::Value& in
         fail(OXIOS_E_INVALID, "window_secs must be an integer >= 0");
     const BudgetSettings s = options_.settings();
     if (!s.enabled) fail(OXIOS_E_CONFLICT, "budgets are disabled (budget.enabled)");
-    std::scoped_lock lock(write_mutex_, mutex_);  // ordered with flush()'s writes
-    const auto before = entries_.find(agent_id);
-    const std::optional<Entry> old = before == entries_.end() ? std::nullopt : std::optional<Entry>(before->second);
-    Entry& e = touch(agent_id);
-    if (tokens != nullptr) e.tokens_limit = tokens->IsNull() ? std::nullopt : std::optional<int64_t>(tokens->GetInt64());
-    if (cost != nullptr) e.cost_limit = cost->IsNull() ? std::nullopt : std::optional<double>(cost->GetDouble());
-    if (window != nullptr) e.window_secs = window->IsNull() ? std::nullopt : std::optional<int64_t>(window->GetInt64());
-    const Limits l = limits_of(e, s);
+    std::lock_guard write(write_mutex_);  // one write of the record at a time (flush())
     const int64_t now = options_.now_us();
-    roll_window(e, l, now);
-    if (l.window_secs > 0 && e.window_started_us <= 0) e.window_started_us = now;  // a window starts with a limit
-    save_or_restore([&] {
-        if (old) entries_[agent_id] = *old;
-        else entries_.erase(agent_id);
+    commit_or_fail([&](Entries& all) {
+        Entry& e = touch(all, agent_id);
+        if (tokens != nullptr) e.tokens_limit = tokens->IsNull() ? std::nullopt : std::optional<int64_t>(tokens->GetInt64());
+        if (cost != nullptr) e.cost_limit = cost->IsNull() ? std::nullopt : std::optional<double>(cost->GetDouble());
+        if (window != nullptr) e.window_secs = window->IsNull() ? std::nullopt : std::optional<int64_t>(window->GetInt64());
+        const Limits l = limits_of(e, s);
+        roll_window(e, l, now);
+        if (l.window_secs > 0 && e.window_started_us <= 0) e.window_started_us = now;  // a window starts with a limit
     });
+    std::lock_guard lock(mutex_);
+    Entry& e = entries_[agent_id];
+    const Limits l = limits_of(e, s);
     note_state(agent_id, e, l);
     updated(agent_id, &e, "set");
     return Result{OXIOS_OK, item_json(agent_id, e, l)};
 }
 
 Result BudgetLedger::reset(const std::string& agent_id) {
-    std::scoped_lock lock(write_mutex_, mutex_);  // ordered with flush()'s writes
-    Entry& e = find_or_fail(agent_id);
-    const Entry old = e;
-    const Limits l = limits_of(e, options_.settings());
-    e.prompt = e.completion = e.estimated = e.calls = 0;
-    e.cost = 0;
-    e.window_started_us = l.window_secs > 0 ? options_.now_us() : 0;
-    save_or_restore([&] { e = old; });
+    std::lock_guard write(write_mutex_);  // one write of the record at a time (flush())
+    const BudgetSettings s = options_.settings();
+    const int64_t now = options_.now_us();
+    commit_or_fail([&](Entries& all) {
+        Entry& e = find_or_fail(all, agent_id);
+        const Limits l = limits_of(e, s);
+        e.prompt = e.completion = e.estimated = e.calls = 0;
+        e.cost = 0;
+        e.window_started_us = l.window_secs > 0 ? now : 0;
+    });
+    std::lock_guard lock(mutex_);
+    Entry& e = entries_[agent_id];
+    const Limits l = limits_of(e, s);
     note_state(agent_id, e, l);
     updated(agent_id, &e, "reset");
     return Result{OXIOS_OK, item_json(agent_id, e, l)};
 }
 
 Result BudgetLedger::remove(const std::string& agent_id) {
-    std::scoped_lock lock(write_mutex_, mutex_);  // ordered with flush()'s writes
-    const Entry old = find_or_fail(agent_id);
-    entries_.erase(agent_id);
-    save_or_restore([&] { entries_[agent_id] = old; });
-    updated(agent_id, nullptr, "deleted");
+    std::lock_guard write(write_mutex_);  // one write of the record at a time (flush())
+    commit_or_fail([&](Entries& all) {
+        find_or_fail(all, agent_id);
+        all.erase(agent_id);
+    });
+    {
+        std::lock_guard lock(mutex_);
+        updated(agent_id, nullptr, "deleted");
+    }
     json::Builder b;
     b.begin_object().field("status", "deleted").field("agent_id", agent_id).end_object();
     return b.result();

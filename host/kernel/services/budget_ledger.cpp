@@ -73,33 +73,36 @@ BudgetLedger::~BudgetLedger() { stop(); }
 void BudgetLedger::load() {
     if (options_.records == nullptr) return;
     try {
-        for (const auto& r : options_.records->load_all(kCollection, RecordStore::OnBad::set_aside)) {
-            if (r.key != kKey) continue;
-            auto doc = json::parse_object(r.json);
-            const auto* agents = doc ? json::member(*doc, "agents") : nullptr;
-            if (agents == nullptr || !agents->IsArray()) continue;
-            for (const auto& v : agents->GetArray()) {
-                if (!v.IsObject()) continue;
-                const std::string id = json::get_string(v, "agent_id");
-                if (!valid_agent_id(id)) continue;
-                Entry e;
-                e.prompt = std::max<int64_t>(json::get_int(v, "prompt_tokens", 0), 0);
-                e.completion = std::max<int64_t>(json::get_int(v, "completion_tokens", 0), 0);
-                e.estimated = std::max<int64_t>(json::get_int(v, "estimated_tokens", 0), 0);
-                e.calls = std::max<int64_t>(json::get_int(v, "calls", 0), 0);
-                if (const auto* c = json::member(v, "cost_used"); c != nullptr && c->IsNumber()) e.cost = c->GetDouble();
-                if (const auto* t = json::member(v, "tokens_limit"); t != nullptr && t->IsInt64()) e.tokens_limit = t->GetInt64();
-                if (const auto* c = json::member(v, "cost_limit"); c != nullptr && c->IsNumber()) e.cost_limit = c->GetDouble();
-                if (const auto* w = json::member(v, "window_secs"); w != nullptr && w->IsInt64()) e.window_secs = w->GetInt64();
-                e.window_started_us = opt_ts(v, "window_started_at").value_or(0);
-                e.last_used_us = opt_ts(v, "last_used_at").value_or(0);
-                e.exhausted_reported = json::get_bool(v, "exhausted", false);
-                entries_[id] = e;
-            }
-        }
+        if (const auto text = options_.records->get_or_set_aside(kCollection, kKey)) entries_ = parse_entries(*text);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "[warn] budget: cannot load .oxios/budget.json: %s\n", e.what());
     }
+}
+
+BudgetLedger::Entries BudgetLedger::parse_entries(const std::string& text) {
+    Entries out;
+    auto doc = json::parse_object(text);
+    const auto* agents = doc ? json::member(*doc, "agents") : nullptr;
+    if (agents == nullptr || !agents->IsArray()) return out;
+    for (const auto& v : agents->GetArray()) {
+        if (!v.IsObject()) continue;
+        const std::string id = json::get_string(v, "agent_id");
+        if (!valid_agent_id(id)) continue;
+        Entry e;
+        e.prompt = std::max<int64_t>(json::get_int(v, "prompt_tokens", 0), 0);
+        e.completion = std::max<int64_t>(json::get_int(v, "completion_tokens", 0), 0);
+        e.estimated = std::max<int64_t>(json::get_int(v, "estimated_tokens", 0), 0);
+        e.calls = std::max<int64_t>(json::get_int(v, "calls", 0), 0);
+        if (const auto* c = json::member(v, "cost_used"); c != nullptr && c->IsNumber()) e.cost = c->GetDouble();
+        if (const auto* t = json::member(v, "tokens_limit"); t != nullptr && t->IsInt64()) e.tokens_limit = t->GetInt64();
+        if (const auto* c = json::member(v, "cost_limit"); c != nullptr && c->IsNumber()) e.cost_limit = c->GetDouble();
+        if (const auto* w = json::member(v, "window_secs"); w != nullptr && w->IsInt64()) e.window_secs = w->GetInt64();
+        e.window_started_us = opt_ts(v, "window_started_at").value_or(0);
+        e.last_used_us = opt_ts(v, "last_used_at").value_or(0);
+        e.exhausted_reported = json::get_bool(v, "exhausted", false);
+        out[id] = e;
+    }
+    return out;
 }
 
 BudgetLedger::Limits BudgetLedger::limits_of(const Entry& e, const BudgetSettings& s) const {
@@ -206,51 +209,64 @@ void BudgetLedger::record(const std::string& agent_id, std::string_view message,
         out = reply.cost_output;
     }
     const int64_t now = options_.now_us();
+    const Usage u{prompt, completion, estimated, 1, now,
+                  (static_cast<double>(prompt) * in + static_cast<double>(completion) * out) / 1e6};
     {
         std::lock_guard lock(mutex_);
-        Entry& e = touch(agent_id);
+        Entry& e = touch(entries_, agent_id);
         const Limits l = limits_of(e, s);
-        roll_window(e, l, now);
-        if (l.window_secs > 0 && e.window_started_us <= 0) e.window_started_us = now;
-        e.prompt += prompt;
-        e.completion += completion;
-        e.estimated += estimated;
-        e.cost += (static_cast<double>(prompt) * in + static_cast<double>(completion) * out) / 1e6;
-        e.calls += 1;
-        e.last_used_us = now;
+        add_usage(e, u, l, now);
         note_state(agent_id, e, l);
+        Usage& p = pending_[agent_id];
+        p.prompt += u.prompt;
+        p.completion += u.completion;
+        p.estimated += u.estimated;
+        p.calls += u.calls;
+        p.cost += u.cost;
+        p.last_used_us = u.last_used_us;
         dirty_ = true;
     }
     cv_.notify_one();
 }
 
-BudgetLedger::Entry& BudgetLedger::touch(const std::string& id) {
-    auto it = entries_.find(id);
-    if (it != entries_.end()) return it->second;
-    // Past the cap: the least recently used agents without own limits go first.
-    while (entries_.size() >= std::max<size_t>(options_.max_records, 1)) {
-        auto victim = entries_.end();
-        for (int pass = 0; pass < 2 && victim == entries_.end(); ++pass)
-            for (auto c = entries_.begin(); c != entries_.end(); ++c)
-                if ((pass == 1 || !c->second.has_limit()) &&
-                    (victim == entries_.end() || c->second.last_used_us < victim->second.last_used_us))
-                    victim = c;
-        entries_.erase(victim);
-    }
-    return entries_.emplace(id, Entry{}).first->second;
+void BudgetLedger::add_usage(Entry& e, const Usage& u, const Limits& l, int64_t now) const {
+    roll_window(e, l, now);
+    if (l.window_secs > 0 && e.window_started_us <= 0) e.window_started_us = now;
+    e.prompt += u.prompt;
+    e.completion += u.completion;
+    e.estimated += u.estimated;
+    e.cost += u.cost;
+    e.calls += u.calls;
+    e.last_used_us = std::max(e.last_used_us, u.last_used_us);
 }
 
-BudgetLedger::Entry& BudgetLedger::find_or_fail(const std::string& id) {
+BudgetLedger::Entry& BudgetLedger::touch(Entries& all, const std::string& id) {
+    auto it = all.find(id);
+    if (it != all.end()) return it->second;
+    // Past the cap: the least recently used agents without own limits go first.
+    while (all.size() >= std::max<size_t>(options_.max_records, 1)) {
+        auto victim = all.end();
+        for (int pass = 0; pass < 2 && victim == all.end(); ++pass)
+            for (auto c = all.begin(); c != all.end(); ++c)
+                if ((pass == 1 || !c->second.has_limit()) &&
+                    (victim == all.end() || c->second.last_used_us < victim->second.last_used_us))
+                    victim = c;
+        all.erase(victim);
+    }
+    return all.emplace(id, Entry{}).first->second;
+}
+
+BudgetLedger::Entry& BudgetLedger::find_or_fail(Entries& all, const std::string& id) {
     if (!valid_agent_id(id)) fail(OXIOS_E_INVALID, "invalid agent id");
-    auto it = entries_.find(id);
-    if (it == entries_.end() || !options_.settings().enabled) fail(OXIOS_E_NOT_FOUND, "no budget for agent");
+    auto it = all.find(id);
+    if (it == all.end() || !options_.settings().enabled) fail(OXIOS_E_NOT_FOUND, "no budget for agent");
     return it->second;
 }
 
-std::string BudgetLedger::document_locked() const {
+std::string BudgetLedger::document_of(const Entries& all) {
     json::Builder b;
     b.begin_object().field("version", 1).key("agents").begin_array();
-    for (const auto& [id, e] : entries_) {
+    for (const auto& [id, e] : all) {
         b.begin_object()
             .field("agent_id", id)
             .field("prompt_tokens", e.prompt)
@@ -270,11 +286,60 @@ std::string BudgetLedger::document_locked() const {
     return b.str();
 }
 
-void BudgetLedger::save_locked() {
-    if (options_.records == nullptr) return;
-    try {
-        options_.records->put(kCollection, kKey, document_locked());
+void BudgetLedger::commit(const std::function<void(Entries&)>& change) {
+    std::map<std::string, Usage> taken;
+    std::map<std::string, bool> reported;  // this host's note of each budget_exhausted transition wins
+    {
+        std::lock_guard lock(mutex_);
+        taken.swap(pending_);
         dirty_ = false;
+        if (options_.records == nullptr) return change(entries_);
+        for (const auto& [id, e] : entries_) reported[id] = e.exhausted_reported;
+    }
+    const BudgetSettings s = options_.settings();
+    const int64_t now = options_.now_us();
+    // Adds `usage` (metered here, not in `all` yet) to the entries.
+    const auto add_all = [&](Entries& all, const std::map<std::string, Usage>& usage) {
+        for (const auto& [id, u] : usage) {
+            Entry& e = touch(all, id);
+            add_usage(e, u, limits_of(e, s), now);
+        }
+    };
+    Entries next;
+    try {
+        options_.records->update(kCollection, kKey, [&](const std::optional<std::string>& stored) {
+            next = stored ? parse_entries(*stored) : Entries{};
+            add_all(next, taken);
+            for (auto& [id, e] : next)
+                if (auto r = reported.find(id); r != reported.end()) e.exhausted_reported = r->second;
+            change(next);
+            return std::optional<std::string>(document_of(next));
+        });
+    } catch (...) {
+        std::lock_guard lock(mutex_);
+        for (const auto& [id, u] : pending_) {  // metered meanwhile: after the taken ones
+            Usage& t = taken[id];
+            t.prompt += u.prompt, t.completion += u.completion, t.estimated += u.estimated, t.calls += u.calls;
+            t.cost += u.cost, t.last_used_us = u.last_used_us;
+        }
+        pending_.swap(taken);
+        dirty_ = true;
+        throw;
+    }
+    std::lock_guard lock(mutex_);
+    add_all(next, pending_);  // metered during the write: still to be written
+    for (auto& [id, e] : next)  // noted during the write
+        if (auto mine = entries_.find(id); mine != entries_.end() && mine->second.exhausted_reported != reported[id])
+            e.exhausted_reported = mine->second.exhausted_reported;
+    entries_ = std::move(next);
+    dirty_ = !pending_.empty();
+}
+
+void BudgetLedger::commit_or_fail(const std::function<void(Entries&)>& change) {
+    try {
+        commit(change);
+    } catch (const services::ServiceError&) {
+        throw;
     } catch (const StoreUnavailable&) {
         fail(OXIOS_E_BUSY, "state store unavailable");
     } catch (const std::exception& e) {
@@ -285,19 +350,14 @@ void BudgetLedger::save_locked() {
 void BudgetLedger::flush() {
     // The write happens outside mutex_: chats are admitted and metered meanwhile.
     std::lock_guard write(write_mutex_);
-    std::string doc;
     {
         std::lock_guard lock(mutex_);
-        if (!dirty_ || options_.records == nullptr) return;
-        doc = document_locked();
-        dirty_ = false;
+        if (!dirty_ && pending_.empty()) return;
     }
     try {
-        options_.records->put(kCollection, kKey, doc);
+        commit([](Entries&) {});
     } catch (const std::exception& e) {
         std::fprintf(stderr, "[warn] budget: usage not stored yet: %s\n", e.what());
-        std::lock_guard lock(mutex_);
-        dirty_ = true;
     }
 }
 

@@ -2,7 +2,9 @@
 // every final delivery of a message that reached the engine, refuses a
 // message at admission once its agent's limit is used up, restarts usage per
 // window. State: record (".oxios", "budget") of ctx.records; limits written
-// at once, usage at most once per flush interval and at stop().
+// at once, usage at most once per flush interval and at stop(). Every write
+// is one atomic update of the stored document that adds this host's usage
+// since its last write: hosts sharing the store lose nothing of each other's.
 #pragma once
 
 #include "kernel.hpp"
@@ -90,15 +92,25 @@ private:
     Limits limits_of(const Entry& e, const BudgetSettings& s) const;
     bool exhausted(const Entry& e, const Limits& l) const;
     static int64_t resets_at_us(const Entry& e, const Limits& l);  // end of the window, 0 = none
-    // Writes the state, or puts back `restore` and rethrows (503 when the store is down).
-    void save_or_restore(const std::function<void()>& restore);
     void roll_window(Entry& e, const Limits& l, int64_t now) const;  // window passed -> usage 0
     void note_state(const std::string& id, Entry& e, const Limits& l);  // budget_exhausted once per transition
     std::string item_json(const std::string& id, const Entry& e, const Limits& l) const;
-    Entry& find_or_fail(const std::string& id);
-    Entry& touch(const std::string& id);  // creates (dropping LRU ones past the cap)
-    void save_locked();                                // throws ServiceError (503) when the store is down
-    std::string document_locked() const;
+    using Entries = std::map<std::string, Entry>;
+    // Usage metered here and not yet written (added to the stored document).
+    struct Usage {
+        int64_t prompt = 0, completion = 0, estimated = 0, calls = 0, last_used_us = 0;
+        double cost = 0;
+    };
+    Entry& find_or_fail(Entries& all, const std::string& id);
+    Entry& touch(Entries& all, const std::string& id);  // creates (dropping LRU ones past the cap)
+    void add_usage(Entry& e, const Usage& u, const Limits& l, int64_t now) const;
+    static Entries parse_entries(const std::string& text);
+    static std::string document_of(const Entries& all);
+    // With write_mutex_ held: one atomic update of the stored document (this
+    // host's pending usage added, then change(), which may run twice), then
+    // adopted as entries_. Throws what the store or change throws.
+    void commit(const std::function<void(Entries&)>& change);
+    void commit_or_fail(const std::function<void(Entries&)>& change);  // store failures as ServiceError
     void load();
     void flush_loop();
     void updated(const std::string& id, const Entry* e, const char* action);
@@ -106,7 +118,8 @@ private:
     Options options_;
     std::mutex write_mutex_;  // one write of the record at a time, taken before mutex_
     std::mutex mutex_;
-    std::map<std::string, Entry> entries_;
+    Entries entries_;
+    std::map<std::string, Usage> pending_;
     bool dirty_ = false, stopping_ = false;
     std::condition_variable cv_;
     std::thread flusher_;

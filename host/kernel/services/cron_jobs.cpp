@@ -51,12 +51,13 @@ std::string CronService::create_job(const std::string& name, const std::string& 
     job.created_us = job.updated_us = now_us;
     if (enabled) job.next_run_secs = next_after_locked(job, now_us / 1'000'000, s);
     std::lock_guard lock(mutex_);
-    if (static_cast<int64_t>(jobs_.size()) >= s.max_jobs) fail(OXIOS_E_CONFLICT, "too many cron jobs");
-    auto backup = jobs_;
-    jobs_.push_back(Entry{std::move(job), nullptr});
-    commit_locked(std::move(backup));
-    publish_job("cron_job_created", jobs_.back().job);
-    return job_json_locked(jobs_.back());
+    commit_locked([&] {
+        if (static_cast<int64_t>(jobs_.size()) >= s.max_jobs) fail(OXIOS_E_CONFLICT, "too many cron jobs");
+        jobs_.push_back(Entry{job, nullptr});
+    });
+    const Entry& created = require_locked(job.id);
+    publish_job("cron_job_created", created.job);
+    return job_json_locked(created);
 }
 
 std::string CronService::update_job(const std::string& id, const Update& u) {
@@ -65,21 +66,20 @@ std::string CronService::update_job(const std::string& id, const Update& u) {
     std::optional<std::string> schedule;
     if (u.schedule) schedule = checked_schedule(*u.schedule, now_us, s.zone);
     std::lock_guard lock(mutex_);
-    auto backup = jobs_;
-    Entry& e = require_locked(id);
-    CronJob& j = e.job;
-    const bool was_enabled = j.enabled;
-    const std::string old_schedule = j.schedule;
-    if (u.name) j.name = *u.name;
-    if (u.command) j.command = *u.command;
-    if (schedule) j.schedule = *schedule;
-    if (u.enabled) j.enabled = *u.enabled;
-    // Enabling or a new schedule: computed from now, no catch-up. Disabling:
-    // none (a run in flight finishes).
-    if (!j.enabled) j.next_run_secs.reset();
-    else if (!was_enabled || j.schedule != old_schedule) j.next_run_secs = next_after_locked(j, now_us / 1'000'000, s);
-    j.updated_us = now_us;
-    commit_locked(std::move(backup));
+    commit_locked([&] {
+        CronJob& j = require_locked(id).job;
+        const bool was_enabled = j.enabled;
+        const std::string old_schedule = j.schedule;
+        if (u.name) j.name = *u.name;
+        if (u.command) j.command = *u.command;
+        if (schedule) j.schedule = *schedule;
+        if (u.enabled) j.enabled = *u.enabled;
+        // Enabling or a new schedule: computed from now, no catch-up. Disabling:
+        // none (a run in flight finishes).
+        if (!j.enabled) j.next_run_secs.reset();
+        else if (!was_enabled || j.schedule != old_schedule) j.next_run_secs = next_after_locked(j, now_us / 1'000'000, s);
+        j.updated_us = now_us;
+    });
     const CronJob& saved = require_locked(id).job;
     publish_job("cron_job_updated", saved,
                 [&](json::Builder& b) { b.field("enabled", saved.enabled).field("schedule", saved.schedule); });
@@ -87,19 +87,20 @@ std::string CronService::update_job(const std::string& id, const Update& u) {
 }
 
 void CronService::delete_job(const std::string& id) {
-    std::vector<Entry> backup;
     CronJob gone;
     {
         std::lock_guard lock(mutex_);
-        backup = jobs_;
-        Entry& e = require_locked(id);
-        gone = e.job;
-        if (e.run && !e.run->started) {  // waiting for a slot: never starts
-            e.run->done = true;
-            e.run->outcome = CronOutcome{false, "cron job deleted", 0};
+        std::shared_ptr<Run> run;
+        commit_locked([&] {
+            Entry& e = require_locked(id);
+            gone = e.job;
+            run = e.run;
+            jobs_.erase(jobs_.begin() + (&e - jobs_.data()));
+        });
+        if (run && !run->started) {  // waiting for a slot: never starts
+            run->done = true;
+            run->outcome = CronOutcome{false, "cron job deleted", 0};
         }
-        jobs_.erase(jobs_.begin() + (&e - jobs_.data()));
-        commit_locked(std::move(backup));
         publish_job("cron_job_deleted", gone);
     }
     done_cv_.notify_all();

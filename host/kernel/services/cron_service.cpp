@@ -32,10 +32,8 @@ CronService::~CronService() { stop(); }
 
 void CronService::load() {
     if (deps_.records == nullptr) return;
-    for (auto& record : deps_.records->load_all(cron_store::kCollection, RecordStore::OnBad::set_aside)) {
-        if (record.key != cron_store::kKey) continue;
-        for (auto& job : cron_store::parse_document(record.json)) jobs_.push_back(Entry{std::move(job), nullptr});
-    }
+    if (const auto text = deps_.records->get_or_set_aside(cron_store::kCollection, cron_store::kKey))
+        for (auto& job : cron_store::parse_document(*text)) jobs_.push_back(Entry{std::move(job), nullptr});
 }
 
 void CronService::reload() {
@@ -49,12 +47,7 @@ void CronService::reload() {
     std::vector<CronJob> stored;
     if (text) stored = cron_store::parse_document(*text);
     std::lock_guard lock(mutex_);
-    std::vector<Entry> next;
-    for (auto& job : stored) {
-        const Entry* mine = find_locked(job.id);
-        next.push_back(Entry{std::move(job), mine != nullptr ? mine->run : nullptr});  // a run here goes on
-    }
-    jobs_.swap(next);
+    jobs_ = merged_locked(std::move(stored), false);
     wake_cv_.notify_all();
 }
 
@@ -272,7 +265,10 @@ void CronService::finish_locked(const Launch& l, bool success, std::string text)
     e->job.last_success = success;
     e->job.last_result = l.run->outcome.summary;
     e->job.last_duration_ms = duration_ms;
-    persist_logged_locked();
+    const std::string id = e->job.id;
+    persist_logged_locked();  // rebuilds jobs_: e is gone
+    e = find_locked(id);
+    if (e == nullptr) return;  // deleted on another host meanwhile
     publish_job("cron_job_completed", e->job, [&](json::Builder& b) {
         b.field("success", success).field("duration_ms", duration_ms).field("run_count", e->job.run_count);
     });
@@ -291,29 +287,62 @@ CronService::Entry& CronService::require_locked(const std::string& id) {
     return *e;
 }
 
-void CronService::persist_locked() {
-    if (deps_.records == nullptr) return;
-    std::vector<const CronJob*> jobs;
-    for (const auto& e : jobs_) jobs.push_back(&e.job);
-    deps_.records->put(cron_store::kCollection, cron_store::kKey, cron_store::document(jobs));
+std::vector<CronService::Entry> CronService::merged_locked(std::vector<CronJob> stored, bool ours_ran) const {
+    std::vector<Entry> next;
+    for (auto& job : stored) {
+        const auto mine = std::find_if(jobs_.begin(), jobs_.end(), [&](const Entry& e) { return e.job.id == job.id; });
+        Entry e{std::move(job), nullptr};
+        if (mine != jobs_.end()) {
+            e.run = mine->run;  // a run here goes on
+            if (ours_ran) {
+                const CronJob& m = mine->job;
+                e.job.last_run_us = m.last_run_us;
+                e.job.next_run_secs = m.next_run_secs;
+                e.job.run_count = m.run_count;
+                e.job.last_result = m.last_result;
+                e.job.last_success = m.last_success;
+                e.job.last_duration_ms = m.last_duration_ms;
+            }
+        }
+        next.push_back(std::move(e));
+    }
+    return next;
+}
+
+void CronService::write_locked(const std::function<void()>& change, bool ours_ran) {
+    if (deps_.records == nullptr) return change();
+    const std::vector<Entry> mine = jobs_;
+    try {
+        deps_.records->update(cron_store::kCollection, cron_store::kKey, [&](const std::optional<std::string>& text) {
+            jobs_ = mine;
+            jobs_ = merged_locked(text ? cron_store::parse_document(*text) : std::vector<CronJob>{}, ours_ran);
+            change();
+            std::vector<const CronJob*> jobs;
+            for (const auto& e : jobs_) jobs.push_back(&e.job);
+            return std::optional<std::string>(cron_store::document(jobs));
+        });
+    } catch (...) {
+        jobs_ = mine;
+        throw;
+    }
 }
 
 void CronService::persist_logged_locked() {
     try {
-        persist_locked();
+        write_locked([] {}, true);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "[warn] cron: could not write .oxios/cron.json: %s\n", e.what());
     }
 }
 
-void CronService::commit_locked(std::vector<Entry> backup) {
+void CronService::commit_locked(const std::function<void()>& change) {
     try {
-        persist_locked();
+        write_locked(change, false);
+    } catch (const ServiceError&) {
+        throw;
     } catch (const StoreUnavailable&) {
-        jobs_ = std::move(backup);
         fail(OXIOS_E_BUSY, "state store unavailable");
     } catch (const std::exception& e) {
-        jobs_ = std::move(backup);
         fail(OXIOS_E_IO, std::string("could not write .oxios/cron.json: ") + e.what());
     }
     wake_cv_.notify_all();

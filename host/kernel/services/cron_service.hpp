@@ -117,9 +117,15 @@ private:
     Entry* find_locked(const std::string& id);
     Entry& require_locked(const std::string& id);
     std::string job_json_locked(const Entry& e) const;
-    void persist_locked();        // throws StoreUnavailable / runtime_error
-    void persist_logged_locked(); // run bookkeeping: a failure is logged only
-    void commit_locked(std::vector<Entry> backup);  // persist or roll back (503)
+    // The stored jobs (what any host last wrote) with this host's runs; with
+    // `ours_ran`, this host's run bookkeeping of each job too.
+    std::vector<Entry> merged_locked(std::vector<CronJob> stored, bool ours_ran) const;
+    // One atomic update of the stored document: jobs_ = merged_locked, then
+    // change() edits jobs_ (may run twice), then it is written. On a throw
+    // jobs_ is as it was. Throws StoreUnavailable / runtime_error / what change throws.
+    void write_locked(const std::function<void()>& change, bool ours_ran);
+    void persist_logged_locked(); // run bookkeeping (rebuilds jobs_); a failure is logged only
+    void commit_locked(const std::function<void()>& change);  // a user's change: written or refused (503)
     std::shared_ptr<Run> enqueue_locked(Entry& e, std::string trigger);
     std::vector<Launch> take_ready_locked();
     void launch(std::vector<Launch> launches);

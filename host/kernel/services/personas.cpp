@@ -84,14 +84,20 @@ void write_fields(json::Builder& b, const PersonaStore::Persona& p) {
         .field("updated_at", clock::format_rfc3339(p.updated_us));
 }
 
+template <class State>
+auto& find_or_fail(State& state, std::string_view id) {
+    auto it = std::find_if(state.personas.begin(), state.personas.end(), [&](const auto& p) { return p.id == id; });
+    if (it == state.personas.end()) fail(OXIOS_E_NOT_FOUND, "persona not found");
+    return *it;
+}
+
 }  // namespace
 
 PersonaStore::PersonaStore(RecordStore* records, Publish publish, std::function<int64_t()> now_us)
     : records_(records), publish_(std::move(publish)), now_us_(std::move(now_us)) {
     if (records_ == nullptr) return;
     try {
-        for (const auto& r : records_->load_all(kCollection, RecordStore::OnBad::set_aside))
-            if (r.key == kKey) state_ = parse_state(r.json);
+        if (const auto text = records_->get_or_set_aside(kCollection, kKey)) state_ = parse_state(*text);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "[warn] personas: cannot load .oxios/personas.json: %s\n", e.what());
     }
@@ -140,25 +146,40 @@ std::string PersonaStore::persona_json(const Persona& p) const {
     return b.str();
 }
 
-void PersonaStore::save(const State& next) {
+std::string PersonaStore::document(const State& state) {
     json::Builder b;
-    b.begin_object().field("version", 1).field("active_id", next.active_id).key("personas").begin_array();
-    for (const auto& p : next.personas) {
+    b.begin_object().field("version", 1).field("active_id", state.active_id).key("personas").begin_array();
+    for (const auto& p : state.personas) {
         b.begin_object();
         write_fields(b, p);
         b.end_object();
     }
     b.end_array().end_object();
-    if (records_ != nullptr) {
-        try {
-            records_->put(kCollection, kKey, b.str());
-        } catch (const StoreUnavailable&) {
-            fail(OXIOS_E_BUSY, "state store unavailable");
-        } catch (const std::exception& e) {
-            fail(OXIOS_E_IO, std::string("cannot store personas: ") + e.what());
-        }
+    return b.str();
+}
+
+void PersonaStore::commit(const std::function<void(State&)>& change) {
+    State next;
+    if (records_ == nullptr) {
+        next = state_;
+        change(next);
+        state_ = std::move(next);
+        return;
     }
-    state_ = next;
+    try {
+        records_->update(kCollection, kKey, [&](const std::optional<std::string>& stored) {
+            next = stored ? parse_state(*stored) : State{};
+            change(next);
+            return std::optional<std::string>(document(next));
+        });
+    } catch (const StoreUnavailable&) {
+        fail(OXIOS_E_BUSY, "state store unavailable");
+    } catch (const services::ServiceError&) {
+        throw;
+    } catch (const std::exception& e) {
+        fail(OXIOS_E_IO, std::string("cannot store personas: ") + e.what());
+    }
+    state_ = std::move(next);
 }
 
 void PersonaStore::publish(std::string_view type, const std::optional<std::string>& id, const std::string* name,
@@ -194,10 +215,10 @@ Result PersonaStore::create(const rapidjson::Value& in) {
     p.id = uuid_v4();
     p.created_us = p.updated_us = now_us_();
     std::lock_guard lock(mutex_);
-    if (state_.personas.size() >= kMaxPersonas) fail(OXIOS_E_CONFLICT, "too many personas");
-    State next = state_;
-    next.personas.push_back(p);
-    save(next);
+    commit([&](State& next) {
+        if (next.personas.size() >= kMaxPersonas) fail(OXIOS_E_CONFLICT, "too many personas");
+        next.personas.push_back(p);
+    });
     publish("persona_created", p.id, &p.name);
     json::Builder b;
     b.begin_object().field("status", "created").field("id", p.id).field("name", p.name).end_object();
@@ -206,13 +227,13 @@ Result PersonaStore::create(const rapidjson::Value& in) {
 
 Result PersonaStore::update(std::string_view id, const rapidjson::Value& in) {
     std::lock_guard lock(mutex_);
-    State next = state_;
-    auto it = std::find_if(next.personas.begin(), next.personas.end(), [&](const Persona& p) { return p.id == id; });
-    if (it == next.personas.end()) fail(OXIOS_E_NOT_FOUND, "persona not found");
-    apply(*it, in);
-    it->updated_us = std::max(now_us_(), it->created_us);
-    const Persona p = *it;
-    save(next);
+    Persona p;
+    commit([&](State& next) {
+        Persona& found = find_or_fail(next, id);
+        apply(found, in);
+        found.updated_us = std::max(now_us_(), found.created_us);
+        p = found;
+    });
     publish("persona_updated", p.id, &p.name, &p.role);
     json::Builder b;
     b.begin_object().field("status", "updated").field("id", p.id).end_object();
@@ -221,14 +242,14 @@ Result PersonaStore::update(std::string_view id, const rapidjson::Value& in) {
 
 Result PersonaStore::remove(std::string_view id) {
     std::lock_guard lock(mutex_);
-    State next = state_;
-    auto it = std::find_if(next.personas.begin(), next.personas.end(), [&](const Persona& p) { return p.id == id; });
-    if (it == next.personas.end()) fail(OXIOS_E_NOT_FOUND, "persona not found");
-    const Persona gone = *it;
-    next.personas.erase(it);
-    const bool was_active = next.active_id && *next.active_id == gone.id;
-    if (was_active) next.active_id.reset();  // none active: never a silent switch
-    save(next);
+    Persona gone;
+    bool was_active = false;
+    commit([&](State& next) {
+        gone = find_or_fail(next, id);
+        std::erase_if(next.personas, [&](const Persona& p) { return p.id == gone.id; });
+        was_active = next.active_id && *next.active_id == gone.id;
+        if (was_active) next.active_id.reset();  // none active: never a silent switch
+    });
     publish("persona_deleted", gone.id, &gone.name);
     if (was_active) publish("persona_activated", std::nullopt, nullptr);
     json::Builder b;
@@ -238,20 +259,18 @@ Result PersonaStore::remove(std::string_view id) {
 
 Result PersonaStore::activate(std::optional<std::string> id) {
     std::lock_guard lock(mutex_);
-    State next = state_;
     json::Builder b;
     if (!id) {
-        next.active_id.reset();
-        save(next);
+        commit([](State& next) { next.active_id.reset(); });
         publish("persona_activated", std::nullopt, nullptr);
         b.begin_object().field("status", "inactive").end_object();
         return b.result();
     }
-    auto it = std::find_if(next.personas.begin(), next.personas.end(), [&](const Persona& p) { return p.id == *id; });
-    if (it == next.personas.end()) fail(OXIOS_E_NOT_FOUND, "persona not found");
-    const Persona p = *it;
-    next.active_id = p.id;
-    save(next);
+    Persona p;
+    commit([&](State& next) {
+        p = find_or_fail(next, *id);
+        next.active_id = p.id;
+    });
     publish("persona_activated", p.id, &p.name);
     b.begin_object().field("status", "active").field("id", p.id).field("name", p.name).end_object();
     return b.result();

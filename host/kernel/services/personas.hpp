@@ -52,7 +52,11 @@ private:
         std::vector<Persona> personas;  // oldest first
     };
     static State parse_state(const std::string& text);
-    void save(const State& next);  // writes, then adopts `next`; 503 when the store is down
+    static std::string document(const State& state);
+    // Applies `change` to the stored state (what any host last wrote) in one
+    // atomic update, then adopts the result; 503 when the store is down.
+    // Called with mutex_ held; what `change` throws leaves everything as it was.
+    void commit(const std::function<void(State&)>& change);
     void publish(std::string_view type, const std::optional<std::string>& id, const std::string* name,
                  const std::string* role = nullptr) const;
     std::string persona_json(const Persona& p) const;

@@ -10,10 +10,15 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <mutex>
 
 namespace oxios::kernel {
 
 namespace fs = std::filesystem;
+
+namespace {
+std::mutex update_mutex;  // update() of any document of this process, one at a time
+}
 
 FileRecordStore::FileRecordStore(fs::path root, std::function<int64_t()> now_us, UnreadableFiles* unreadable)
     : root_(std::move(root)), now_us_(std::move(now_us)), unreadable_(unreadable) {}
@@ -64,6 +69,30 @@ void FileRecordStore::put(std::string_view collection, std::string_view key, std
     const fs::path file = file_of(collection, key);
     fs::create_directories(file.parent_path());
     write_file_atomic(file, json);
+}
+
+std::optional<std::string> FileRecordStore::get_or_set_aside(std::string_view collection, std::string_view key) {
+    const fs::path file = file_of(collection, key);
+    std::error_code ec;
+    if (!fs::exists(file, ec)) return std::nullopt;
+    try {
+        std::string text = read_file(file);
+        if (const auto doc = json::parse(text); doc && doc->IsObject()) return text;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "[warn] store: cannot read %s: %s\n", file.c_str(), e.what());
+    }
+    set_aside(file, now_us_() / 1'000'000);
+    return std::nullopt;
+}
+
+std::optional<std::string> FileRecordStore::update(std::string_view collection, std::string_view key,
+                                                   const Change& fn) {
+    std::lock_guard lock(update_mutex);
+    std::optional<std::string> stored = get(collection, key);
+    std::optional<std::string> next = fn(stored);
+    if (!next) return stored;
+    put(collection, key, *next);
+    return next;
 }
 
 bool FileRecordStore::remove(std::string_view collection, std::string_view key) {

@@ -17,6 +17,8 @@ public:
     std::optional<std::string> get(std::string_view collection, std::string_view key) override;
     void put(std::string_view collection, std::string_view key, std::string_view json) override;
     bool remove(std::string_view collection, std::string_view key) override;
+    std::optional<std::string> get_or_set_aside(std::string_view collection, std::string_view key) override;
+    std::optional<std::string> update(std::string_view collection, std::string_view key, const Change& fn) override;
 
 private:
     template <class Fn>

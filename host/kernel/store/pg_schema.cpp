@@ -110,6 +110,16 @@ BEGIN
     RETURN top + n;
 END $$;
 )sql",
+    // 4: the cluster's audit chain. Lines verbatim by seq; audit_head's one
+    // row (the last seq and hash) is locked by each append until commit.
+    R"sql(
+CREATE TABLE audit_head (id integer PRIMARY KEY CHECK (id = 1), seq bigint NOT NULL, hash text NOT NULL);
+INSERT INTO audit_head VALUES (1, 0, repeat('0', 64));
+CREATE TABLE audit_entries (
+    seq  bigint PRIMARY KEY,
+    line text NOT NULL  -- the entry's line exactly as hashed, "\n" included
+);
+)sql",
 };
 
 constexpr int64_t kMigrationLock = 0x6f78696f73;  // "oxios"

@@ -13,6 +13,7 @@
 #include <doctest/doctest.h>
 
 #include <fstream>
+#include <thread>
 #include <memory>
 
 using namespace oxios::kernel;
@@ -86,4 +87,84 @@ TEST_CASE("spaces on PostgreSQL: what one host stores, a host started after sees
     SpaceStore again(*both.pg, publish, clock::now_us);
     CHECK(again.active_id().value_or("") == "team-a");
     CHECK(parse(again.get("team-a").body)["source"].GetString() == std::string("chat"));
+}
+
+namespace {
+
+// A counter document {"n":N} bumped by one atomic update.
+void bump(RecordStore& store) {
+    store.update("things", "counter", [](const std::optional<std::string>& stored) {
+        const int64_t n = stored ? parse(*stored)["n"].GetInt64() : 0;
+        return std::optional<std::string>("{\"n\":" + std::to_string(n + 1) + "}");
+    });
+}
+
+}  // namespace
+
+TEST_CASE("both record backends: update creates, changes, leaves alone and writes nothing when fn throws") {
+    Both both;
+    for (RecordStore* store : {static_cast<RecordStore*>(&both.files), static_cast<RecordStore*>(both.pg.get())}) {
+        // Nothing stored and nothing written: no trace (no placeholder row).
+        auto none = store->update("things", "a", [](const std::optional<std::string>& s) {
+            CHECK_FALSE(s.has_value());
+            return std::optional<std::string>();
+        });
+        CHECK_FALSE(none.has_value());
+        CHECK_FALSE(store->get("things", "a").has_value());
+        CHECK(store->load_all("things", RecordStore::OnBad::keep_and_report).empty());
+        bump(*store);
+        bump(*store);
+        CHECK(store->get("things", "counter").value() == R"({"n":2})");
+        CHECK_THROWS_AS(store->update("things", "counter",
+                                      [](const std::optional<std::string>&) -> std::optional<std::string> {
+                                          throw std::runtime_error("refused");
+                                      }),
+                        std::runtime_error);
+        CHECK(store->get("things", "counter").value() == R"({"n":2})");
+        CHECK_THROWS(store->update("things", "../x", [](const auto&) { return std::optional<std::string>("{}"); }));
+    }
+}
+
+TEST_CASE("PostgreSQL record backend: two hosts updating one document at once lose no update") {
+    const std::string url = oxios::test::shared_pg_server().fresh_database();
+    auto pool_a = std::make_shared<pg::Pool>(url, 3), pool_b = std::make_shared<pg::Pool>(url, 3);
+    pool_a->run([](pg::Connection& c) { pg::migrate(c); });
+    PgRecordStore a(pool_a), b(pool_b);
+    constexpr int kThreads = 3, kEach = 40;
+    std::vector<std::thread> threads;
+    for (PgRecordStore* s : {&a, &b})
+        for (int t = 0; t < kThreads; ++t)
+            threads.emplace_back([s] {
+                for (int i = 0; i < kEach; ++i) bump(*s);
+            });
+    for (auto& t : threads) t.join();
+    CHECK(a.get("things", "counter").value() == "{\"n\":" + std::to_string(2 * kThreads * kEach) + "}");
+}
+
+TEST_CASE("files record backend: threads updating one document lose no update") {
+    TempDir dir;
+    FileRecordStore store(dir.path(), clock::now_us, nullptr);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&store] {
+            for (int i = 0; i < 50; ++i) bump(store);
+        });
+    for (auto& t : threads) t.join();
+    CHECK(store.get("things", "counter").value() == R"({"n":200})");
+}
+
+TEST_CASE("files record backend: get_or_set_aside reads a state file once, and sets a corrupt one aside") {
+    TempDir dir;
+    FileRecordStore store(dir.path(), clock::now_us, nullptr);
+    std::filesystem::create_directories(dir.path() / ".oxios");
+    std::ofstream(dir.path() / ".oxios" / "good.json") << R"({"ok":true})";
+    std::ofstream(dir.path() / ".oxios" / "bad.json") << "{\"truncated";
+    CHECK(store.get_or_set_aside(".oxios", "good").value() == R"({"ok":true})");
+    CHECK_FALSE(store.get_or_set_aside(".oxios", "bad").has_value());
+    CHECK_FALSE(store.get_or_set_aside(".oxios", "missing").has_value());
+    size_t aside = 0;
+    for (const auto& e : std::filesystem::directory_iterator(dir.path() / ".oxios"))
+        aside += e.path().filename().string().starts_with("bad.json.corrupt-") ? 1 : 0;
+    CHECK(aside == 1);
+    CHECK(std::filesystem::exists(dir.path() / ".oxios" / "good.json"));  // only the one asked for
 }
