@@ -268,6 +268,12 @@ cases = [
     ("GET", "/api/marketplace/search?q=%ff%fe", None, {200, 400}),
     ("GET", "/api/marketplace/search?q=x&limit=abc", None, {400}),
     ("PUT", "/api/config", b'{"marketplace":{"max_files":0}}', {400}),
+    # an index registry: http:// only to loopback, no credentials, never a request sent
+    ("PUT", "/api/config", b'{"marketplace":{"registry":"http://169.254.169.254/latest/index.json"}}', {400}),
+    ("PUT", "/api/config", b'{"marketplace":{"registry":"http://example.com@127.0.0.1/i.json"}}', {400}),
+    ("PUT", "/api/config", b'{"marketplace":{"registry":"https://"}}', {400}),
+    ("PUT", "/api/config", b'{"marketplace":{"registry":"https://host:99999/i.json"}}', {400}),
+    ("PUT", "/api/config", b'{"marketplace":{"registry":"https://a b/i.json"}}', {400}),
 ]
 
 wrong = 0

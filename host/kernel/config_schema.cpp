@@ -1,6 +1,7 @@
 #include "config_schema.hpp"
 
 #include "address_range.hpp"
+#include "marketplace/remote.hpp"
 
 #include <cmath>
 #include <cstdint>
@@ -202,6 +203,9 @@ std::optional<std::string> check(const Key& k, const rapidjson::Value& v) {
         case Kind::String:
         case Kind::NullableString:
             if (!v.IsString()) return "must be a string";
+            if (std::strcmp(k.section, "marketplace") == 0 && std::strcmp(k.name, "registry") == 0 &&
+                marketplace::is_remote(v.GetString()))
+                return marketplace::url_refusal(v.GetString());
             return std::nullopt;
         case Kind::Enum:
             if (!v.IsString()) return "must be a string";

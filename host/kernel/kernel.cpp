@@ -235,6 +235,8 @@ Kernel::Impl::Impl(const Options& opts)
     register_system_methods(registry, *this);
     register_marketplace_service(registry, ctx, [c = config.get()] {
         return marketplace::Settings{c->get_string("marketplace.registry", ""),
+                                     c->get_int("marketplace.timeout_ms", 10'000),
+                                     c->get_int("marketplace.cache_secs", 300),
                                      c->get_int("marketplace.max_skill_bytes", 1 << 20),
                                      c->get_int("marketplace.max_files", 64)};
     });

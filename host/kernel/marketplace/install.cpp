@@ -1,7 +1,9 @@
 #include "marketplace/install.hpp"
 
+#include "audit/audit_chain.hpp"
 #include "clock.hpp"
 #include "json_util.hpp"
+#include "marketplace/remote.hpp"
 #include "services/front_matter.hpp"
 #include "services/fs_util.hpp"
 #include "services/service_error.hpp"
@@ -36,18 +38,43 @@ struct Staging {
     fail(OXIOS_E_UPSTREAM, "invalid skill '" + slug + "': " + why);
 }
 
+// The limits of rule 4, counted over one skill's files.
+struct Limits {
+    const Listing& l;
+    const Settings& s;
+    int64_t files = 0, bytes = 0;
+
+    // A relative path without dot components, at most 8 deep.
+    void check_path(const fs::path& rel) const {
+        if (rel.empty() || rel.is_absolute()) invalid(l.slug, "not a relative path: " + rel.string());
+        int depth = 0;
+        for (const auto& part : rel) {
+            if (part.string().empty() || part.string().front() == '.') invalid(l.slug, "dot path " + rel.string());
+            ++depth;
+        }
+        if (depth > kMaxDepth) invalid(l.slug, "deeper than 8: " + rel.string());
+    }
+    void count_file() {
+        if (++files > s.max_files)
+            fail(OXIOS_E_TOO_LARGE, "skill has more than " + std::to_string(s.max_files) + " files");
+    }
+    void count_bytes(int64_t n) {
+        bytes += n;
+        if (bytes > s.max_skill_bytes)
+            fail(OXIOS_E_TOO_LARGE, "skill is larger than " + std::to_string(s.max_skill_bytes) + " bytes");
+    }
+};
+
 // Copies the registry's skill directory into `to`, checking every entry.
 void copy_checked(const Listing& l, const Settings& s, const fs::path& to) {
-    int64_t files = 0, bytes = 0;
+    Limits limits{l, s};
     std::error_code ec;
     auto it = fs::recursive_directory_iterator(l.dir, fs::directory_options::none, ec);
     if (ec) fail(OXIOS_E_IO, "cannot read registry skill: " + ec.message());
     for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
         if (ec) fail(OXIOS_E_IO, "cannot read registry skill: " + ec.message());
         const fs::path rel = it->path().lexically_relative(l.dir);
-        for (const auto& part : rel)
-            if (part.string().empty() || part.string().front() == '.') invalid(l.slug, "dot path " + rel.string());
-        if (it.depth() + 1 > kMaxDepth) invalid(l.slug, "deeper than 8: " + rel.string());
+        limits.check_path(rel);
         const auto st = it->symlink_status(ec);
         if (fs::is_symlink(st)) invalid(l.slug, "symlink " + rel.string());
         if (fs::is_directory(st)) {
@@ -55,19 +82,34 @@ void copy_checked(const Listing& l, const Settings& s, const fs::path& to) {
             continue;
         }
         if (!fs::is_regular_file(st)) invalid(l.slug, "not a regular file: " + rel.string());
-        if (++files > s.max_files) fail(OXIOS_E_TOO_LARGE, "skill has more than " + std::to_string(s.max_files) + " files");
-        bytes += static_cast<int64_t>(it->file_size(ec));
-        if (bytes > s.max_skill_bytes)
-            fail(OXIOS_E_TOO_LARGE, "skill is larger than " + std::to_string(s.max_skill_bytes) + " bytes");
+        limits.count_file();
+        limits.count_bytes(static_cast<int64_t>(it->file_size(ec)));
         fs::copy_file(it->path(), to / rel, ec);
         if (ec) fail(OXIOS_E_IO, "cannot copy " + rel.string() + ": " + ec.message());
+    }
+}
+
+// Fetches an index skill's files into `to`, all before `deadline`.
+void fetch_checked(const Listing& l, const Settings& s, const fs::path& to, Deadline deadline) {
+    Limits limits{l, s};
+    for (const auto& f : l.files) {
+        const fs::path rel(f.path);
+        limits.check_path(rel);
+        limits.count_file();
+        std::error_code ec;
+        if (fs::exists(to / rel, ec)) invalid(l.slug, "file " + f.path + " given twice");
+        const auto body = fetch(f.url, deadline, static_cast<size_t>(s.max_skill_bytes - limits.bytes));
+        limits.count_bytes(body ? static_cast<int64_t>(body->size()) : s.max_skill_bytes + 1);
+        if (f.sha256 && audit::sha256_hex(*body) != *f.sha256) invalid(l.slug, "sha256 mismatch for " + f.path);
+        fs::create_directories((to / rel).parent_path(), ec);
+        services::files::write_atomic(to / rel, *body);
     }
 }
 
 }  // namespace
 
 Installed install(const Listing& l, const Settings& s, const std::string& workspace, const std::string& registry_name,
-                  int64_t now_us) {
+                  int64_t now_us, Deadline deadline) {
     const fs::path skills = fs::path(workspace) / "skills";
     const fs::path target = skills / l.slug;
     std::error_code ec;
@@ -77,7 +119,8 @@ Installed install(const Listing& l, const Settings& s, const std::string& worksp
     fs::create_directory(staging.path, ec);
     if (ec) fail(OXIOS_E_IO, "cannot stage the install: " + ec.message());
 
-    copy_checked(l, s, staging.path);
+    if (!l.dir.empty()) copy_checked(l, s, staging.path);
+    else fetch_checked(l, s, staging.path, deadline);
     const auto text = services::files::read_file(staging.path / "SKILL.md");
     if (!text) invalid(l.slug, "no SKILL.md");
     if (!services::parse_front_matter(*text).text("name")) invalid(l.slug, "SKILL.md has no name");

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "marketplace/registry.hpp"
+#include "marketplace/remote.hpp"
 
 #include <string>
 
@@ -15,8 +16,9 @@ struct Installed {
 };
 
 // Throws services::ServiceError: CONFLICT (already installed), TOO_LARGE
-// (files or bytes over the limits), UPSTREAM ("invalid skill '<slug>': <why>"), IO.
+// (files or bytes over the limits), UPSTREAM ("invalid skill '<slug>': <why>",
+// or remote.hpp's), TIMEOUT (an index skill's files not fetched by `deadline`), IO.
 Installed install(const Listing& listing, const Settings& settings, const std::string& workspace,
-                  const std::string& registry_name, int64_t now_us);
+                  const std::string& registry_name, int64_t now_us, Deadline deadline);
 
 }  // namespace oxios::kernel::marketplace

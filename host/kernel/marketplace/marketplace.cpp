@@ -1,9 +1,11 @@
 // marketplace.search / marketplace.install (abi/METHODS.md; docs/api-operator.md,
-// "Marketplace"): skills from the configured registry directory.
+// "Marketplace"): skills from the configured registry directory or HTTP(S) index.
 #include "audit/audit_recorder.hpp"
 #include "json_util.hpp"
+#include "marketplace/index.hpp"
 #include "marketplace/install.hpp"
 #include "marketplace/marketplace.hpp"
+#include "marketplace/remote.hpp"
 #include "services/git_service.hpp"
 #include "services/service_error.hpp"
 
@@ -26,14 +28,18 @@ std::string checked_slug(const rapidjson::Value& in) {
     return slug;
 }
 
-// The registry's skills. An HTTP(S) index is not read by this host yet.
-std::vector<Listing> listings(const ServiceContext& ctx, const Settings& s) {
-    if (s.registry.starts_with("https://") || s.registry.starts_with("http://"))
-        fail(OXIOS_E_UPSTREAM, "marketplace registry unreachable: HTTP indexes are not supported by this host");
+// The deadline of one call's fetches (the index, an install's files).
+Deadline deadline_of(const Settings& s) {
+    return std::chrono::steady_clock::now() + std::chrono::milliseconds(s.timeout_ms);
+}
+
+// The registry's skills: a directory read at each call, or the (cached) index.
+std::vector<Listing> listings(const ServiceContext& ctx, IndexCache& cache, const Settings& s, Deadline deadline) {
+    if (is_remote(s.registry)) return *cache.get(s, deadline);
     return directory_listings(registry_dir(s.registry, ctx.workspace));
 }
 
-Result search(const ServiceContext& ctx, const Settings& s, const rapidjson::Value& in) {
+Result search(const ServiceContext& ctx, IndexCache& cache, const Settings& s, const rapidjson::Value& in) {
     const std::string q = json::opt_string(in, "q").value_or("");
     if (q.size() > kMaxQuery) fail(OXIOS_E_INVALID, "q must be at most 256 bytes");
     const auto terms = search_terms(q);
@@ -44,7 +50,7 @@ Result search(const ServiceContext& ctx, const Settings& s, const rapidjson::Val
         Listing listing;
     };
     std::vector<Hit> hits;
-    for (auto& l : listings(ctx, s))
+    for (auto& l : listings(ctx, cache, s, deadline_of(s)))
         if (const auto sc = score(l, terms)) hits.push_back(Hit{*sc, std::move(l)});
     std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
         return a.score != b.score ? a.score > b.score : a.listing.slug < b.listing.slug;
@@ -68,14 +74,16 @@ Result search(const ServiceContext& ctx, const Settings& s, const rapidjson::Val
     return out.result();
 }
 
-Result install_method(const ServiceContext& ctx, const Settings& s, const rapidjson::Value& in) {
+Result install_method(const ServiceContext& ctx, IndexCache& cache, const Settings& s, const rapidjson::Value& in) {
     const std::string slug = checked_slug(in);  // before any I/O
     const auto version = json::opt_string(in, "version");
-    const auto all = listings(ctx, s);
+    const Deadline deadline = deadline_of(s);  // the index (unless cached) and the files
+    const auto all = listings(ctx, cache, s, deadline);
     const auto it = std::find_if(all.begin(), all.end(), [&](const Listing& l) { return l.slug == slug; });
     if (it == all.end()) fail(OXIOS_E_NOT_FOUND, "skill not in registry");
     if (version && !version->empty() && version != it->version) fail(OXIOS_E_NOT_FOUND, "version " + *version + " not available");
-    const Installed done = install(*it, s, ctx.workspace, s.registry.empty() ? "marketplace" : s.registry, ctx.now_us());
+    const std::string registry_name = s.registry.empty() ? "marketplace" : s.registry;
+    const Installed done = install(*it, s, ctx.workspace, registry_name, ctx.now_us(), deadline);
     if (ctx.git != nullptr) ctx.git->changed("skills", "write", "skills/" + slug);
     ctx.audit->record(audit::actor_of(in), "skill.install", slug);
     json::Builder ev;
@@ -97,10 +105,12 @@ Result install_method(const ServiceContext& ctx, const Settings& s, const rapidj
 
 void register_marketplace_service(ServiceRegistry& registry, const ServiceContext& ctx,
                                   std::function<marketplace::Settings()> settings) {
-    registry.add("marketplace.search", [ctx, settings](const rapidjson::Value& in) { return search(ctx, settings(), in); });
-    registry.add("marketplace.install", [ctx, settings](const rapidjson::Value& in) {
+    auto cache = std::make_shared<IndexCache>();
+    registry.add("marketplace.search",
+                 [ctx, cache, settings](const rapidjson::Value& in) { return search(ctx, *cache, settings(), in); });
+    registry.add("marketplace.install", [ctx, cache, settings](const rapidjson::Value& in) {
         try {
-            return install_method(ctx, settings(), in);
+            return install_method(ctx, *cache, settings(), in);
         } catch (const services::ServiceError& e) {
             if (e.status() != OXIOS_E_INVALID)  // a refused install is audited, a bad slug is not
                 ctx.audit->record(audit::actor_of(in), "skill.install", json::get_string(in, "slug"), false, e.what());

@@ -16,13 +16,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
 std::optional<int64_t> mtime_ms(const fs::path& p) {
     struct stat st {};
     if (::stat(p.c_str(), &st) != 0) return std::nullopt;
@@ -30,6 +23,13 @@ std::optional<int64_t> mtime_ms(const fs::path& p) {
 }
 
 }  // namespace
+
+std::string ascii_lower(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
 
 bool valid_slug(std::string_view slug) { return valid_id(slug, 64); }
 
@@ -68,7 +68,7 @@ std::vector<std::string> search_terms(std::string_view q) {
         const size_t start = q.find_first_not_of(" \t\r\n", pos);
         if (start == std::string_view::npos) break;
         const size_t end = std::min(q.find_first_of(" \t\r\n", start), q.size());
-        terms.push_back(lower(q.substr(start, end - start)));
+        terms.push_back(ascii_lower(q.substr(start, end - start)));
         pos = end;
     }
     return terms;
@@ -76,7 +76,7 @@ std::vector<std::string> search_terms(std::string_view q) {
 
 std::optional<double> score(const Listing& l, const std::vector<std::string>& terms) {
     if (terms.empty()) return std::nullopt;
-    const std::string slug = lower(l.slug), name = lower(l.name), summary = lower(l.summary);
+    const std::string slug = ascii_lower(l.slug), name = ascii_lower(l.name), summary = ascii_lower(l.summary);
     double total = 0;
     for (const auto& t : terms) {
         if (slug.starts_with(t) || name.starts_with(t)) total += 1.0;

@@ -1,5 +1,6 @@
 // The marketplace's registry (docs/api-operator.md, "Marketplace"): a directory of
-// <slug>/SKILL.md skills (default <workspace>/marketplace, works offline).
+// <slug>/SKILL.md skills (default <workspace>/marketplace, works offline), or
+// an HTTP(S) JSON index (marketplace/index.hpp).
 #pragma once
 
 #include <cstdint>
@@ -12,16 +13,25 @@
 namespace oxios::kernel::marketplace {
 
 struct Settings {
-    std::string registry;  // "" = <workspace>/marketplace
+    std::string registry;  // "" = <workspace>/marketplace; https://... = an index
+    int64_t timeout_ms = 10'000;  // an index fetch; all the files of one install
+    int64_t cache_secs = 300;     // how long a fetched index is reused
     int64_t max_skill_bytes = 1 << 20;
     int64_t max_files = 64;
+};
+
+// A file of an index skill: `url` already resolved against the index URL.
+struct RemoteFile {
+    std::string path, url;
+    std::optional<std::string> sha256;  // lowercase hex
 };
 
 struct Listing {
     std::string slug, name, summary;
     std::optional<std::string> version;
     std::optional<int64_t> updated_ms;  // epoch ms
-    std::filesystem::path dir;          // the skill's directory in the registry
+    std::filesystem::path dir;          // the skill's directory in a directory registry
+    std::vector<RemoteFile> files;      // its files in an index registry
 };
 
 // The skills name rule ^[A-Za-z0-9_-]{1,64}$.
@@ -39,6 +49,9 @@ std::vector<Listing> directory_listings(const std::filesystem::path& dir);
 // the term scores (1.0 prefix of slug/name, 0.7 inside them, 0.4 summary
 // only), rounded to 3 decimals; nullopt when a term is missing.
 std::optional<double> score(const Listing& l, const std::vector<std::string>& terms);
+
+// `s` with A-Z lowercased (search terms, URL schemes and hosts, sha256 hex).
+std::string ascii_lower(std::string_view s);
 
 // `q` split on blanks and ASCII-lowercased.
 std::vector<std::string> search_terms(std::string_view q);
