@@ -1,19 +1,11 @@
 #include "plugins/client_address.hpp"
 
+#include <oxios/rules/http_text.hpp>
 #include <rapidjson/document.h>
 
 #include <mutex>
 
 namespace oxios::plugins {
-namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
-}  // namespace
 
 void ClientAddress::refresh() const {
     const uint64_t gen = kernel_.config_generation();
@@ -47,7 +39,7 @@ std::string ClientAddress::of(const std::string& peer, std::string_view forwarde
     std::string_view hop;
     while (!rest.empty()) {
         const size_t comma = rest.rfind(',');
-        hop = trim(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
+        hop = rules::trim_ows(comma == std::string_view::npos ? rest : rest.substr(comma + 1));
         rest = comma == std::string_view::npos ? std::string_view() : rest.substr(0, comma);
         if (!kernel::AddressRange::parse(hop)) return peer;  // not an address: trust nothing of it
         if (!trusted(hop)) return std::string(hop);

@@ -3,24 +3,18 @@
 #include "audit.hpp"
 #include "context.hpp"
 
+#include <oxios/rules/http_text.hpp>
+
 namespace web {
 
-namespace {
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-}  // namespace
-
 std::optional<std::string_view> bearer_token(std::string_view authorization) {
-    authorization = trim(authorization);
+    authorization = oxios::rules::trim_ows(authorization);
     constexpr std::string_view scheme = "bearer";
     if (authorization.size() <= scheme.size() || !iequals(authorization.substr(0, 6), scheme) ||
         (authorization[6] != ' ' && authorization[6] != '\t')) {
         return std::nullopt;
     }
-    const std::string_view token = trim(authorization.substr(scheme.size()));
+    const std::string_view token = oxios::rules::trim_ows(authorization.substr(scheme.size()));
     if (token.empty()) return std::nullopt;
     return token;
 }

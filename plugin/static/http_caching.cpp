@@ -1,5 +1,6 @@
 #include "static/http_caching.hpp"
 
+#include <oxios/rules/http_text.hpp>
 #include <time.h>
 
 #include <array>
@@ -35,11 +36,6 @@ std::string hex(uint64_t v) {
     return out;
 }
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 
 // A bundler's content hash in the file name ("index-D3xRj5Qb.js",
 // "main.3f2a1b4c.css"): 8+ characters of [A-Za-z0-9_] with a digit, between a
@@ -96,7 +92,7 @@ bool none_match_hits(std::string_view header, const std::string& etag) {
     const std::string gz = gzip_etag(etag);
     while (!header.empty()) {
         const size_t comma = header.find(',');
-        std::string_view tag = trim(header.substr(0, comma));
+        std::string_view tag = oxios::rules::trim_ows(header.substr(0, comma));
         if (tag == "*") return true;
         if (tag.starts_with("W/")) tag.remove_prefix(2);
         if (tag == etag || tag == gz) return true;
@@ -112,9 +108,9 @@ bool accepts_gzip(std::string_view header) {
     std::optional<bool> gzip_ok;
     while (!header.empty()) {
         const size_t comma = header.find(',');
-        std::string_view item = trim(header.substr(0, comma));
+        std::string_view item = oxios::rules::trim_ows(header.substr(0, comma));
         const size_t semi = item.find(';');
-        const std::string coding = lower(trim(item.substr(0, semi)));
+        const std::string coding = lower(oxios::rules::trim_ows(item.substr(0, semi)));
         bool ok = true;
         if (semi != std::string_view::npos) {
             std::string_view params = item.substr(semi + 1);
