@@ -172,3 +172,30 @@ TEST_CASE("postgres: spaces one host creates or activates are listed so on the o
     CHECK(until([&] { return space_state(a, "beta") == "active" && space_state(a, "alpha") == "listed"; }));
     CHECK(space_state(b, "alpha") == "listed");
 }
+
+TEST_CASE("postgres: a note written through one host is found by the other's search and backlinks") {
+    PgServer server;
+    const std::string url = server.fresh_database();
+    HostProcess a(on_postgres(url));
+    auto shared = on_postgres(url);
+    shared.pass_workspace = false;
+    shared.extra_args = {"--workspace", a.workspace().string()};
+    HostProcess b(shared);
+    auto found_on_b = [&](const char* query) {
+        auto r = b.client().Post("/api/knowledge/search", std::string(R"({"query":")") + query + "\"}",
+                                 "application/json");
+        return r && r->status == 200 ? parse(r->body)["count"].GetInt() : -1;
+    };
+    auto until = [](const std::function<bool()>& cond) {
+        for (int i = 0; i < 100 && !cond(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        return cond();
+    };
+    REQUIRE(found_on_b("zucchini") == 0);
+    REQUIRE(a.client().Put("/api/knowledge/file/Garden.md", "zucchini and [[Beans]]", "text/markdown")->status == 204);
+    CHECK(until([&] { return found_on_b("zucchini") == 1; }));
+    auto back = b.client().Get("/api/knowledge/backlinks?path=Beans.md");
+    REQUIRE(back);
+    CHECK(parse(back->body).Size() == 1);
+    REQUIRE(a.client().Delete("/api/knowledge/file/Garden.md")->status == 204);
+    CHECK(until([&] { return found_on_b("zucchini") == 0; }));
+}

@@ -139,6 +139,15 @@ void KnowledgeService::changed(const std::string& path, Vault::Change change, st
     ctx.publish("knowledge_changed", event.str());
 }
 
+void KnowledgeService::reindex(const std::string& path) {
+    try {
+        if (const auto content = vault->read_if_exists(path)) index.put(path, *content);
+        else index.remove(path);
+    } catch (const ServiceError&) {
+        // Not a path the vault serves: never indexed.
+    }
+}
+
 void KnowledgeService::rebuild() {
     const auto started = std::chrono::steady_clock::now();
     const auto max_notes = static_cast<size_t>(std::max<int64_t>(settings().max_notes, 0));
@@ -210,6 +219,16 @@ void register_knowledge_service(ServiceRegistry& registry, ServiceContext& ctx,
             if (!report.path) return s->rebuild();  // the whole tree moved
             if (auto rel = services::in_vault(*report.path))
                 s->changed(*rel, services::Vault::Change::restored, "file", s->vault->read_if_exists(*rel));
+        });
+
+    // A host of a cluster sharing the workspace wrote a note: read it again
+    // (after this host's own writes the index is current, and reading changes nothing).
+    if (ctx.on_event)
+        ctx.on_event({"knowledge_changed"}, [weak](const rapidjson::Value& e) {
+            auto s = weak.lock();
+            if (!s) return;
+            if (json::get_string(e, "type") == "lagged") return s->rebuild();
+            s->reindex(json::get_string(e, "path"));
         });
 
     auto add = [&](const char* name, Result (*fn)(KnowledgeService&, const rapidjson::Value&)) {

@@ -25,6 +25,9 @@ struct KnowledgeService {
                  const std::optional<std::string>& content);
     // Indexes every note of the vault (at most knowledge.max_notes).
     void rebuild();
+    // The note at `path` as it is on disk now, into the index (another host
+    // of a cluster wrote the shared vault).
+    void reindex(const std::string& path);
 };
 
 // chat_*, checklist_add, journal_*, habits, config_* (knowledge_pages.cpp).
