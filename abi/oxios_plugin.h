@@ -58,27 +58,26 @@ extern "C" {
 /* Name of the single symbol a plugin exports (see oxios_plugin_entry). */
 #define OXIOS_PLUGIN_ENTRY_SYMBOL "oxios_plugin_entry"
 
-#define OXIOS_HAS(ptr, type, field) \
-    ((ptr) != 0 && (ptr)->size >= offsetof(type, field) + sizeof(((type*)0)->field))
+#define OXIOS_HAS(ptr, type, field) ((ptr) != 0 && (ptr)->size >= offsetof(type, field) + sizeof(((type*)0)->field))
 
 /* ==== Basic types ======================================================== */
 
 typedef int32_t oxios_status;
 enum {
     OXIOS_OK = 0,
-    OXIOS_E_INVALID = 1,      /* bad argument or input (HTTP 400)            */
-    OXIOS_E_NOT_FOUND = 2,    /* no such thing (404)                         */
-    OXIOS_E_CONFLICT = 3,     /* already exists / route conflict (409)       */
-    OXIOS_E_BUSY = 4,         /* queue full, try later (503)                 */
-    OXIOS_E_TIMEOUT = 5,      /* deadline passed (504)                       */
-    OXIOS_E_UNSUPPORTED = 6,  /* unknown method / feature not present (501)  */
-    OXIOS_E_CLOSED = 7,       /* handle closed, unknown or stale             */
-    OXIOS_E_DENIED = 8,       /* not allowed (401/403)                       */
-    OXIOS_E_TOO_LARGE = 9,    /* over a size limit (413)                     */
-    OXIOS_E_IO = 10,          /* storage failure (500)                       */
-    OXIOS_E_UPSTREAM = 11,    /* an engine or remote service failed (502)    */
-    OXIOS_E_ABI = 12,         /* ABI version or struct size mismatch         */
-    OXIOS_E_INTERNAL = 13     /* anything else, including a caught exception */
+    OXIOS_E_INVALID = 1,     /* bad argument or input (HTTP 400)            */
+    OXIOS_E_NOT_FOUND = 2,   /* no such thing (404)                         */
+    OXIOS_E_CONFLICT = 3,    /* already exists / route conflict (409)       */
+    OXIOS_E_BUSY = 4,        /* queue full, try later (503)                 */
+    OXIOS_E_TIMEOUT = 5,     /* deadline passed (504)                       */
+    OXIOS_E_UNSUPPORTED = 6, /* unknown method / feature not present (501)  */
+    OXIOS_E_CLOSED = 7,      /* handle closed, unknown or stale             */
+    OXIOS_E_DENIED = 8,      /* not allowed (401/403)                       */
+    OXIOS_E_TOO_LARGE = 9,   /* over a size limit (413)                     */
+    OXIOS_E_IO = 10,         /* storage failure (500)                       */
+    OXIOS_E_UPSTREAM = 11,   /* an engine or remote service failed (502)    */
+    OXIOS_E_ABI = 12,        /* ABI version or struct size mismatch         */
+    OXIOS_E_INTERNAL = 13    /* anything else, including a caught exception */
 };
 
 /* A borrowed byte view. Not NUL-terminated. {0,0} is the empty/absent value. */
@@ -96,46 +95,46 @@ typedef struct oxios_pair {
     oxios_str value;
 } oxios_pair;
 
-typedef struct oxios_host oxios_host;           /* opaque; one per instance */
-typedef struct oxios_response oxios_response;   /* valid inside handle() only */
+typedef struct oxios_host oxios_host;         /* opaque; one per instance */
+typedef struct oxios_response oxios_response; /* valid inside handle() only */
 
 /* ==== Requests and routes ================================================ */
 
 typedef enum oxios_route_kind {
-    OXIOS_ROUTE_PLAIN = 0,     /* request -> one response                     */
-    OXIOS_ROUTE_SSE = 1,       /* admitted by handle(), then a held stream     */
-    OXIOS_ROUTE_WEBSOCKET = 2  /* admitted by handle(), then a WebSocket       */
+    OXIOS_ROUTE_PLAIN = 0,    /* request -> one response                     */
+    OXIOS_ROUTE_SSE = 1,      /* admitted by handle(), then a held stream     */
+    OXIOS_ROUTE_WEBSOCKET = 2 /* admitted by handle(), then a WebSocket       */
 } oxios_route_kind;
 
 /* One HTTP request, as the host parsed it. Every view is valid for the call it
  * is passed to (for stream_open/ws_open: that call only). */
 typedef struct oxios_request {
     uint32_t size;
-    uint32_t route_kind;        /* oxios_route_kind of the matched route       */
-    oxios_str method;           /* "GET", ...                                  */
-    oxios_str path;             /* percent-decoded path, no query              */
-    oxios_str raw_target;       /* the request target exactly as sent          */
-    oxios_str query;            /* raw query string without '?'                */
+    uint32_t route_kind;  /* oxios_route_kind of the matched route       */
+    oxios_str method;     /* "GET", ...                                  */
+    oxios_str path;       /* percent-decoded path, no query              */
+    oxios_str raw_target; /* the request target exactly as sent          */
+    oxios_str query;      /* raw query string without '?'                */
     oxios_str body;
-    const oxios_pair* headers;  /* names as sent; compare case-insensitively   */
+    const oxios_pair* headers; /* names as sent; compare case-insensitively   */
     uint32_t header_count;
     uint32_t param_count;
-    const oxios_pair* params;   /* path parameters: {id}, {*path} (decoded)    */
+    const oxios_pair* params;       /* path parameters: {id}, {*path} (decoded)    */
     const oxios_pair* query_params; /* decoded query parameters, in order      */
     uint32_t query_count;
     uint16_t remote_port;
     uint16_t reserved0;
-    oxios_str remote_addr;      /* client IP as text: the peer's, or behind a
-                                   trusted proxy its X-Forwarded-For client's */
+    oxios_str remote_addr; /* client IP as text: the peer's, or behind a
+                              trusted proxy its X-Forwarded-For client's */
 } oxios_request;
 
 /* Registration of one route; see oxios_host_api.route_add. */
 typedef struct oxios_route {
     uint32_t size;
-    uint32_t kind;              /* oxios_route_kind                            */
-    oxios_str method;           /* "GET", "POST", "PUT", "DELETE", "OPTIONS"; "*" = any */
-    oxios_str pattern;          /* "/api/sessions/{id}", "/api/workspace/file/{*path}" */
-    void* route_data;           /* passed back to handle/stream_open/ws_open   */
+    uint32_t kind;     /* oxios_route_kind                            */
+    oxios_str method;  /* "GET", "POST", "PUT", "DELETE", "OPTIONS"; "*" = any */
+    oxios_str pattern; /* "/api/sessions/{id}", "/api/workspace/file/{*path}" */
+    void* route_data;  /* passed back to handle/stream_open/ws_open   */
 } oxios_route;
 
 /* ==== Kernel gateway: chat messages and their deliveries ================= */
@@ -143,19 +142,19 @@ typedef struct oxios_route {
 typedef struct oxios_chat_message {
     uint32_t size;
     uint32_t reserved0;
-    oxios_str id;               /* unique message id chosen by the plugin      */
+    oxios_str id; /* unique message id chosen by the plugin      */
     oxios_str content;
     oxios_str user_id;
-    oxios_str session_id;       /* empty: the engine assigns a new UUID v4     */
-    oxios_str space_id;         /* empty: the active space, if any             */
-    uint64_t connection;        /* WebSocket id that asked, 0 for none. The host
-                                   cancels the message when that socket closes. */
+    oxios_str session_id; /* empty: the engine assigns a new UUID v4     */
+    oxios_str space_id;   /* empty: the active space, if any             */
+    uint64_t connection;  /* WebSocket id that asked, 0 for none. The host
+                             cancels the message when that socket closes. */
 } oxios_chat_message;
 
 typedef enum oxios_delivery_kind {
-    OXIOS_DELIVERY_TOKEN = 1,   /* a chunk of the reply (content = the chunk)  */
-    OXIOS_DELIVERY_REPLY = 2,   /* the final reply (content = the whole reply) */
-    OXIOS_DELIVERY_ERROR = 3    /* the message failed (content = error text)   */
+    OXIOS_DELIVERY_TOKEN = 1, /* a chunk of the reply (content = the chunk)  */
+    OXIOS_DELIVERY_REPLY = 2, /* the final reply (content = the whole reply) */
+    OXIOS_DELIVERY_ERROR = 3  /* the message failed (content = error text)   */
 } oxios_delivery_kind;
 
 /* One outgoing delivery. Self-contained: it carries the original message, so
@@ -164,20 +163,20 @@ typedef enum oxios_delivery_kind {
  * REPLY or ERROR. */
 typedef struct oxios_delivery {
     uint32_t size;
-    uint32_t kind;              /* oxios_delivery_kind                         */
+    uint32_t kind; /* oxios_delivery_kind                         */
     const oxios_chat_message* message;
     oxios_str content;
-    oxios_str session_id;       /* the session the exchange belongs to          */
-    oxios_str space_id;         /* empty = none                                */
-    oxios_str phase;            /* "execute", ... ; empty = unknown            */
-    oxios_str seed_id;          /* empty = none                                */
-    oxios_str space_tag;        /* empty = none                                */
-    int32_t evaluation_passed;  /* 1, 0, or -1 unknown                         */
-    oxios_status error;         /* ERROR: OXIOS_E_TIMEOUT, _BUSY, _UPSTREAM...  */
+    oxios_str session_id;      /* the session the exchange belongs to          */
+    oxios_str space_id;        /* empty = none                                */
+    oxios_str phase;           /* "execute", ... ; empty = unknown            */
+    oxios_str seed_id;         /* empty = none                                */
+    oxios_str space_tag;       /* empty = none                                */
+    int32_t evaluation_passed; /* 1, 0, or -1 unknown                         */
+    oxios_status error;        /* ERROR: OXIOS_E_TIMEOUT, _BUSY, _UPSTREAM...  */
     uint64_t duration_ms;
-    int64_t prompt_tokens;      /* -1 when unknown                             */
-    int64_t completion_tokens;  /* -1 when unknown                             */
-    oxios_str agent_id;         /* the agent that served it; empty if none      */
+    int64_t prompt_tokens;     /* -1 when unknown                             */
+    int64_t completion_tokens; /* -1 when unknown                             */
+    oxios_str agent_id;        /* the agent that served it; empty if none      */
 } oxios_delivery;
 
 typedef void (*oxios_delivery_fn)(void* user, const oxios_delivery* delivery);
@@ -185,16 +184,16 @@ typedef void (*oxios_delivery_fn)(void* user, const oxios_delivery* delivery);
 /* A finished exchange, persisted through session_append. */
 typedef struct oxios_exchange {
     uint32_t size;
-    int32_t evaluation_passed;  /* 1, 0, -1 unknown (stored as null)           */
+    int32_t evaluation_passed; /* 1, 0, -1 unknown (stored as null)           */
     oxios_str session_id;
     oxios_str user_id;
-    oxios_str space_id;         /* stored in metadata.space_id when not empty   */
+    oxios_str space_id; /* stored in metadata.space_id when not empty   */
     oxios_str user_content;
     oxios_str reply_content;
-    oxios_str seed_id;          /* empty = null                                */
-    oxios_str phase;            /* phase_reached                               */
-    int64_t user_time_us;       /* unix time of the user message, microseconds */
-    int64_t reply_time_us;      /* unix time of the reply, microseconds        */
+    oxios_str seed_id;     /* empty = null                                */
+    oxios_str phase;       /* phase_reached                               */
+    int64_t user_time_us;  /* unix time of the user message, microseconds */
+    int64_t reply_time_us; /* unix time of the reply, microseconds        */
 } oxios_exchange;
 
 /* Kernel events: `json` is the whole raw event {"id","timestamp","type",...}
@@ -208,13 +207,13 @@ enum { OXIOS_OPEN_RESUMED = 1u };
 
 /* Reasons given to stream_close / ws_close. */
 typedef enum oxios_close_reason {
-    OXIOS_CLOSE_PEER = 1,       /* the client went away or closed             */
-    OXIOS_CLOSE_SHUTDOWN = 2,   /* host shutdown (WebSocket 1001)             */
-    OXIOS_CLOSE_DETACHED = 3,   /* reload: the connection moved to a newer
-                                   instance and stays open; only this instance
-                                   loses it                                   */
-    OXIOS_CLOSE_ERROR = 4,      /* protocol error, overflow, silence timeout   */
-    OXIOS_CLOSE_BY_PLUGIN = 5   /* the plugin asked (ws_close/stream_end)      */
+    OXIOS_CLOSE_PEER = 1,     /* the client went away or closed             */
+    OXIOS_CLOSE_SHUTDOWN = 2, /* host shutdown (WebSocket 1001)             */
+    OXIOS_CLOSE_DETACHED = 3, /* reload: the connection moved to a newer
+                                 instance and stays open; only this instance
+                                 loses it                                   */
+    OXIOS_CLOSE_ERROR = 4,    /* protocol error, overflow, silence timeout   */
+    OXIOS_CLOSE_BY_PLUGIN = 5 /* the plugin asked (ws_close/stream_end)      */
 } oxios_close_reason;
 
 /* ========================================================================= */
@@ -262,8 +261,7 @@ typedef struct oxios_host_api {
      *   resp: from handle();  status: 100-599;  content_type, body: copied
      *   returns: OK; CONFLICT (already responded); INVALID; CLOSED (stale resp)
      *   thread: the one running handle() */
-    oxios_status (*respond)(oxios_response* resp, int32_t status, oxios_str content_type,
-                            oxios_str body);
+    oxios_status (*respond)(oxios_response* resp, int32_t status, oxios_str content_type, oxios_str body);
     /* Adds a response header, before or after respond(). For an admitted
      * SSE/WebSocket route these headers go on the 200/101.
      *   resp: from handle();  name, value: copied
@@ -313,8 +311,8 @@ typedef struct oxios_host_api {
      *   returns: OK (fn got a REPLY); the delivery's error (ERROR); BUSY;
      *            TIMEOUT (fn not called)
      *   thread: any; blocks */
-    oxios_status (*gateway_call)(oxios_host* host, const oxios_chat_message* msg,
-                                 uint32_t timeout_ms, oxios_delivery_fn fn, void* user);
+    oxios_status (*gateway_call)(oxios_host* host, const oxios_chat_message* msg, uint32_t timeout_ms,
+                                 oxios_delivery_fn fn, void* user);
 
     /* Session store (ids match ^[A-Za-z0-9_-]{1,128}$, else INVALID).
      * Every session_* call may also return BUSY: the state store cannot be
@@ -333,8 +331,7 @@ typedef struct oxios_host_api {
      * an index (reads no session document).
      *   page: 1-based;  limit: per page
      *   returns: OK; IO   thread: any */
-    oxios_status (*session_list)(oxios_host* host, uint32_t page, uint32_t limit,
-                                 oxios_sink sink, void* user);
+    oxios_status (*session_list)(oxios_host* host, uint32_t page, uint32_t limit, oxios_sink sink, void* user);
     /* Deletes a session.
      *   returns: OK; INVALID; NOT_FOUND; IO   thread: any */
     oxios_status (*session_delete)(oxios_host* host, oxios_str id);
@@ -348,8 +345,7 @@ typedef struct oxios_host_api {
      * time per subscription, in seq order.
      *   fn, user: the callback;  subscription: receives the handle
      *   returns: OK; INVALID (fn or subscription NULL)   thread: any */
-    oxios_status (*events_subscribe)(oxios_host* host, oxios_event_fn fn, void* user,
-                                     uint64_t* subscription);
+    oxios_status (*events_subscribe)(oxios_host* host, oxios_event_fn fn, void* user, uint64_t* subscription);
     /* After it returns, fn is not running and will not be called again.
      *   returns: OK (an unknown handle too)   thread: any, not inside fn */
     oxios_status (*events_unsubscribe)(oxios_host* host, uint64_t subscription);
@@ -357,8 +353,7 @@ typedef struct oxios_host_api {
      * in order.
      *   missed: receives how many such events are no longer buffered
      *   returns: OK; INVALID (fn NULL)   thread: any */
-    oxios_status (*events_since)(oxios_host* host, uint64_t after_seq, oxios_event_fn fn,
-                                 void* user, uint64_t* missed);
+    oxios_status (*events_since)(oxios_host* host, uint64_t after_seq, oxios_event_fn fn, void* user, uint64_t* missed);
     /* Publishes an event; the bus adds id, timestamp and type.
      *   type: the event type;  fields_json: a JSON object of extra fields
      *   returns: OK; INVALID (empty type)   thread: any */
@@ -375,8 +370,7 @@ typedef struct oxios_host_api {
      *   sink, user: the JSON result on OK, {"error":"..."} on an error
      *   returns: OK; UNSUPPORTED (unknown method); the method's errors
      *   thread: any */
-    oxios_status (*call)(oxios_host* host, oxios_str method, oxios_str json_in,
-                         oxios_sink sink, void* user);
+    oxios_status (*call)(oxios_host* host, oxios_str method, oxios_str json_in, oxios_sink sink, void* user);
 } oxios_host_api;
 
 /* ========================================================================= */
@@ -409,29 +403,26 @@ typedef struct oxios_plugin_api {
      *   route_data: from route_add;  req: the request;  resp: for respond()
      *   returns: OK; an error without respond() = 500
      *   thread: concurrent, any host thread */
-    oxios_status (*handle)(void* instance, void* route_data, const oxios_request* req,
-                           oxios_response* resp);
+    oxios_status (*handle)(void* instance, void* route_data, const oxios_request* req, oxios_response* resp);
 
     /* A stream was admitted, or re-attached (flags & OXIOS_OPEN_RESUMED);
      * from now until stream_close the instance may stream_write to it.
      *   last_seq: highest event seq written so far (fresh: the client's
      *   Last-Event-ID, 0 if none)
      *   returns: OK; an error closes the stream   thread: concurrent */
-    oxios_status (*stream_open)(void* instance, void* route_data, uint64_t stream,
-                                const oxios_request* req, uint64_t last_seq, uint32_t flags);
+    oxios_status (*stream_open)(void* instance, void* route_data, uint64_t stream, const oxios_request* req,
+                                uint64_t last_seq, uint32_t flags);
     /* The instance loses the stream; afterwards it must not write to it.
      *   reason: oxios_close_reason   returns: -   thread: concurrent */
     void (*stream_close)(void* instance, uint64_t stream, uint32_t reason);
 
     /* A WebSocket was admitted (or re-attached: flags & OXIOS_OPEN_RESUMED).
      *   returns: OK; an error closes the socket   thread: concurrent */
-    oxios_status (*ws_open)(void* instance, void* route_data, uint64_t ws,
-                            const oxios_request* req, uint32_t flags);
+    oxios_status (*ws_open)(void* instance, void* route_data, uint64_t ws, const oxios_request* req, uint32_t flags);
     /* One complete message (the host caps frames at 1 MiB; the plugin applies
      * its own limit).
      *   is_text: 1 text, 0 binary   returns: -   thread: serialised per socket */
-    void (*ws_message)(void* instance, uint64_t ws, const char* data, size_t len,
-                       int32_t is_text);
+    void (*ws_message)(void* instance, uint64_t ws, const char* data, size_t len, int32_t is_text);
     /* The instance loses the socket.
      *   code: close code, 0 if none;  reason: oxios_close_reason
      *   returns: -   thread: concurrent */
@@ -472,11 +463,11 @@ typedef struct oxios_plugin_api {
 
 typedef struct oxios_plugin_descriptor {
     uint32_t size;
-    uint32_t abi_major;         /* must equal the host's OXIOS_ABI_MAJOR       */
+    uint32_t abi_major; /* must equal the host's OXIOS_ABI_MAJOR       */
     uint32_t abi_minor;
     uint32_t reserved0;
-    oxios_str name;             /* "web": not empty, unique in a host          */
-    oxios_str version;          /* "0.4.0"                                     */
+    oxios_str name;    /* "web": not empty, unique in a host          */
+    oxios_str version; /* "0.4.0"                                     */
     const oxios_plugin_api* api;
 } oxios_plugin_descriptor;
 

@@ -46,9 +46,8 @@ int main(int argc, char** argv) {
     svr.set_tcp_nodelay(true);
     svr.set_keep_alive_max_count(100000);
     svr.set_keep_alive_timeout(5);
-    svr.Get("/api/status", [&](const httplib::Request&, httplib::Response& res) {
-        res.set_content(body, content_type);
-    });
+    svr.Get("/api/status",
+            [&](const httplib::Request&, httplib::Response& res) { res.set_content(body, content_type); });
     const int port = svr.bind_to_any_port("127.0.0.1");
     if (port <= 0) {
         std::fprintf(stderr, "oxios-bench-bare: cannot bind\n");

@@ -18,7 +18,8 @@
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: oxios-bench-dispatch PLUGIN.so [REQUESTS] [BATCHES] [TARGET] [BASE.so BASE_TARGET]\n");
+        std::fprintf(stderr,
+                     "usage: oxios-bench-dispatch PLUGIN.so [REQUESTS] [BATCHES] [TARGET] [BASE.so BASE_TARGET]\n");
         return 2;
     }
     const long n = argc > 2 ? std::strtol(argv[2], nullptr, 10) : 200000;
@@ -63,7 +64,8 @@ int main(int argc, char** argv) {
                 std::fprintf(stderr, "oxios-bench-dispatch: %ld requests failed\n", bad);
                 return 1;
             }
-            side.per_request.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() / static_cast<double>(n));
+            side.per_request.push_back(std::chrono::duration<double, std::nano>(t1 - t0).count() /
+                                       static_cast<double>(n));
         }
     auto median = [](std::vector<double> v) {
         if (v.empty()) return 0.0;

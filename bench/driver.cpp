@@ -69,8 +69,8 @@ std::string rfc3339(std::chrono::system_clock::time_point tp) {
     struct tm tm {};
     gmtime_r(&secs, &tm);
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long>(us % 1000000));
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long>(us % 1000000));
     return buf;
 }
 
@@ -320,8 +320,9 @@ std::pair<double, double> time_start(const std::vector<std::string>& args, const
 }
 
 int cmd_startup(const Args& a) {
-    const std::vector<std::string> host = {a.need("host-bin"), "--config", a.need("config"), "--plugins",
-                                           a.need("plugins"), "--workspace", a.need("workspace"), "--port", "0"};
+    const std::vector<std::string> host = {a.need("host-bin"),  "--config",        a.need("config"),
+                                           "--plugins",         a.need("plugins"), "--workspace",
+                                           a.need("workspace"), "--port",          "0"};
     // --base-bin B --base-body F: the baseline started alternately with the
     // host: a bare cpp-httplib server (oxios-bench-bare) answering F.
     const std::string base_bin = a.get("base-bin");

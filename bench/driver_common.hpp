@@ -61,7 +61,9 @@ inline double percentile(std::vector<double> v, double p) {
     return v[std::min(idx, v.size() - 1)];
 }
 
-inline double since_us(Clock::time_point t0) { return std::chrono::duration<double, std::micro>(Clock::now() - t0).count(); }
+inline double since_us(Clock::time_point t0) {
+    return std::chrono::duration<double, std::micro>(Clock::now() - t0).count();
+}
 
 inline std::string read_all(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -80,7 +82,6 @@ inline std::unique_ptr<httplib::Client> make_client(int port, time_t read_timeou
     c->set_write_timeout(10);
     return c;
 }
-
 
 // The subcommands of latency.cpp.
 int cmd_latency(const Args& a);

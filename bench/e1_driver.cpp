@@ -38,7 +38,8 @@ namespace {
 class E1Socket : public std::enable_shared_from_this<E1Socket> {
 public:
     using OnFrame = std::function<void(const std::string&, int64_t)>;
-    E1Socket(asio::io_context& io, tcp::endpoint ep, OnFrame on_frame) : ws_(io), ep_(ep), on_frame_(std::move(on_frame)) {}
+    E1Socket(asio::io_context& io, tcp::endpoint ep, OnFrame on_frame)
+        : ws_(io), ep_(ep), on_frame_(std::move(on_frame)) {}
     std::atomic<int> state{0};  // 0 connecting, 1 open, 2 failed/closed
     std::string why;
     void start() {
@@ -128,7 +129,6 @@ struct E1Reply {
     }
 };
 
-
 // The fake numbers its streams from 0 in the order they start and logs each
 // stream's send times after its last chunk. The next stream's number is one
 // past the highest logged (every earlier stream has finished).
@@ -181,7 +181,7 @@ int cmd_engine(const Args& a) {
     std::vector<E1Reply> lat(static_cast<size_t>(chats));
     std::atomic<long> lat_done{0};  // chats finished (done or error)
     long lat_unparsable = 0, lat_foreign = 0;
-    long cur[2] = {0, 1};           // each side's chat in this round
+    long cur[2] = {0, 1};  // each side's chat in this round
     bool relay_sent = false, finished[2] = {false, false};
     std::string cur_id[2];
     std::shared_ptr<E1Socket> s1[2];
@@ -190,47 +190,48 @@ int cmd_engine(const Args& a) {
         s1[i % 2]->send(chat_frame(tag, tag));
     };
     for (int side = 0; side < 2; ++side)
-        s1[side] = std::make_shared<E1Socket>(io.io(), endpoint(ports[side]), [&, side](const std::string& text, int64_t at) {
-            rapidjson::Document d;
-            d.Parse(text.c_str(), text.size());
-            const std::string type = sfield(d, "type"), id = sfield(d, "id");
-            const long i = cur[side];
-            if (d.HasParseError() || i >= chats || finished[side]) {
-                ++lat_unparsable;
-                return;
-            }
-            auto& r = lat[static_cast<size_t>(i)];
-            if (cur_id[side].empty()) cur_id[side] = id;
-            if (id != cur_id[side]) {
-                ++lat_foreign;
-                return;
-            }
-            if (type == "token") {
-                r.add(sfield(d, "content"), at);
-                if (side == 0 && !relay_sent) {
-                    relay_sent = true;
-                    send_lat(i + 1);
+        s1[side] =
+            std::make_shared<E1Socket>(io.io(), endpoint(ports[side]), [&, side](const std::string& text, int64_t at) {
+                rapidjson::Document d;
+                d.Parse(text.c_str(), text.size());
+                const std::string type = sfield(d, "type"), id = sfield(d, "id");
+                const long i = cur[side];
+                if (d.HasParseError() || i >= chats || finished[side]) {
+                    ++lat_unparsable;
+                    return;
                 }
-            } else if (type == "done" || type == "error") {
-                r.done = type == "done";
-                r.error = type == "error";
-                if (r.error) std::fprintf(stderr, "engine: error frame %s\n", text.c_str());
-                if (side == 0 && !relay_sent) {  // no token at all: the relay's goes now
-                    relay_sent = true;
-                    send_lat(i + 1);
+                auto& r = lat[static_cast<size_t>(i)];
+                if (cur_id[side].empty()) cur_id[side] = id;
+                if (id != cur_id[side]) {
+                    ++lat_foreign;
+                    return;
                 }
-                finished[side] = true;
-                lat_done.fetch_add(1);
-                if (!finished[0] || !finished[1]) return;
-                for (int k = 0; k < 2; ++k) {
-                    cur[k] += 2;
-                    cur_id[k].clear();
-                    finished[k] = false;
+                if (type == "token") {
+                    r.add(sfield(d, "content"), at);
+                    if (side == 0 && !relay_sent) {
+                        relay_sent = true;
+                        send_lat(i + 1);
+                    }
+                } else if (type == "done" || type == "error") {
+                    r.done = type == "done";
+                    r.error = type == "error";
+                    if (r.error) std::fprintf(stderr, "engine: error frame %s\n", text.c_str());
+                    if (side == 0 && !relay_sent) {  // no token at all: the relay's goes now
+                        relay_sent = true;
+                        send_lat(i + 1);
+                    }
+                    finished[side] = true;
+                    lat_done.fetch_add(1);
+                    if (!finished[0] || !finished[1]) return;
+                    for (int k = 0; k < 2; ++k) {
+                        cur[k] += 2;
+                        cur_id[k].clear();
+                        finished[k] = false;
+                    }
+                    relay_sent = false;
+                    if (cur[0] < chats) send_lat(cur[0]);
                 }
-                relay_sent = false;
-                if (cur[0] < chats) send_lat(cur[0]);
-            }
-        });
+            });
     asio::post(io.io(), [&] {
         s1[0]->start();
         s1[1]->start();
@@ -284,28 +285,31 @@ int cmd_engine(const Args& a) {
     std::atomic<long> conc_final{0};
     std::vector<std::shared_ptr<E1Socket>> socks;
     for (long s = 0; s < sockets && concurrent > 0; ++s)
-        socks.push_back(std::make_shared<E1Socket>(io.io(), endpoint(ports[0]), [&](const std::string& text, int64_t at) {
-            rapidjson::Document d;
-            d.Parse(text.c_str(), text.size());
-            const std::string type = sfield(d, "type"), id = sfield(d, "id");
-            if (d.HasParseError() || id.empty()) {
-                ++conc_unparsable;
-                return;
-            }
-            auto& r = replies[id];
-            if (type == "token") {
-                if (r.done || r.error) ++conc_duplicate;
-                else r.add(sfield(d, "content"), at);
-            } else if (type == "done" || type == "error") {
-                if (r.done || r.error) {
-                    ++conc_duplicate;
+        socks.push_back(
+            std::make_shared<E1Socket>(io.io(), endpoint(ports[0]), [&](const std::string& text, int64_t at) {
+                rapidjson::Document d;
+                d.Parse(text.c_str(), text.size());
+                const std::string type = sfield(d, "type"), id = sfield(d, "id");
+                if (d.HasParseError() || id.empty()) {
+                    ++conc_unparsable;
                     return;
                 }
-                (type == "done" ? r.done : r.error) = true;
-                if (r.error) std::fprintf(stderr, "engine: error frame %s\n", text.c_str());
-                ++conc_final;
-            }
-        }));
+                auto& r = replies[id];
+                if (type == "token") {
+                    if (r.done || r.error)
+                        ++conc_duplicate;
+                    else
+                        r.add(sfield(d, "content"), at);
+                } else if (type == "done" || type == "error") {
+                    if (r.done || r.error) {
+                        ++conc_duplicate;
+                        return;
+                    }
+                    (type == "done" ? r.done : r.error) = true;
+                    if (r.error) std::fprintf(stderr, "engine: error frame %s\n", text.c_str());
+                    ++conc_final;
+                }
+            }));
     if (concurrent > 0) {
         asio::post(io.io(), [&] {
             for (auto& s : socks) s->start();

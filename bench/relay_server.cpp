@@ -13,19 +13,19 @@
 
 #include <httplib.h>
 
+#include <rapidjson/document.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
-#include <rapidjson/document.h>
 
 #include <signal.h>
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <deque>
 #include <functional>
 #include <memory>
-#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -47,7 +47,8 @@ Upstream parse_upstream(const std::string& url) {
     const std::string scheme = "http://";
     if (url.rfind(scheme, 0) != 0) throw std::runtime_error("--upstream must be http://HOST:PORT/PATH");
     const auto slash = url.find('/', scheme.size());
-    const std::string hostport = url.substr(scheme.size(), slash == std::string::npos ? std::string::npos : slash - scheme.size());
+    const std::string hostport =
+        url.substr(scheme.size(), slash == std::string::npos ? std::string::npos : slash - scheme.size());
     const auto colon = hostport.rfind(':');
     if (colon == std::string::npos) throw std::runtime_error("--upstream needs a port");
     return {hostport.substr(0, colon), std::atoi(hostport.c_str() + colon + 1),

@@ -6,9 +6,9 @@
 
 #include "ws_common.hpp"
 
+#include <rapidjson/document.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
-#include <rapidjson/document.h>
 
 #include <array>
 #include <atomic>
@@ -31,7 +31,7 @@ public:
         long events = 0, gaps = 0, announced = 0, missed = 0, repeats = 0, resyncs = 0, reloaded = 0;
         std::string first_anomaly;
         std::vector<std::string> anomalies;  // the first few
-        std::vector<uint64_t> reload_ids;     // ids of plugin_reloaded events
+        std::vector<uint64_t> reload_ids;    // ids of plugin_reloaded events
     };
     SseListener(asio::io_context& io, Progress& progress, tcp::endpoint ep) : sock_(io), progress_(progress), ep_(ep) {}
 
@@ -113,9 +113,12 @@ private:
             if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
             if (line.empty() || line[0] == ':') continue;  // ": ping"
             any = true;
-            if (line.rfind("id: ", 0) == 0) id = std::strtoull(std::string(line.substr(4)).c_str(), nullptr, 10);
-            else if (line.rfind("event: ", 0) == 0) event = line.substr(7);
-            else if (line.rfind("data: ", 0) == 0) data = line.substr(6);
+            if (line.rfind("id: ", 0) == 0)
+                id = std::strtoull(std::string(line.substr(4)).c_str(), nullptr, 10);
+            else if (line.rfind("event: ", 0) == 0)
+                event = line.substr(7);
+            else if (line.rfind("data: ", 0) == 0)
+                data = line.substr(6);
         }
         if (!any) return;
         ++fig_.events;

@@ -29,9 +29,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
-#include <sstream>
 #include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -88,7 +88,7 @@ struct Shared {
     std::vector<std::atomic<int>> delivered = std::vector<std::atomic<int>>(kMaxMessages + 1);
     std::vector<std::atomic<int64_t>> all_done_ns = std::vector<std::atomic<int64_t>>(kMaxMessages + 1);
     std::vector<std::atomic<int64_t>> first_ns = std::vector<std::atomic<int64_t>>(kMaxMessages + 1);
-    std::vector<std::atomic<int64_t>> all_done_us = std::vector<std::atomic<int64_t>>(kMaxMessages + 1);  // wall
+    std::vector<std::atomic<int64_t>> all_done_us = std::vector<std::atomic<int64_t>>(kMaxMessages + 1);   // wall
     std::vector<std::atomic<int64_t>> published_us = std::vector<std::atomic<int64_t>>(kMaxMessages + 1);  // stamp
 };
 
@@ -102,19 +102,20 @@ public:
         sock_.async_connect(ep_, [self](beast::error_code ec) {
             if (ec) return self->fail();
             self->req_ = "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n";
-            asio::async_write(self->sock_, asio::buffer(self->req_),
-                              [self](beast::error_code ec2, size_t) {
-                                  if (ec2) return self->fail();
-                                  self->read();
-                              });
+            asio::async_write(self->sock_, asio::buffer(self->req_), [self](beast::error_code ec2, size_t) {
+                if (ec2) return self->fail();
+                self->read();
+            });
         });
     }
     std::atomic<uint64_t> last_seq{0};  // the newest event id seen
 
 private:
     void fail() {
-        if (!head_done_) shared_.sse_failed++;
-        else shared_.sse_closed++;
+        if (!head_done_)
+            shared_.sse_failed++;
+        else
+            shared_.sse_closed++;
     }
     void read() {
         auto self = shared_from_this();
@@ -135,8 +136,10 @@ private:
                 if (line.rfind("HTTP/1.1 ", 0) == 0 && line.size() > 12) status_ = std::atoi(line.data() + 9);
                 if (line == "\r" || line.empty()) {
                     head_done_ = true;
-                    if (status_ == 200) shared_.sse_ok++;
-                    else shared_.sse_failed++;
+                    if (status_ == 200)
+                        shared_.sse_ok++;
+                    else
+                        shared_.sse_failed++;
                 }
             } else if (line.rfind("id: ", 0) == 0) {
                 seq_ = std::strtoull(std::string(line.substr(4)).c_str(), nullptr, 10);
@@ -332,21 +335,26 @@ int main(int argc, char** argv) {
             while (shared.all_done_ns[m].load() == 0 && Clock::now() < deadline)
                 std::this_thread::sleep_for(std::chrono::microseconds(100));
             const int64_t stamp = shared.published_us[m].load(), all = shared.all_done_us[m].load();
-            if (all == 0) ++missed;
-            else if (stamp > 0) all_ms.push_back(static_cast<double>(all - stamp) / 1e3);
-            else ++unstamped;
+            if (all == 0)
+                ++missed;
+            else if (stamp > 0)
+                all_ms.push_back(static_cast<double>(all - stamp) / 1e3);
+            else
+                ++unstamped;
         }
         if (const int64_t done = shared.all_done_ns[last].load(); done > 0)
             trigger_ms.push_back(static_cast<double>(done - t0) / 1e6);
         first_ms.push_back(static_cast<double>(shared.first_ns[seen + 1].load() - t0) / 1e6);
         seen = last;
     }
-    const double cpu_per_event = trigger_ms.empty() ? -1 : (cpu_ms(pid) - cpu_before) / static_cast<double>(trigger_ms.size());
+    const double cpu_per_event =
+        trigger_ms.empty() ? -1 : (cpu_ms(pid) - cpu_before) / static_cast<double>(trigger_ms.size());
     const long rss_after = rss_kb(pid);
     std::printf(
         "sse_ok %ld sse_failed %ld ws_ok %ld ws_failed %ld connect_s %.2f rss_before_kb %ld rss_held_kb %ld "
         "rss_after_kb %ld warmup_delivered %d events %zu missed %ld trigger_failed %ld p50_all_ms %.2f p99_all_ms %.2f "
-        "p50_first_ms %.2f sse_closed %ld ws_closed %ld p99_trigger_ms %.2f unstamped %ld sources %ld fd_limit %ld host_cpu_ms_per_event %.1f\n",
+        "p50_first_ms %.2f sse_closed %ld ws_closed %ld p99_trigger_ms %.2f unstamped %ld sources %ld fd_limit %ld "
+        "host_cpu_ms_per_event %.1f\n",
         shared.sse_ok.load(), shared.sse_failed.load(), shared.ws_ok.load(), shared.ws_failed.load(), connect_s,
         rss_before, rss_held, rss_after, warmed, trigger_ms.size(), missed, trigger_failed, pct(all_ms, 0.5),
         pct(all_ms, 0.99), pct(first_ms, 0.5), shared.sse_closed.load(), shared.ws_closed.load(), pct(trigger_ms, 0.99),

@@ -6,10 +6,10 @@
 
 #include "ws_common.hpp"
 
+#include <rapidjson/document.h>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
-#include <rapidjson/document.h>
 
 #include <atomic>
 #include <cstdio>
@@ -39,8 +39,8 @@ struct Progress {
 class WsChat : public std::enable_shared_from_this<WsChat> {
 public:
     struct Config {
-        std::string session;  // sent with every message; done must name it
-        std::string prefix;   // contents are prefix + "-m<k>;"
+        std::string session;     // sent with every message; done must name it
+        std::string prefix;      // contents are prefix + "-m<k>;"
         long max_messages = -1;  // -1: until stop_sending()
         long window = 1;         // messages in flight at a time
     };
@@ -147,8 +147,8 @@ private:
         fig_.closed = true;
         fig_.close_reason = ec.message();
         if (ec == websocket::error::closed)
-            fig_.close_reason += " (code " + std::to_string(ws_.reason().code) + " " +
-                                 std::string(ws_.reason().reason.c_str()) + ")";
+            fig_.close_reason +=
+                " (code " + std::to_string(ws_.reason().code) + " " + std::string(ws_.reason().reason.c_str()) + ")";
         progress_.in_flight -= in_flight_;  // nothing more will come
         in_flight_ = 0;
     }
@@ -216,11 +216,10 @@ private:
     bool writing_ = false, sending_ = false, closing_ = false;
     long in_flight_ = 0;
     Figures fig_;
-    std::map<std::string, int> answers_;                 // content sent -> done frames for it
+    std::map<std::string, int> answers_;                   // content sent -> done frames for it
     std::unordered_map<std::string, std::string> tokens_;  // message id -> token text so far
-    std::unordered_set<std::string> finals_;              // ids that had their done/error
+    std::unordered_set<std::string> finals_;               // ids that had their done/error
 };
-
 
 struct WsTotals {
     long opened = 0, failed = 0, closed = 0, sent = 0, answered = 0, not_once = 0, duplicate_finals = 0, foreign = 0,
@@ -250,7 +249,7 @@ inline WsTotals ws_totals(const std::vector<std::shared_ptr<WsChat>>& clients) {
 }
 
 inline void write_log(const std::string& path, const std::vector<std::shared_ptr<WsChat>>& clients,
-               const std::vector<std::pair<std::string, std::string>>& extra) {
+                      const std::vector<std::pair<std::string, std::string>>& extra) {
     if (path.empty()) return;
     std::ofstream out(path, std::ios::app);
     for (const auto& c : clients)
@@ -268,7 +267,7 @@ inline void print_ws(const WsTotals& t) {
 
 // Opens the WS clients (sending right away or not) and waits until all opened or failed.
 inline std::vector<std::shared_ptr<WsChat>> open_sockets(IoThread& io, Progress& pr, tcp::endpoint ep,
-                                                  const std::vector<WsChat::Config>& cfgs, bool send_at_once) {
+                                                         const std::vector<WsChat::Config>& cfgs, bool send_at_once) {
     std::vector<std::shared_ptr<WsChat>> out;
     for (const auto& cfg : cfgs) out.push_back(std::make_shared<WsChat>(io.io(), pr, ep, cfg));
     const long before = pr.ws_open + pr.ws_failed;

@@ -7,8 +7,8 @@
 
 #include <httplib.h>
 
-#include <boost/asio.hpp>
 #include <rapidjson/document.h>
+#include <boost/asio.hpp>
 
 #include <time.h>
 
@@ -96,7 +96,6 @@ inline bool wait_until(Pred pred, std::chrono::milliseconds limit) {
     }
     return true;
 }
-
 
 // --------------------------------------------------------- io plumbing ---
 class IoThread {

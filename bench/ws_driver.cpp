@@ -159,8 +159,8 @@ int cmd_isolation(const Args& a) {
     IoThread io;
     std::vector<WsChat::Config> cfgs;
     for (long s = 0; s < sockets; ++s)
-        cfgs.push_back({prefix + "-sess" + std::to_string(s % sessions), prefix + "-c" + std::to_string(s), messages,
-                        window});
+        cfgs.push_back(
+            {prefix + "-sess" + std::to_string(s % sessions), prefix + "-c" + std::to_string(s), messages, window});
     auto ws = open_sockets(io, pr, ep, cfgs, false);
     asio::post(io.io(), [&ws] {
         for (auto& c : ws) c->start_sending();
@@ -220,7 +220,8 @@ int cmd_reload(const Args& a) {
     }
     wait_until([&] { return pr.sse_open + pr.sse_failed >= n_sse; }, 20s);
     std::vector<WsChat::Config> cfgs;
-    for (long s = 0; s < n_ws; ++s) cfgs.push_back({"r10-ws" + std::to_string(s), "r10-c" + std::to_string(s), -1, window});
+    for (long s = 0; s < n_ws; ++s)
+        cfgs.push_back({"r10-ws" + std::to_string(s), "r10-c" + std::to_string(s), -1, window});
     auto ws = open_sockets(io, pr, ep, cfgs, true);
     std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));  // chatting before the first reload
 
@@ -245,11 +246,13 @@ int cmd_reload(const Args& a) {
     io.run([&] {
         for (auto& c : ws) c->stop_sending();
     });
-    const bool drained = wait_until([&] { return pr.in_flight.load() <= 0; }, std::min<std::chrono::milliseconds>(left(), 60s));
+    const bool drained =
+        wait_until([&] { return pr.in_flight.load() <= 0; }, std::min<std::chrono::milliseconds>(left(), 60s));
 
     // One last event (a REST chat) every stream must reach, then wait for all to reach the top.
     auto poster = http_client(port, 30);
-    auto last_chat = poster->Post("/api/chat", R"({"content":"r10-final;","session_id":"r10-final"})", "application/json");
+    auto last_chat =
+        poster->Post("/api/chat", R"({"content":"r10-final;","session_id":"r10-final"})", "application/json");
     std::this_thread::sleep_for(500ms);
     uint64_t top = 0;
     for (auto& s : sse) top = std::max(top, s->last_id());
@@ -268,13 +271,15 @@ int cmd_reload(const Args& a) {
     std::vector<std::pair<std::string, std::string>> extra;
     if (last_chat && last_chat->status == 200) extra.emplace_back("r10-final", "r10-final;");
     write_log(a.get("log"), ws, extra);
-    long sse_open = 0, sse_failed = 0, sse_closed = 0, events = 0, gaps = 0, announced = 0, missed = 0, repeats = 0, resyncs = 0,
-         behind = 0, reloaded_min = -1, streams_bad = 0;
+    long sse_open = 0, sse_failed = 0, sse_closed = 0, events = 0, gaps = 0, announced = 0, missed = 0, repeats = 0,
+         resyncs = 0, behind = 0, reloaded_min = -1, streams_bad = 0;
     std::string first_anomaly, first_sse_close;
     for (size_t i = 0; i < sse.size(); ++i) {
         const auto f = sse[i]->figures();
-        if (f.status == 200) ++sse_open;
-        else ++sse_failed;
+        if (f.status == 200)
+            ++sse_open;
+        else
+            ++sse_failed;
         sse_closed += f.closed;
         if (f.closed && first_sse_close.empty()) first_sse_close = f.close_reason;
         events += f.events;
@@ -299,11 +304,13 @@ int cmd_reload(const Args& a) {
     print_ws(t);
     std::printf(
         " drained %d sse_open %ld sse_failed %ld sse_closed %ld sse_events %ld sse_gaps %ld sse_gaps_after_resync %ld "
-        "sse_missed %ld sse_repeats %ld sse_resyncs %ld sse_behind %ld sse_streams_bad %ld sse_reloaded_min %ld sse_top %llu "
+        "sse_missed %ld sse_repeats %ld sse_resyncs %ld sse_behind %ld sse_streams_bad %ld sse_reloaded_min %ld "
+        "sse_top %llu "
         "reloads %ld reload_timeouts %ld reload_p50_ms %.1f reload_max_ms %.1f seconds %.1f\n",
-        drained ? 1 : 0, sse_open, sse_failed, sse_closed, events, gaps, announced, missed, repeats, resyncs, behind, streams_bad,
-        reloaded_min, static_cast<unsigned long long>(top), done_reloads, reload_timeouts, percentile(reload_ms, 0.5),
-        percentile(reload_ms, 1.0), std::chrono::duration<double>(Clock::now() - t0).count());
+        drained ? 1 : 0, sse_open, sse_failed, sse_closed, events, gaps, announced, missed, repeats, resyncs, behind,
+        streams_bad, reloaded_min, static_cast<unsigned long long>(top), done_reloads, reload_timeouts,
+        percentile(reload_ms, 0.5), percentile(reload_ms, 1.0),
+        std::chrono::duration<double>(Clock::now() - t0).count());
     if (!t.first_close.empty()) std::fprintf(stderr, "reload: first closed socket: %s\n", t.first_close.c_str());
     if (!first_sse_close.empty()) std::fprintf(stderr, "reload: first closed stream: %s\n", first_sse_close.c_str());
     if (!first_anomaly.empty()) std::fprintf(stderr, "reload: first SSE anomaly: %s\n", first_anomaly.c_str());

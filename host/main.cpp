@@ -1,27 +1,27 @@
 // oxios-host: the kernel process. Loads the config, starts the kernel
 // services, loads the plugins, serves HTTP/WebSocket/SSE on one port, reloads
 // plugins when their files change or on SIGHUP, and drains on SIGTERM/SIGINT.
+#include "config_report.hpp"
 #include "http/connection_hub.hpp"
 #include "http/front.hpp"
 #include "kernel.hpp"
-#include "config_report.hpp"
 #include "plugins/plugin_manager.hpp"
 #include "store/session_transfer.hpp"
 
+#include <malloc.h>
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <malloc.h>
 #include <memory>
 #include <optional>
-#include <pthread.h>
-#include <sys/resource.h>
 #include <string>
 #include <thread>
-#include <unistd.h>
 
 namespace fs = std::filesystem;
 
@@ -69,18 +69,24 @@ Args parse_args(int argc, char** argv) {
             }
             return argv[++i];
         };
-        if (k == "--config") a.config = value();
-        else if (k == "--plugins") a.plugins = value();
-        else if (k == "--workspace") a.workspace = value();
-        else if (k == "--host") a.host = value();
-        else if (k == "--no-watch") a.watch = false;
-        else if (k == "--export-sessions") a.export_dir = value();
-        else if (k == "--import-sessions") a.import_dir = value();
+        if (k == "--config")
+            a.config = value();
+        else if (k == "--plugins")
+            a.plugins = value();
+        else if (k == "--workspace")
+            a.workspace = value();
+        else if (k == "--host")
+            a.host = value();
+        else if (k == "--no-watch")
+            a.watch = false;
+        else if (k == "--export-sessions")
+            a.export_dir = value();
+        else if (k == "--import-sessions")
+            a.import_dir = value();
         else if (k == "--check-config") {
             a.check_config = true;
             if (i + 1 < argc && argv[i + 1][0] != '-') a.config = argv[++i];
-        }
-        else if (k == "--port") {
+        } else if (k == "--port") {
             std::string v = value();
             char* end = nullptr;
             long p = std::strtol(v.c_str(), &end, 10);
@@ -89,7 +95,8 @@ Args parse_args(int argc, char** argv) {
                 std::exit(2);
             }
             a.port = static_cast<int>(p);
-        } else if (k == "-h" || k == "--help") usage(0);
+        } else if (k == "-h" || k == "--help")
+            usage(0);
         else {
             std::fprintf(stderr, "oxios-host: unknown argument %s\n", k.c_str());
             usage(2);
@@ -130,9 +137,9 @@ std::string config_path(const Args& args) {
 
 int check_config(const Args& args) {
     try {
-        std::fputs(oxios::kernel::check_config_report(config_path(args), {args.host, args.workspace, args.port})
-                       .c_str(),
-                   stdout);
+        std::fputs(
+            oxios::kernel::check_config_report(config_path(args), {args.host, args.workspace, args.port}).c_str(),
+            stdout);
         return 0;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "oxios-host: %s\n", e.what());
@@ -253,15 +260,15 @@ int main(int argc, char** argv) {
         }
     });
 
-    front.serve_forever();  // returns once stopped and every worker is done
+    front.serve_forever();                       // returns once stopped and every worker is done
     if (!stopping) ::kill(::getpid(), SIGTERM);  // ended by itself: release the signal thread
     signal_thread.join();
 
     manager.stop_watching();
-    kernel->drain(5000);    // turns in flight finish; their replies reach open sockets
-    hub.shutdown();         // WebSocket 1001, SSE ended, spread over up to 2 s
-    kernel->shutdown(3000); // pending messages answered with an error
-    manager.shutdown();     // stop, destroy, unload
+    kernel->drain(5000);     // turns in flight finish; their replies reach open sockets
+    hub.shutdown();          // WebSocket 1001, SSE ended, spread over up to 2 s
+    kernel->shutdown(3000);  // pending messages answered with an error
+    manager.shutdown();      // stop, destroy, unload
     std::fprintf(stderr, "[info] host: stopped\n");
     return 0;
 }

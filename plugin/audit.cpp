@@ -46,10 +46,17 @@ void audit_record(Ctx& ctx, std::string_view action, std::string_view resource, 
                   std::optional<std::string_view> reason, std::string_view metadata_json) {
     const json::Document metadata = json::parse_host(metadata_json, "audit metadata");
     json::Builder args;
-    args.obj().kv("actor", request_actor(ctx)).kv("action", action).kv("resource", resource).key("allowed").boolean(allowed);
+    args.obj()
+        .kv("actor", request_actor(ctx))
+        .kv("action", action)
+        .kv("resource", resource)
+        .key("allowed")
+        .boolean(allowed);
     args.key("reason");
-    if (reason) args.str(*reason);
-    else args.null();
+    if (reason)
+        args.str(*reason);
+    else
+        args.null();
     args.key("metadata").value(metadata).end_obj();
     std::string out;
     if (ctx.host().call("audit.record", args.view(), out) != OXIOS_OK)

@@ -38,8 +38,6 @@ std::optional<std::string_view> Ctx::query(std::string_view name) const {
     return std::nullopt;
 }
 
-void Ctx::send_error(int status, std::string_view message) {
-    send_json(status, oxios::rules::json_error(message));
-}
+void Ctx::send_error(int status, std::string_view message) { send_json(status, oxios::rules::json_error(message)); }
 
 }  // namespace web

@@ -48,9 +48,7 @@ public:
     void set_principal(std::string token) { principal_ = std::move(token); }
 
     // -- responding --
-    void add_header(std::string_view name, std::string_view value) {
-        inst_.host.header(resp_, name, value);
-    }
+    void add_header(std::string_view name, std::string_view value) { inst_.host.header(resp_, name, value); }
     void send(int status, std::string_view content_type, std::string_view body) {
         responded_ = true;
         inst_.host.respond(resp_, status, content_type, body);

@@ -17,9 +17,12 @@ namespace web {
 namespace {
 bool is_protected(const RouteDef& def, std::string_view path) {
     switch (def.access) {
-        case Access::Public: return false;
-        case Access::Protected: return true;
-        case Access::ApiPrefix: return path == "/api" || path.starts_with("/api/");
+        case Access::Public:
+            return false;
+        case Access::Protected:
+            return true;
+        case Access::ApiPrefix:
+            return path == "/api" || path.starts_with("/api/");
     }
     return true;
 }
@@ -32,8 +35,7 @@ void fail(Ctx& ctx, int status, std::string_view message) noexcept {
 }
 }  // namespace
 
-void dispatch(Instance& inst, const RouteDef& def, const oxios_request& req,
-              oxios_response* resp) noexcept {
+void dispatch(Instance& inst, const RouteDef& def, const oxios_request& req, oxios_response* resp) noexcept {
     Ctx ctx(inst, def, req, resp);
     try {
         if (cors_apply(ctx)) return;

@@ -27,17 +27,28 @@ private:
 // IO/INTERNAL 500, UNSUPPORTED 501, UPSTREAM 502, BUSY 503, TIMEOUT 504.
 constexpr int http_status(oxios_status s) noexcept {
     switch (s) {
-        case OXIOS_OK: return 200;
-        case OXIOS_E_INVALID: return 400;
-        case OXIOS_E_DENIED: return 403;
-        case OXIOS_E_NOT_FOUND: return 404;
-        case OXIOS_E_CONFLICT: return 409;
-        case OXIOS_E_TOO_LARGE: return 413;
-        case OXIOS_E_UNSUPPORTED: return 501;
-        case OXIOS_E_UPSTREAM: return 502;
-        case OXIOS_E_BUSY: return 503;
-        case OXIOS_E_TIMEOUT: return 504;
-        default: return 500;  // IO, INTERNAL, CLOSED, ABI, unknown
+        case OXIOS_OK:
+            return 200;
+        case OXIOS_E_INVALID:
+            return 400;
+        case OXIOS_E_DENIED:
+            return 403;
+        case OXIOS_E_NOT_FOUND:
+            return 404;
+        case OXIOS_E_CONFLICT:
+            return 409;
+        case OXIOS_E_TOO_LARGE:
+            return 413;
+        case OXIOS_E_UNSUPPORTED:
+            return 501;
+        case OXIOS_E_UPSTREAM:
+            return 502;
+        case OXIOS_E_BUSY:
+            return 503;
+        case OXIOS_E_TIMEOUT:
+            return 504;
+        default:
+            return 500;  // IO, INTERNAL, CLOSED, ABI, unknown
     }
 }
 
@@ -52,17 +63,28 @@ inline constexpr std::string_view kStoreUnavailable = "state store unavailable";
 
 constexpr std::string_view status_message(oxios_status s) noexcept {
     switch (s) {
-        case OXIOS_E_INVALID: return "invalid request";
-        case OXIOS_E_DENIED: return "forbidden";
-        case OXIOS_E_NOT_FOUND: return "not found";
-        case OXIOS_E_CONFLICT: return "conflict";
-        case OXIOS_E_TOO_LARGE: return "payload too large";
-        case OXIOS_E_UNSUPPORTED: return "not implemented";
-        case OXIOS_E_UPSTREAM: return "upstream service failed";
-        case OXIOS_E_BUSY: return "service busy, try again later";
-        case OXIOS_E_TIMEOUT: return "timed out";
-        case OXIOS_E_IO: return "storage failure";
-        default: return "internal error";
+        case OXIOS_E_INVALID:
+            return "invalid request";
+        case OXIOS_E_DENIED:
+            return "forbidden";
+        case OXIOS_E_NOT_FOUND:
+            return "not found";
+        case OXIOS_E_CONFLICT:
+            return "conflict";
+        case OXIOS_E_TOO_LARGE:
+            return "payload too large";
+        case OXIOS_E_UNSUPPORTED:
+            return "not implemented";
+        case OXIOS_E_UPSTREAM:
+            return "upstream service failed";
+        case OXIOS_E_BUSY:
+            return "service busy, try again later";
+        case OXIOS_E_TIMEOUT:
+            return "timed out";
+        case OXIOS_E_IO:
+            return "storage failure";
+        default:
+            return "internal error";
     }
 }
 

@@ -29,9 +29,7 @@ public:
     const oxios_host_api& api() const { return *api_; }
     oxios_host* raw() const { return host_; }
 
-    void log(int32_t level, std::string_view message) const {
-        api_->log(host_, level, to_str(message));
-    }
+    void log(int32_t level, std::string_view message) const { api_->log(host_, level, to_str(message)); }
     int64_t now_us() const { return api_->now_us(host_); }
     uint64_t config_generation() const { return api_->config_generation(host_); }
 
@@ -49,9 +47,7 @@ public:
         return api_->call(host_, to_str(method), to_str(json_in), append_sink, &out);
     }
 
-    oxios_status token_check(std::string_view token) const {
-        return api_->token_check(host_, to_str(token));
-    }
+    oxios_status token_check(std::string_view token) const { return api_->token_check(host_, to_str(token)); }
 
     // -- responding (inside handle() only) --
     oxios_status respond(oxios_response* resp, int32_t status, std::string_view content_type,
@@ -63,8 +59,8 @@ public:
     }
 
     // -- gateway --
-    oxios_status gateway_call(const oxios_chat_message& msg, uint32_t timeout_ms,
-                              oxios_delivery_fn fn, void* user) const {
+    oxios_status gateway_call(const oxios_chat_message& msg, uint32_t timeout_ms, oxios_delivery_fn fn,
+                              void* user) const {
         return api_->gateway_call(host_, &msg, timeout_ms, fn, user);
     }
 
@@ -73,16 +69,12 @@ public:
         out.clear();
         return api_->session_get(host_, to_str(id), append_sink, &out);
     }
-    oxios_status session_append(const oxios_exchange& ex) const {
-        return api_->session_append(host_, &ex);
-    }
+    oxios_status session_append(const oxios_exchange& ex) const { return api_->session_append(host_, &ex); }
     oxios_status session_list(uint32_t page, uint32_t limit, std::string& out) const {
         out.clear();
         return api_->session_list(host_, page, limit, append_sink, &out);
     }
-    oxios_status session_delete(std::string_view id) const {
-        return api_->session_delete(host_, to_str(id));
-    }
+    oxios_status session_delete(std::string_view id) const { return api_->session_delete(host_, to_str(id)); }
     oxios_status session_prune(bool force, std::string& out) const {
         out.clear();
         return api_->session_prune(host_, force ? 1 : 0, append_sink, &out);

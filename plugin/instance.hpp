@@ -2,8 +2,8 @@
 // the WebSocket chat and SSE channels, and the few values worth computing once.
 #pragma once
 
-#include "channels/sse_events.hpp"
 #include "audit.hpp"
+#include "channels/sse_events.hpp"
 #include "channels/ws_chat.hpp"
 #include "host.hpp"
 #include "middleware/rate_limit.hpp"
@@ -25,10 +25,10 @@ struct Instance {
     Host host;
     SettingsCache settings;
     RateLimiter limiter;
-    AuthFailureThrottle auth_failures;  // audit: one auth.failure per address per window
-    channels::WsChat chat;       // WebSocket /api/chat/stream
-    channels::SseEvents events;  // SSE /api/events (after `host`: it keeps a reference)
-    std::string health_body;                    // {"status":"ok","version":V}
+    AuthFailureThrottle auth_failures;           // audit: one auth.failure per address per window
+    channels::WsChat chat;                       // WebSocket /api/chat/stream
+    channels::SseEvents events;                  // SSE /api/events (after `host`: it keeps a reference)
+    std::string health_body;                     // {"status":"ok","version":V}
     std::atomic<int64_t> last_auto_prune_us{0};  // plugin-side throttle of auto-prune
     std::atomic<bool> started{false};
 };

@@ -5,8 +5,8 @@
 #include <rapidjson/error/en.h>
 
 #include <cmath>
-#include <vector>
 #include <string>
+#include <vector>
 
 namespace web::json {
 
@@ -142,13 +142,23 @@ bool valid_utf8(std::string_view s) {
     size_t i = 0;
     while (i < n) {
         unsigned char c = p[i];
-        if (c < 0x80) { ++i; continue; }
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
         size_t extra;
         uint32_t cp;
-        if (c >= 0xC2 && c <= 0xDF) { extra = 1; cp = c & 0x1Fu; }
-        else if (c >= 0xE0 && c <= 0xEF) { extra = 2; cp = c & 0x0Fu; }
-        else if (c >= 0xF0 && c <= 0xF4) { extra = 3; cp = c & 0x07u; }
-        else return false;
+        if (c >= 0xC2 && c <= 0xDF) {
+            extra = 1;
+            cp = c & 0x1Fu;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            extra = 2;
+            cp = c & 0x0Fu;
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            extra = 3;
+            cp = c & 0x07u;
+        } else
+            return false;
         if (n - i <= extra) return false;
         for (size_t k = 1; k <= extra; ++k) {
             unsigned char cc = p[i + k];

@@ -25,10 +25,22 @@ public:
     Builder(const Builder&) = delete;
     Builder& operator=(const Builder&) = delete;
 
-    Builder& obj() { writer_.StartObject(); return *this; }
-    Builder& arr() { writer_.StartArray(); return *this; }
-    Builder& end_obj() { writer_.EndObject(); return *this; }
-    Builder& end_arr() { writer_.EndArray(); return *this; }
+    Builder& obj() {
+        writer_.StartObject();
+        return *this;
+    }
+    Builder& arr() {
+        writer_.StartArray();
+        return *this;
+    }
+    Builder& end_obj() {
+        writer_.EndObject();
+        return *this;
+    }
+    Builder& end_arr() {
+        writer_.EndArray();
+        return *this;
+    }
     Builder& key(std::string_view k) {
         writer_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()));
         return *this;
@@ -37,13 +49,31 @@ public:
         writer_.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
         return *this;
     }
-    Builder& i64(int64_t v) { writer_.Int64(v); return *this; }
-    Builder& u64(uint64_t v) { writer_.Uint64(v); return *this; }
-    Builder& num(double v) { writer_.Double(v); return *this; }
-    Builder& boolean(bool v) { writer_.Bool(v); return *this; }
-    Builder& null() { writer_.Null(); return *this; }
+    Builder& i64(int64_t v) {
+        writer_.Int64(v);
+        return *this;
+    }
+    Builder& u64(uint64_t v) {
+        writer_.Uint64(v);
+        return *this;
+    }
+    Builder& num(double v) {
+        writer_.Double(v);
+        return *this;
+    }
+    Builder& boolean(bool v) {
+        writer_.Bool(v);
+        return *this;
+    }
+    Builder& null() {
+        writer_.Null();
+        return *this;
+    }
     // Writes a parsed value (a subtree of a host result, a request field...).
-    Builder& value(const Value& v) { v.Accept(writer_); return *this; }
+    Builder& value(const Value& v) {
+        v.Accept(writer_);
+        return *this;
+    }
 
     // Shorthands for "key": value.
     Builder& kv(std::string_view k, std::string_view v) { return key(k).str(v); }

@@ -55,11 +55,15 @@ inline std::string wrap_page(std::string_view host_result, Page p, std::string_v
     const json::Value* total = json::find(doc, "total");
     json::Builder b;
     b.obj().key("items");
-    if (items != nullptr && items->IsArray()) b.value(*items);
-    else b.arr().end_arr();
+    if (items != nullptr && items->IsArray())
+        b.value(*items);
+    else
+        b.arr().end_arr();
     b.key("total");
-    if (total != nullptr && total->IsNumber()) b.value(*total);
-    else b.u64(items != nullptr && items->IsArray() ? items->Size() : 0);
+    if (total != nullptr && total->IsNumber())
+        b.value(*total);
+    else
+        b.u64(items != nullptr && items->IsArray() ? items->Size() : 0);
     b.kv("page", p.page).kv("limit", p.limit).end_obj();
     return b.take();
 }

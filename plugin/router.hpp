@@ -41,22 +41,22 @@ std::span<const RouteDef> seeds_routes();
 std::span<const RouteDef> skills_routes();
 std::span<const RouteDef> memory_routes();
 std::span<const RouteDef> approvals_routes();
-std::span<const RouteDef> resources_routes();  // /api/resources* (routes/resources.cpp)
-std::span<const RouteDef> scheduler_routes();  // /api/scheduler/* (routes/scheduler.cpp)
-std::span<const RouteDef> cron_jobs_routes();  // /api/cron-jobs* (routes/cron_jobs.cpp)
-std::span<const RouteDef> personas_routes();   // /api/personas* (routes/personas.cpp)
-std::span<const RouteDef> budget_routes();     // /api/budget* (routes/budget.cpp)
-std::span<const RouteDef> security_routes();  // /api/audit*, /api/security/* (routes/security.cpp)
+std::span<const RouteDef> resources_routes();    // /api/resources* (routes/resources.cpp)
+std::span<const RouteDef> scheduler_routes();    // /api/scheduler/* (routes/scheduler.cpp)
+std::span<const RouteDef> cron_jobs_routes();    // /api/cron-jobs* (routes/cron_jobs.cpp)
+std::span<const RouteDef> personas_routes();     // /api/personas* (routes/personas.cpp)
+std::span<const RouteDef> budget_routes();       // /api/budget* (routes/budget.cpp)
+std::span<const RouteDef> security_routes();     // /api/audit*, /api/security/* (routes/security.cpp)
 std::span<const RouteDef> marketplace_routes();  // /api/marketplace/* (routes/marketplace.cpp)
 std::span<const RouteDef> agents_routes();
 std::span<const RouteDef> config_routes();
 std::span<const RouteDef> spaces_routes();
-std::span<const RouteDef> git_routes();       // /api/git/* (routes/git.cpp)
+std::span<const RouteDef> git_routes();        // /api/git/* (routes/git.cpp)
 std::span<const RouteDef> knowledge_routes();  // /api/knowledge/* (routes/knowledge.cpp)
-std::span<const RouteDef> engine_routes();    // /api/engine/* (routes/engine.cpp)
-std::span<const RouteDef> openapi_routes();   // GET /api/openapi.json (routes/openapi.cpp)
-std::span<const RouteDef> channel_routes();   // WebSocket chat, SSE events (channels/routes.cpp)
-std::span<const RouteDef> fallback_routes();  // OPTIONS preflight, JSON 404 catch-alls
+std::span<const RouteDef> engine_routes();     // /api/engine/* (routes/engine.cpp)
+std::span<const RouteDef> openapi_routes();    // GET /api/openapi.json (routes/openapi.cpp)
+std::span<const RouteDef> channel_routes();    // WebSocket chat, SSE events (channels/routes.cpp)
+std::span<const RouteDef> fallback_routes();   // OPTIONS preflight, JSON 404 catch-alls
 
 // Every route the plugin registers, in registration order.
 std::vector<const RouteDef*> all_routes();
@@ -65,7 +65,6 @@ std::vector<const RouteDef*> all_routes();
 using oxios::rules::pattern_matches;
 
 // Runs the middleware pipeline and the handler for one request; never throws.
-void dispatch(Instance& inst, const RouteDef& def, const oxios_request& req,
-              oxios_response* resp) noexcept;
+void dispatch(Instance& inst, const RouteDef& def, const oxios_request& req, oxios_response* resp) noexcept;
 
 }  // namespace web

@@ -37,8 +37,7 @@ void service_check(oxios_status s, const std::string& out, std::string_view not_
     throw HttpError(http_status(s), json::error_message(out, fallback));
 }
 
-std::string service_call(Ctx& ctx, std::string_view method, std::string_view args,
-                         std::string_view not_found) {
+std::string service_call(Ctx& ctx, std::string_view method, std::string_view args, std::string_view not_found) {
     std::string out;
     // Every mutating request's kernel call says who made it, for the audit log.
     if (ctx.method() != "GET" && ctx.method() != "HEAD") {
@@ -49,8 +48,7 @@ std::string service_call(Ctx& ctx, std::string_view method, std::string_view arg
     return out;
 }
 
-void service_respond(Ctx& ctx, std::string_view method, std::string_view args,
-                     std::string_view not_found) {
+void service_respond(Ctx& ctx, std::string_view method, std::string_view args, std::string_view not_found) {
     send_host_json(ctx, service_call(ctx, method, args, not_found), method);
 }
 

@@ -14,8 +14,7 @@ namespace web {
 
 // Calls `method` with `args`; returns the raw result on OK, throws HttpError
 // (mapped status, host message or `not_found` for NOT_FOUND) otherwise.
-std::string service_call(Ctx& ctx, std::string_view method, std::string_view args,
-                         std::string_view not_found = {});
+std::string service_call(Ctx& ctx, std::string_view method, std::string_view args, std::string_view not_found = {});
 
 // Throws the HttpError for a non-OK host status (host message, or
 // `not_found` / a default when the host gave none).
@@ -30,8 +29,7 @@ void service_check(oxios_status s, const std::string& out, std::string_view not_
 void send_host_json(Ctx& ctx, const std::string& out, std::string_view method);
 
 // Calls and answers the JSON result with 200.
-void service_respond(Ctx& ctx, std::string_view method, std::string_view args,
-                     std::string_view not_found = {});
+void service_respond(Ctx& ctx, std::string_view method, std::string_view args, std::string_view not_found = {});
 
 // {"<field>": <path parameter of the same name>}
 std::string args_with(std::string_view field, std::string_view value);

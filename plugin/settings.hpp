@@ -17,7 +17,7 @@ struct Settings {
     uint32_t rate_limit_per_minute = 600;  // 0 = unlimited
     std::vector<std::string> cors_origins{"http://localhost:4200", "http://127.0.0.1:4200"};
     bool session_auto_prune = true;
-    std::string ws_user_id = "web-user";  // web.ws_user_id: user of WebSocket chats
+    std::string ws_user_id = "web-user";           // web.ws_user_id: user of WebSocket chats
     uint32_t audit_auth_failure_window_secs = 60;  // audit.auth_failure_window_secs
 };
 

@@ -24,8 +24,7 @@ void log_failure(Instance* inst, std::string_view where, const char* what) noexc
 oxios_status plugin_create(const oxios_host_api* api, oxios_host* host, void** instance) {
     if (instance == nullptr) return OXIOS_E_INVALID;
     *instance = nullptr;
-    if (api == nullptr || api->abi_major != OXIOS_ABI_MAJOR ||
-        !OXIOS_HAS(api, oxios_host_api, call)) {
+    if (api == nullptr || api->abi_major != OXIOS_ABI_MAJOR || !OXIOS_HAS(api, oxios_host_api, call)) {
         return OXIOS_E_ABI;
     }
     try {
@@ -53,9 +52,8 @@ oxios_status plugin_start(void* instance) {
             r.route_data = const_cast<RouteDef*>(def);
             const oxios_status s = inst->host.route_add(r);
             if (s != OXIOS_OK) {
-                inst->host.log(OXIOS_LOG_ERROR, "web: route_add " + std::string(def->method) + " " +
-                                                    def->pattern + " failed with status " +
-                                                    std::to_string(s));
+                inst->host.log(OXIOS_LOG_ERROR, "web: route_add " + std::string(def->method) + " " + def->pattern +
+                                                    " failed with status " + std::to_string(s));
                 return s;
             }
         }
@@ -130,8 +128,7 @@ oxios_status plugin_export_state(void* instance, oxios_sink sink, void* user) {
     }
 }
 
-oxios_status plugin_handle(void* instance, void* route_data, const oxios_request* req,
-                           oxios_response* resp) {
+oxios_status plugin_handle(void* instance, void* route_data, const oxios_request* req, oxios_response* resp) {
     Instance* inst = as_instance(instance);
     if (inst == nullptr || route_data == nullptr || req == nullptr || resp == nullptr) {
         return OXIOS_E_INVALID;
@@ -251,6 +248,4 @@ const oxios_plugin_descriptor kDescriptor = {
 }  // namespace
 }  // namespace web
 
-extern "C" OXIOS_EXPORT const oxios_plugin_descriptor* oxios_plugin_entry(void) {
-    return &web::kDescriptor;
-}
+extern "C" OXIOS_EXPORT const oxios_plugin_descriptor* oxios_plugin_entry(void) { return &web::kDescriptor; }

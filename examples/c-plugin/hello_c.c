@@ -105,15 +105,13 @@ static oxios_status hello_start(void* instance) {
 }
 
 /* Concurrent: everything lives on this call's stack. */
-static oxios_status hello_handle(void* instance, void* route_data, const oxios_request* req,
-                                 oxios_response* resp) {
+static oxios_status hello_handle(void* instance, void* route_data, const oxios_request* req, oxios_response* resp) {
     const hello* h = (const hello*)instance;
     char greet[128], body[256], event[128];
     oxios_str name = str("", 0);
     (void)route_data;
     if (req->param_count == 1) name = req->params[0].value;
-    if (!valid_name(name))
-        return reply(h, resp, 400, "{\"error\":\"name must be 1-64 letters, digits, '-' or '_'\"}");
+    if (!valid_name(name)) return reply(h, resp, 400, "{\"error\":\"name must be 1-64 letters, digits, '-' or '_'\"}");
     greeting(h, greet, sizeof greet);
     strcpy(event, "{\"name\":\"");
     strncat(event, name.ptr, name.len);
@@ -133,12 +131,29 @@ static oxios_status hello_stop(void* instance) {
 }
 static void hello_destroy(void* instance) { free(instance); }
 
-static const oxios_plugin_api kApi = {
-    sizeof(oxios_plugin_api), 0, hello_create, hello_start, NULL, hello_handle,
-    NULL, NULL, NULL, NULL, NULL, NULL, NULL, hello_stop, hello_destroy, NULL};
+static const oxios_plugin_api kApi = {sizeof(oxios_plugin_api),
+                                      0,
+                                      hello_create,
+                                      hello_start,
+                                      NULL,
+                                      hello_handle,
+                                      NULL,
+                                      NULL,
+                                      NULL,
+                                      NULL,
+                                      NULL,
+                                      NULL,
+                                      NULL,
+                                      hello_stop,
+                                      hello_destroy,
+                                      NULL};
 
-static const oxios_plugin_descriptor kDescriptor = {
-    sizeof(oxios_plugin_descriptor), OXIOS_ABI_MAJOR, OXIOS_ABI_MINOR, 0,
-    {HELLO_NAME, sizeof(HELLO_NAME) - 1}, {HELLO_VERSION, sizeof(HELLO_VERSION) - 1}, &kApi};
+static const oxios_plugin_descriptor kDescriptor = {sizeof(oxios_plugin_descriptor),
+                                                    OXIOS_ABI_MAJOR,
+                                                    OXIOS_ABI_MINOR,
+                                                    0,
+                                                    {HELLO_NAME, sizeof(HELLO_NAME) - 1},
+                                                    {HELLO_VERSION, sizeof(HELLO_VERSION) - 1},
+                                                    &kApi};
 
 OXIOS_EXPORT const oxios_plugin_descriptor* oxios_plugin_entry(void) { return &kDescriptor; }

@@ -69,8 +69,7 @@ oxios_status hello_handle(void* instance, void*, const oxios_request* req, oxios
     const auto& h = *static_cast<Hello*>(instance);
     const std::string_view name =
         req->param_count == 1 ? std::string_view(req->params[0].value.ptr, req->params[0].value.len) : "";
-    if (!valid_name(name))
-        return reply(h, resp, 400, R"({"error":"name must be 1-64 letters, digits, '-' or '_'"})");
+    if (!valid_name(name)) return reply(h, resp, 400, R"({"error":"name must be 1-64 letters, digits, '-' or '_'"})");
     const std::string who(name);
     h.api->events_publish(h.host, str("hello.greeted"), str(R"({"name":")" + who + "\"}"));
     return reply(h, resp, 200, R"({"message":")" + greeting(h) + ", " + who + "!\"}");
@@ -92,8 +91,13 @@ const oxios_plugin_api kApi = [] {
     return api;
 }();
 
-const oxios_plugin_descriptor kDescriptor = {sizeof(oxios_plugin_descriptor), OXIOS_ABI_MAJOR, OXIOS_ABI_MINOR, 0,
-                                             {"hello", 5}, {HELLO_VERSION, sizeof(HELLO_VERSION) - 1}, &kApi};
+const oxios_plugin_descriptor kDescriptor = {sizeof(oxios_plugin_descriptor),
+                                             OXIOS_ABI_MAJOR,
+                                             OXIOS_ABI_MINOR,
+                                             0,
+                                             {"hello", 5},
+                                             {HELLO_VERSION, sizeof(HELLO_VERSION) - 1},
+                                             &kApi};
 
 }  // namespace
 

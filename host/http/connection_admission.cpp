@@ -30,7 +30,9 @@ bool iequals(std::string_view a, std::string_view b) {
 }
 
 bool header_ok(const std::pair<std::string, std::string>& h) {
-    auto bad = [](std::string_view s) { return s.find_first_of("\r\n", 0) != std::string_view::npos || s.find('\0') != std::string_view::npos; };
+    auto bad = [](std::string_view s) {
+        return s.find_first_of("\r\n", 0) != std::string_view::npos || s.find('\0') != std::string_view::npos;
+    };
     if (h.first.empty() || bad(h.first) || bad(h.second) || h.first.find(':') != std::string::npos) return false;
     return !iequals(h.first, "content-length") && !iequals(h.first, "transfer-encoding") &&
            !iequals(h.first, "connection");

@@ -44,8 +44,7 @@ public:
     virtual Admission admit(const HeldRequest& req, oxios_route_kind kind) = 0;
     // The connection is established (101 sent, or SSE headers sent).
     // last_event_id: the SSE client's Last-Event-ID (0 if none or not SSE).
-    virtual void opened(uint64_t id, oxios_route_kind kind, const HeldRequest& req,
-                        uint64_t last_event_id) = 0;
+    virtual void opened(uint64_t id, oxios_route_kind kind, const HeldRequest& req, uint64_t last_event_id) = 0;
     // A complete WebSocket message. Serialised per connection.
     virtual void message(uint64_t id, std::string_view data, bool text) = 0;
     // The connection is gone (code: WebSocket close code, 0 if none).
@@ -70,7 +69,7 @@ public:
         // its stream.
         size_t sse_high_water = 8 * 1024 * 1024;
         size_t sse_low_water = 2 * 1024 * 1024;
-        size_t max_message_bytes = 1024 * 1024;     // WebSocket message cap (1009 over it)
+        size_t max_message_bytes = 1024 * 1024;  // WebSocket message cap (1009 over it)
         unsigned io_threads = 2;
     };
 

@@ -4,8 +4,7 @@
 
 namespace oxios::http {
 
-ElasticPool::ElasticPool(size_t min_threads, size_t max_threads,
-                         std::chrono::milliseconds idle_timeout)
+ElasticPool::ElasticPool(size_t min_threads, size_t max_threads, std::chrono::milliseconds idle_timeout)
     : min_threads_(std::max<size_t>(1, min_threads)),
       max_threads_(std::max(max_threads, std::max<size_t>(1, min_threads))),
       idle_timeout_(idle_timeout) {

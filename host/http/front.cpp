@@ -75,7 +75,7 @@ Front::Front(Options options, Dispatcher& dispatcher, ConnectionHub* hub)
     // get the JSON body every error of ours carries.
     set_error_handler(HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
         if (!res.body.empty()) return HandlerResponse::Unhandled;
-        std::string message = res.status == 413 ? "request body exceeds limit of 10485760 bytes"
+        std::string message = res.status == 413   ? "request body exceeds limit of 10485760 bytes"
                               : res.status == 400 ? "bad request"
                               : res.status == 404 ? "not found"
                                                   : "request failed with status " + std::to_string(res.status);
@@ -88,8 +88,8 @@ int Front::bind() {
     int port = options_.port == 0 ? bind_to_any_port(options_.host)
                                   : (bind_to_port(options_.host, options_.port) ? options_.port : -1);
     if (port < 0)
-        throw std::runtime_error("cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
-                                 ": " + std::string(std::strerror(errno)));
+        throw std::runtime_error("cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " +
+                                 std::string(std::strerror(errno)));
     // cpp-httplib listens with a backlog of 5: widen it on the same socket.
     ::listen(svr_sock_, options_.backlog);
     return port;
@@ -160,7 +160,7 @@ bool Front::hand_over_stream(SocketStream& strm, socket_t sock) {
 void Front::frame_empty_body(SocketStream& strm) {
     const auto head = strm.buffered();
     if (!(head.starts_with("P") || head.starts_with("D"))) return;  // GET, HEAD, OPTIONS: never a body read
-    if (!strm.fill_until("\r\n\r\n", 64 * 1024)) return;  // cpp-httplib answers what is wrong with it
+    if (!strm.fill_until("\r\n\r\n", 64 * 1024)) return;            // cpp-httplib answers what is wrong with it
     if (const auto at = empty_body_length_at(strm.buffered())) strm.insert_buffered(*at, "Content-Length: 0\r\n");
 }
 

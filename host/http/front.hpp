@@ -60,5 +60,4 @@ private:
     class ElasticPool* pool_ = nullptr;  // owned by httplib (task queue)
 };
 
-
 }  // namespace oxios::http

@@ -89,8 +89,8 @@ struct ConnectionHub::Impl {
     std::condition_variable cv;
     bool stopping = false;
     uint64_t next_id = 1;
-    std::unordered_map<uint64_t, std::shared_ptr<Held>> open;   // opened, closed() not yet called
-    std::unordered_map<Held*, std::shared_ptr<Held>> pending;   // adopted, not opened yet
+    std::unordered_map<uint64_t, std::shared_ptr<Held>> open;  // opened, closed() not yet called
+    std::unordered_map<Held*, std::shared_ptr<Held>> pending;  // adopted, not opened yet
     std::atomic<size_t> ws_open{0}, sse_open{0};
 
     std::mutex shutdown_mu;
@@ -138,8 +138,7 @@ public:
         size_t before = queued_.fetch_add(n, std::memory_order_acq_rel);
         // A refusing sender is bounded by the high-water mark instead.
         if (!refuse_when_full && before + n > hub_.opt.max_queued_bytes) {
-            if (!closing_.exchange(true))
-                net::post(strand_, [self = shared_from_this()] { self->on_overflow(); });
+            if (!closing_.exchange(true)) net::post(strand_, [self = shared_from_this()] { self->on_overflow(); });
             return OXIOS_E_CLOSED;
         }
         if (kind_ == OXIOS_ROUTE_SSE) {
@@ -154,7 +153,8 @@ public:
             if (first) net::post(strand_, [self = shared_from_this()] { self->take_pending(); });
             return OXIOS_OK;
         }
-        net::post(strand_, [self = shared_from_this(), s = std::string(data)]() mutable { self->on_send(std::move(s)); });
+        net::post(strand_,
+                  [self = shared_from_this(), s = std::string(data)]() mutable { self->on_send(std::move(s)); });
         return OXIOS_OK;
     }
     oxios_status close(uint16_t code, std::string_view reason) {
@@ -266,8 +266,8 @@ protected:
     const oxios_route_kind kind_;
     const HeldRequest req_;
     uint64_t id_ = 0;
-    std::atomic<bool> closing_{false};   // no more sends accepted
-    std::atomic<size_t> queued_{0};      // bytes sent but not yet written
+    std::atomic<bool> closing_{false};        // no more sends accepted
+    std::atomic<size_t> queued_{0};           // bytes sent but not yet written
     std::atomic<bool> want_writable_{false};  // a send was refused (OXIOS_E_BUSY)
     std::mutex pending_mu_;                   // pending_
     std::string pending_;                     // SSE: sent, not yet handed to the strand

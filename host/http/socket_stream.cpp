@@ -58,9 +58,7 @@ bool SocketStream::is_readable() const {
     return poll_fd(fd_, POLLIN, static_cast<int>(read_timeout_sec_ * 1000));
 }
 
-bool SocketStream::is_writable() const {
-    return poll_fd(fd_, POLLOUT, static_cast<int>(write_timeout_sec_ * 1000));
-}
+bool SocketStream::is_writable() const { return poll_fd(fd_, POLLOUT, static_cast<int>(write_timeout_sec_ * 1000)); }
 
 bool SocketStream::fill_once(int timeout_ms) {
     if (!flush() || !poll_fd(fd_, POLLIN, timeout_ms)) return false;

@@ -52,7 +52,8 @@ private:
         } catch (...) {
         }
         if (done_) return;
-        net::async_write(sock_, net::buffer(head_), [s = self<SseConn>()](beast::error_code ec, size_t) { s->on_head(ec); });
+        net::async_write(sock_, net::buffer(head_),
+                         [s = self<SseConn>()](beast::error_code ec, size_t) { s->on_head(ec); });
         do_read();
         arm_ping();
     }

@@ -5,7 +5,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/websocket.hpp>
 
-
 namespace oxios::http::hub_detail {
 namespace {
 
@@ -125,7 +124,8 @@ private:
         inflight_ = std::move(queue_.front());
         queue_.pop_front();
         writing_ = true;
-        ws_.async_write(net::buffer(inflight_), [s = self<WsConn>()](beast::error_code ec, size_t) { s->on_write(ec); });
+        ws_.async_write(net::buffer(inflight_),
+                        [s = self<WsConn>()](beast::error_code ec, size_t) { s->on_write(ec); });
     }
 
     void on_write(beast::error_code ec) {

@@ -18,7 +18,7 @@ public:
 
 private:
     std::array<uint8_t, 16> bytes_{};  // IPv4 as ::ffff:a.b.c.d
-    int prefix_bits_ = 128;             // of the 128
+    int prefix_bits_ = 128;            // of the 128
 };
 
 }  // namespace oxios::kernel

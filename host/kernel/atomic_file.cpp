@@ -18,9 +18,7 @@ namespace oxios::kernel {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& what) {
-    throw std::system_error(errno, std::generic_category(), what);
-}
+[[noreturn]] void fail(const std::string& what) { throw std::system_error(errno, std::generic_category(), what); }
 
 void write_all(int fd, const std::vector<std::string_view>& pieces, const std::string& name) {
     std::vector<iovec> iov;
@@ -75,7 +73,7 @@ void write_file_atomic(const std::filesystem::path& target, const std::vector<st
         fd = spare->fd;
     } else {
         std::string name = target.filename().string();  // ".<name>.<uuid>.tmp", appended in place:
-        name.insert(0, 1, '.');                          // GCC 12 warns (-Wrestrict) on "." + name
+        name.insert(0, 1, '.');                         // GCC 12 warns (-Wrestrict) on "." + name
         name.append(".").append(uuid_v4()).append(".tmp");
         tmp = dir / name;
         fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);

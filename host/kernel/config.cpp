@@ -35,8 +35,7 @@ void hide_secrets(rapidjson::Document& doc, bool hide_api_keys) {
     auto engine = doc.FindMember("engine");
     if (engine != doc.MemberEnd() && engine->value.IsObject()) {
         auto key = engine->value.FindMember("api_key");
-        bool set = key != engine->value.MemberEnd() && key->value.IsString() &&
-                   key->value.GetStringLength() > 0;
+        bool set = key != engine->value.MemberEnd() && key->value.IsString() && key->value.GetStringLength() > 0;
         if (key != engine->value.MemberEnd()) engine->value.RemoveMember(key);
         engine->value.RemoveMember("api_key_set");
         engine->value.AddMember("api_key_set", set, a);

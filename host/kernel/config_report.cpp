@@ -61,12 +61,14 @@ std::string source_of(const std::string& key, const ConfigFile& file, const Conf
 std::vector<std::string> config_notes(const Config& config) {
     std::vector<std::string> notes;
     if (config.get_int("security.rate_limit_per_minute", 600) == 0)
-        notes.push_back("security.rate_limit_per_minute = 0 means no limit here (the Rust original refused "
-                        "every request)");
+        notes.push_back(
+            "security.rate_limit_per_minute = 0 means no limit here (the Rust original refused "
+            "every request)");
     if (config.get_bool("security.auth_enabled", false) && !config.engine_api_key().empty())
-        notes.push_back("engine.api_key is the model provider's key only: it is never accepted as a web token "
-                        "here (the Rust original accepted it); give clients a key of security.api_keys or "
-                        "OXIOS_API_KEY");
+        notes.push_back(
+            "engine.api_key is the model provider's key only: it is never accepted as a web token "
+            "here (the Rust original accepted it); give clients a key of security.api_keys or "
+            "OXIOS_API_KEY");
     return notes;
 }
 
@@ -75,8 +77,9 @@ std::string check_config_report(const std::string& path, const ConfigOverrides& 
     ConfigFile file = read_config_file(path);
     config_schema::normalize(file.tree, file.tree.GetAllocator());
 
-    std::string out = "config: " + (path.empty() ? std::string("(none: defaults only)")
-                                                 : path + " (" + format_name(file.format) + ")") + "\n";
+    std::string out =
+        "config: " +
+        (path.empty() ? std::string("(none: defaults only)") : path + " (" + format_name(file.format) + ")") + "\n";
     const auto effective = json::parse(config.hidden_json());
     leaves(*effective, "", [&](const std::string& shown, const rapidjson::Value& v) {
         std::string key = shown, value;
@@ -92,7 +95,8 @@ std::string check_config_report(const std::string& path, const ConfigOverrides& 
             value = json::to_string(v);
         }
         if (key == "gateway.port" && overrides.port) value = std::to_string(*overrides.port);
-        if (key == "gateway.host" && overrides.host) value = json::to_string(rapidjson::Value(rapidjson::StringRef(overrides.host->c_str())));
+        if (key == "gateway.host" && overrides.host)
+            value = json::to_string(rapidjson::Value(rapidjson::StringRef(overrides.host->c_str())));
         if (key == "kernel.workspace" && overrides.workspace)
             value = json::to_string(rapidjson::Value(rapidjson::StringRef(overrides.workspace->c_str())));
         out += key + " = " + value + "    # " + source_of(key, file, overrides, config) + "\n";

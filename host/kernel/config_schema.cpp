@@ -20,11 +20,11 @@ struct Key {
     const char* section;
     const char* name;
     Kind kind;
-    double min = 0, max = 0;                     // Int / Number ranges
-    bool b = false;                              // Bool default
-    double num = 0;                              // Int / Number default
-    const char* s = "";                          // String default
-    std::vector<const char*> list = {};          // Strings default, or Enum choices
+    double min = 0, max = 0;             // Int / Number ranges
+    bool b = false;                      // Bool default
+    double num = 0;                      // Int / Number default
+    const char* s = "";                  // String default
+    std::vector<const char*> list = {};  // Strings default, or Enum choices
 };
 
 constexpr double kBig = 9.0e15;
@@ -39,7 +39,14 @@ const std::vector<Key>& keys() {
         {"security", "auth_enabled", Kind::Bool, 0, 0, false},
         {"security", "api_keys", Kind::Strings},
         {"security", "rate_limit_per_minute", Kind::Int, 0, kBig, false, 600},
-        {"security", "cors_origins", Kind::Strings, 0, 0, false, 0, "",
+        {"security",
+         "cors_origins",
+         Kind::Strings,
+         0,
+         0,
+         false,
+         0,
+         "",
          {"http://localhost:4200", "http://127.0.0.1:4200"}},
         {"security", "trusted_proxies", Kind::Strings},
         {"security", "network_access", Kind::Bool, 0, 0, false},
@@ -78,8 +85,7 @@ const std::vector<Key>& keys() {
         {"context", "active_limit_tokens", Kind::Int, 0, kBig, false, 100000},
         {"context", "cache_limit_entries", Kind::Int, 0, kBig, false, 50},
         {"logging", "format", Kind::Enum, 0, 0, false, 0, "text", {"text", "json"}},
-        {"logging", "level", Kind::Enum, 0, 0, false, 0, "info",
-         {"trace", "debug", "info", "warn", "error"}},
+        {"logging", "level", Kind::Enum, 0, 0, false, 0, "info", {"trace", "debug", "info", "warn", "error"}},
         {"channels", "enabled", Kind::Strings, 0, 0, false, 0, "", {"web"}},
         {"web", "ui_dir", Kind::String, 0, 0, false, 0, ""},
         {"web", "ws_user_id", Kind::String, 0, 0, false, 0, "web-user"},
@@ -130,8 +136,10 @@ const std::vector<Key>& keys() {
 std::vector<std::string> split_dots(const char* dotted) {
     std::vector<std::string> parts(1);
     for (const char* c = dotted; *c != '\0'; ++c) {
-        if (*c == '.') parts.emplace_back();
-        else parts.back() += *c;
+        if (*c == '.')
+            parts.emplace_back();
+        else
+            parts.back() += *c;
     }
     return parts;
 }
@@ -139,19 +147,31 @@ std::vector<std::string> split_dots(const char* dotted) {
 rapidjson::Value default_value(const Key& key, rapidjson::Document::AllocatorType& a) {
     rapidjson::Value v;
     switch (key.kind) {
-        case Kind::Bool: v.SetBool(key.b); break;
-        case Kind::Int: v.SetInt64(static_cast<int64_t>(key.num)); break;
-        case Kind::Number: v.SetDouble(key.num); break;
+        case Kind::Bool:
+            v.SetBool(key.b);
+            break;
+        case Kind::Int:
+            v.SetInt64(static_cast<int64_t>(key.num));
+            break;
+        case Kind::Number:
+            v.SetDouble(key.num);
+            break;
         case Kind::String:
-        case Kind::Enum: v.SetString(key.s, a); break;
+        case Kind::Enum:
+            v.SetString(key.s, a);
+            break;
         case Kind::Strings:
             v.SetArray();
             for (const char* s : key.list) v.PushBack(rapidjson::Value(s, a), a);
             break;
-        case Kind::Object: v.SetObject(); break;
+        case Kind::Object:
+            v.SetObject();
+            break;
         case Kind::NullableInt:
         case Kind::NullableNumber:
-        case Kind::NullableString: v.SetNull(); break;
+        case Kind::NullableString:
+            v.SetNull();
+            break;
     }
     return v;
 }
@@ -297,8 +317,7 @@ std::optional<std::string> validate(const rapidjson::Value& config) {
         if (sec == nullptr) continue;
         auto it = sec->FindMember(k.name);
         if (it == sec->MemberEnd()) continue;
-        if (auto why = check(k, it->value))
-            return std::string(k.section) + "." + k.name + ": " + *why;
+        if (auto why = check(k, it->value)) return std::string(k.section) + "." + k.name + ": " + *why;
     }
     return std::nullopt;
 }
@@ -337,7 +356,8 @@ bool is_known(const std::string& dotted_key) {
 bool stored_only(const std::string& dotted_key) {
     static const char* const kStoredOnly[] = {
         "security.network_access", "security.can_fork", "security.max_execution_time_secs",
-        "security.max_memory_mb", "kernel.max_agents", "channels.enabled", "logging.format", "logging.level"};
+        "security.max_memory_mb",  "kernel.max_agents", "channels.enabled",
+        "logging.format",          "logging.level"};
     for (const char* k : kStoredOnly)
         if (dotted_key == k) return true;
     for (const char* section : {"scheduler.", "exec.", "orchestrator.", "context."})

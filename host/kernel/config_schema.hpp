@@ -30,7 +30,6 @@ bool stored_only(const std::string& dotted_key);
 // Deep merge of `src` into `dst`: objects merge key by key, any other value
 // replaces. Read-only keys of a section (api_key_set, api_keys_count) are
 // skipped; an empty engine.api_key does not replace the stored one.
-void merge(rapidjson::Value& dst, const rapidjson::Value& src,
-           rapidjson::Document::AllocatorType& alloc);
+void merge(rapidjson::Value& dst, const rapidjson::Value& src, rapidjson::Document::AllocatorType& alloc);
 
 }  // namespace oxios::kernel::config_schema

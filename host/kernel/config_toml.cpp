@@ -29,8 +29,7 @@ rapidjson::Value printed(const T& value, Alloc& a) {
     return rapidjson::Value(text.data(), static_cast<rapidjson::SizeType>(text.size()), a);
 }
 
-rapidjson::Value to_json(const toml::node& node, const std::string& key, Alloc& a,
-                         std::map<std::string, int>* lines) {
+rapidjson::Value to_json(const toml::node& node, const std::string& key, Alloc& a, std::map<std::string, int>* lines) {
     rapidjson::Value v;
     if (const auto* t = node.as_table()) {
         v.SetObject();
@@ -105,11 +104,16 @@ void add_to_array(toml::array& arr, const rapidjson::Value& v, const std::string
 // A scalar as a TOML value; false for null (left out).
 template <typename Put>
 bool put_scalar(const rapidjson::Value& v, Put&& put) {
-    if (v.IsString()) put(std::string(v.GetString(), v.GetStringLength()));
-    else if (v.IsBool()) put(v.GetBool());
-    else if (v.IsInt64()) put(v.GetInt64());
-    else if (v.IsNumber()) put(v.GetDouble());  // uint64 above int64: TOML integers are 64-bit signed
-    else return false;
+    if (v.IsString())
+        put(std::string(v.GetString(), v.GetStringLength()));
+    else if (v.IsBool())
+        put(v.GetBool());
+    else if (v.IsInt64())
+        put(v.GetInt64());
+    else if (v.IsNumber())
+        put(v.GetDouble());  // uint64 above int64: TOML integers are 64-bit signed
+    else
+        return false;
     return true;
 }
 
@@ -135,16 +139,23 @@ toml::array array_of(const rapidjson::Value& list, const std::string& key, int d
 
 void add_to_table(toml::table& t, const std::string& name, const rapidjson::Value& v, const std::string& key,
                   int depth) {
-    if (v.IsObject()) t.insert_or_assign(name, table_of(v, key, depth));
-    else if (v.IsArray()) t.insert_or_assign(name, array_of(v, key, depth));
-    else put_scalar(v, [&](auto&& x) { t.insert_or_assign(name, std::forward<decltype(x)>(x)); });
+    if (v.IsObject())
+        t.insert_or_assign(name, table_of(v, key, depth));
+    else if (v.IsArray())
+        t.insert_or_assign(name, array_of(v, key, depth));
+    else
+        put_scalar(v, [&](auto&& x) { t.insert_or_assign(name, std::forward<decltype(x)>(x)); });
 }
 
 void add_to_array(toml::array& arr, const rapidjson::Value& v, const std::string& key, int depth) {
-    if (v.IsObject()) arr.push_back(table_of(v, key, depth));
-    else if (v.IsArray()) arr.push_back(array_of(v, key, depth));
-    else if (v.IsNull()) throw std::runtime_error(key + ": TOML arrays cannot hold null");
-    else put_scalar(v, [&](auto&& x) { arr.push_back(std::forward<decltype(x)>(x)); });
+    if (v.IsObject())
+        arr.push_back(table_of(v, key, depth));
+    else if (v.IsArray())
+        arr.push_back(array_of(v, key, depth));
+    else if (v.IsNull())
+        throw std::runtime_error(key + ": TOML arrays cannot hold null");
+    else
+        put_scalar(v, [&](auto&& x) { arr.push_back(std::forward<decltype(x)>(x)); });
 }
 
 void drop_nulls_at(rapidjson::Value& object, const std::string& key, bool (*keep)(const std::string&), int depth) {

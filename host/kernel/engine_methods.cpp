@@ -86,8 +86,7 @@ Result models(EngineHub& hub, const rapidjson::Value& in) {
         // provider of the configured model. Failures are left out.
         const auto current = parse_model_ref(hub.config().get_string("engine.default_model"));
         for (auto& p : configured_providers(hub.config()))
-            if (!resolve_key(hub.config(), p).key.empty() || (current && current->provider == p.id))
-                which.push_back(p);
+            if (!resolve_key(hub.config(), p).key.empty() || (current && current->provider == p.id)) which.push_back(p);
     }
     std::vector<std::future<ModelCatalog::Listing>> jobs;
     for (const auto& p : which) {
@@ -177,8 +176,10 @@ Result engine_config(EngineHub& hub) {
         v.AddMember("api_key_env", json::str(p.api_key_env, a), a);
         v.AddMember("key_source", json::str(k.source, a), a);
         const rapidjson::Value* o = options ? json::member(*options, p.id.c_str()) : nullptr;
-        if (o != nullptr && o->IsObject()) v.AddMember("options", rapidjson::Value(*o, a), a);
-        else v.AddMember("options", rapidjson::Value(rapidjson::kObjectType), a);
+        if (o != nullptr && o->IsObject())
+            v.AddMember("options", rapidjson::Value(*o, a), a);
+        else
+            v.AddMember("options", rapidjson::Value(rapidjson::kObjectType), a);
         list.PushBack(v, a);
     }
     out.AddMember("providers", list, a);
@@ -212,7 +213,8 @@ Result set_api_key(Config& config, EngineHub& hub, const rapidjson::Value& in) {
     auto key = field(in, "api_key");
     if (!provider || provider->empty()) return error_result(OXIOS_E_INVALID, "missing field: provider");
     if (!key) return error_result(OXIOS_E_INVALID, "missing field: api_key");
-    if (!find_provider(config, *provider)) return error_result(OXIOS_E_INVALID, "unknown provider \"" + *provider + "\"");
+    if (!find_provider(config, *provider))
+        return error_result(OXIOS_E_INVALID, "unknown provider \"" + *provider + "\"");
     if (key->find_first_of("\r\n") != std::string::npos)
         return error_result(OXIOS_E_INVALID, "api_key must not contain line breaks");
     rapidjson::Document engine(rapidjson::kObjectType);
@@ -289,8 +291,10 @@ Result set_provider_options(Config& config, const rapidjson::Value& in) {
     out.AddMember("status", "saved", a);
     std::optional<rapidjson::Document> all;
     if (auto text = config.get("engine.providers")) all = json::parse(*text);
-    if (all && all->IsObject()) out.AddMember("providers", rapidjson::Value(*all, a), a);
-    else out.AddMember("providers", rapidjson::Value(rapidjson::kObjectType), a);
+    if (all && all->IsObject())
+        out.AddMember("providers", rapidjson::Value(*all, a), a);
+    else
+        out.AddMember("providers", rapidjson::Value(rapidjson::kObjectType), a);
     return ok(out);
 }
 

@@ -170,7 +170,7 @@ void EventBus::start_at(uint64_t seq) {
 
 void EventBus::deliver(uint64_t seq, Text event) {
     std::lock_guard lock(mutex_);
-    if (seq <= seq_) return;  // already here
+    if (seq <= seq_) return;             // already here
     if (seq != seq_ + 1) ring_.clear();  // the ring holds consecutive seqs only
     seq_ = seq;
     fan_out_locked(seq, event);

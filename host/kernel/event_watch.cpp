@@ -22,11 +22,12 @@ std::string_view type_of(std::string_view text) {
 
 decltype(ServiceContext::on_event) watch_events(EventBus& bus, ServiceRegistry& registry) {
     return [&bus, &registry](std::vector<std::string> types, std::function<void(const rapidjson::Value&)> fn) {
-        const uint64_t sub = bus.subscribe([types = std::move(types), fn = std::move(fn)](uint64_t, std::string_view text) {
-            const std::string_view type = type_of(text);
-            if (type != "lagged" && std::find(types.begin(), types.end(), type) == types.end()) return;
-            if (auto doc = json::parse(text); doc && doc->IsObject()) fn(*doc);
-        });
+        const uint64_t sub =
+            bus.subscribe([types = std::move(types), fn = std::move(fn)](uint64_t, std::string_view text) {
+                const std::string_view type = type_of(text);
+                if (type != "lagged" && std::find(types.begin(), types.end(), type) == types.end()) return;
+                if (auto doc = json::parse(text); doc && doc->IsObject()) fn(*doc);
+            });
         registry.on_stop([&bus, sub] { bus.unsubscribe(sub); });
     };
 }

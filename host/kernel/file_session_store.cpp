@@ -29,7 +29,8 @@ bool file_missing(const std::exception& e) {
 
 }  // namespace
 
-FileSessionStore::FileSessionStore(fs::path dir, std::function<int64_t()> now_us, Limits limits, UnreadableFiles* unreadable)
+FileSessionStore::FileSessionStore(fs::path dir, std::function<int64_t()> now_us, Limits limits,
+                                   UnreadableFiles* unreadable)
     : dir_(std::move(dir)), now_us_(std::move(now_us)), unreadable_(unreadable), limits_(limits) {
     fs::create_directories(dir_);
     build_index();  // removes the spares a crash left behind
@@ -80,7 +81,7 @@ void FileSessionStore::build_index() {
                 const JournalScan scan = scan_journal(text);
                 auto slot = std::make_shared<Slot>();
                 slot->journal_exchanges = replay_records(scan.records, summary->message_count, jfile.c_str(),
-                                                 [&](const ExchangeRecord& r) { apply_record(*summary, r); });
+                                                         [&](const ExchangeRecord& r) { apply_record(*summary, r); });
                 if (scan.valid_bytes < text.size()) {
                     std::fprintf(stderr, "oxios: %s: dropping %zu bytes of torn journal tail\n", jfile.c_str(),
                                  text.size() - scan.valid_bytes);
@@ -214,8 +215,8 @@ Status FileSessionStore::load_locked(const std::string& id, Slot& slot) {
     }
     if (!journal.empty()) {
         const JournalScan scan = scan_journal(journal);
-        slot.journal_exchanges =
-            replay_records(scan.records, doc->user_count(), jfile.c_str(), [&](const ExchangeRecord& r) { doc->apply(r); });
+        slot.journal_exchanges = replay_records(scan.records, doc->user_count(), jfile.c_str(),
+                                                [&](const ExchangeRecord& r) { doc->apply(r); });
         // A torn tail must go before the next line is appended after it.
         if (scan.valid_bytes < journal.size()) truncate_file_durable(jfile, scan.valid_bytes);
         slot.journal_bytes = scan.valid_bytes;

@@ -79,7 +79,7 @@ public:
     // an unparsable file's id renames it (and its journal) to
     // <name>.corrupt-<unix secs> before the fresh session is written.
     FileSessionStore(std::filesystem::path dir, std::function<int64_t()> now_us, Limits limits,
-                 UnreadableFiles* unreadable = nullptr);
+                     UnreadableFiles* unreadable = nullptr);
     FileSessionStore(std::filesystem::path dir, std::function<int64_t()> now_us, UnreadableFiles* unreadable = nullptr)
         : FileSessionStore(std::move(dir), std::move(now_us), Limits{}, unreadable) {}
     ~FileSessionStore() override;  // flush()
@@ -87,7 +87,7 @@ public:
     Result get(std::string_view id) override;          // file JSON (journal included) + top-level space_id
     Status append(const oxios_exchange& ex) override;  // durable on return
     Result list(uint32_t page, uint32_t limit) const override;
-    Status remove(std::string_view id) override;       // <id>.json and <id>.journal
+    Status remove(std::string_view id) override;  // <id>.json and <id>.journal
     // force=false: only when the last prune is more than an hour old.
     Result prune(bool force, int64_t max_sessions, int64_t ttl_hours) override;
     // Compacts every journal into its <id>.json (graceful shutdown).

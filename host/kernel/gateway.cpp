@@ -202,9 +202,8 @@ Gateway::Snapshot Gateway::snapshot(size_t cap) const {
             for (const auto& [key, job] : live_)
                 if (job->started_us != 0) out.running.push_back(view(*job));
     }
-    std::sort(out.running.begin(), out.running.end(), [](const TaskView& a, const TaskView& b) {
-        return a.started_us < b.started_us;
-    });
+    std::sort(out.running.begin(), out.running.end(),
+              [](const TaskView& a, const TaskView& b) { return a.started_us < b.started_us; });
     if (out.running.size() > cap) out.running.resize(cap);
     return out;
 }
@@ -224,9 +223,8 @@ void Gateway::worker_loop() {
         {
             std::unique_lock lock(mutex_);
             // Callers serving their own message (call()) hold slots too.
-            work_cv_.wait(lock, [this] {
-                return stopping_ || (!queue_.empty() && in_flight_ < options_.max_concurrent);
-            });
+            work_cv_.wait(lock,
+                          [this] { return stopping_ || (!queue_.empty() && in_flight_ < options_.max_concurrent); });
             if (queue_.empty()) return;  // stopping (shutdown empties the queue first)
             job = std::move(queue_.front());
             queue_.pop_front();
@@ -348,8 +346,8 @@ void Gateway::serve(const std::shared_ptr<Job>& job) {
 
     d.session_id = request.session_id.empty() ? msg.session_id : request.session_id;
     d.space_id = request.space_id;
-    d.duration_ms = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
+    d.duration_ms =
+        static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count());
     if (failed != OXIOS_OK) {
         d.kind = OXIOS_DELIVERY_ERROR;
         d.error = failed;

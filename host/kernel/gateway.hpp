@@ -9,8 +9,8 @@
 // the space after a reply, and publishes message_received.
 #pragma once
 
-#include "kernel.hpp"
 #include "engines/engine.hpp"
+#include "kernel.hpp"
 
 #include <rapidjson/document.h>
 
@@ -42,15 +42,14 @@ public:
         std::function<int64_t()> now_us;             // wall clock of snapshot(); default clock::now_us
     };
     struct Services {
-        SpaceStore* spaces = nullptr;   // optional
-        AgentRegistry* agents = nullptr;  // optional
+        SpaceStore* spaces = nullptr;                                                        // optional
+        AgentRegistry* agents = nullptr;                                                     // optional
         std::function<void(std::string_view type, const rapidjson::Value& fields)> publish;  // optional
         // Budget (optional): admit() returns "" to serve the message, else the
         // text of its one ERROR (DENIED), before any engine call. meter() sees
         // the final delivery of every message that reached the engine.
         std::function<std::string(const ChatMessage& message)> admit;
-        std::function<void(const ChatMessage& message, const EngineReply& reply, const Delivery& final,
-                           bool delivered)>
+        std::function<void(const ChatMessage& message, const EngineReply& reply, const Delivery& final, bool delivered)>
             meter;
     };
 
@@ -121,7 +120,7 @@ private:
     std::deque<std::shared_ptr<Job>> queue_;
     std::unordered_map<uint64_t, std::shared_ptr<Job>> live_;  // queued + running
     std::multimap<Clock::time_point, std::weak_ptr<Job>> deadlines_;
-    std::vector<std::shared_ptr<Job>> to_fail_;  // cancelled while queued
+    std::vector<std::shared_ptr<Job>> to_fail_;                     // cancelled while queued
     Clock::time_point reaper_wakes_at_ = Clock::time_point::min();  // the reaper's next own wake-up
     size_t in_flight_ = 0;
     struct Totals {

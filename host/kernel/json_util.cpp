@@ -114,8 +114,7 @@ std::optional<int64_t> opt_int(const rapidjson::Value& in, const char* key) {
     if (v->IsUint64()) return INT64_MAX;  // larger than any sane value: saturate
     if (v->IsDouble()) {
         double d = v->GetDouble();
-        if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e18)
-            return static_cast<int64_t>(d);
+        if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.0e18) return static_cast<int64_t>(d);
     }
     fail(OXIOS_E_INVALID, std::string(key) + " must be an integer");
 }
@@ -133,8 +132,7 @@ std::vector<std::string> opt_string_array(const rapidjson::Value& in, const char
     if (!v) return out;
     if (!v->IsArray()) fail(OXIOS_E_INVALID, std::string(key) + " must be an array of strings");
     for (const auto& item : v->GetArray()) {
-        if (!item.IsString())
-            fail(OXIOS_E_INVALID, std::string(key) + " must be an array of strings");
+        if (!item.IsString()) fail(OXIOS_E_INVALID, std::string(key) + " must be an array of strings");
         out.emplace_back(item.GetString(), item.GetStringLength());
     }
     return out;

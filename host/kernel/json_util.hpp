@@ -91,15 +91,30 @@ public:
     Builder(const Builder&) = delete;
     Builder& operator=(const Builder&) = delete;
 
-    Builder& begin_object() { writer_.StartObject(); return *this; }
-    Builder& end_object() { writer_.EndObject(); return *this; }
-    Builder& begin_array() { writer_.StartArray(); return *this; }
-    Builder& end_array() { writer_.EndArray(); return *this; }
+    Builder& begin_object() {
+        writer_.StartObject();
+        return *this;
+    }
+    Builder& end_object() {
+        writer_.EndObject();
+        return *this;
+    }
+    Builder& begin_array() {
+        writer_.StartArray();
+        return *this;
+    }
+    Builder& end_array() {
+        writer_.EndArray();
+        return *this;
+    }
     Builder& key(std::string_view k) {
         writer_.Key(k.data(), static_cast<rapidjson::SizeType>(k.size()), true);
         return *this;
     }
-    Builder& null() { writer_.Null(); return *this; }
+    Builder& null() {
+        writer_.Null();
+        return *this;
+    }
 
     // Writes a value: bool, any integer, floating point, anything convertible
     // to std::string_view, std::nullptr_t, std::optional<T> (null when empty),
@@ -123,7 +138,10 @@ public:
         } else if constexpr (std::is_base_of_v<rapidjson::Value, U>) {
             v.Accept(writer_);
         } else if constexpr (is_optional<U>::value) {
-            if (v) value(*v); else writer_.Null();
+            if (v)
+                value(*v);
+            else
+                writer_.Null();
         } else if constexpr (is_vector<U>::value) {
             writer_.StartArray();
             for (const auto& item : v) value(item);
@@ -135,7 +153,9 @@ public:
     }
 
     template <class T>
-    Builder& field(std::string_view k, const T& v) { return key(k).value(v); }
+    Builder& field(std::string_view k, const T& v) {
+        return key(k).value(v);
+    }
 
     // The JSON text written so far.
     std::string str() const { return std::string(buffer_.GetString(), buffer_.GetSize()); }
@@ -143,10 +163,14 @@ public:
     Result result() const { return Result{OXIOS_OK, str()}; }
 
 private:
-    template <class> struct is_optional : std::false_type {};
-    template <class X> struct is_optional<std::optional<X>> : std::true_type {};
-    template <class> struct is_vector : std::false_type {};
-    template <class X, class A> struct is_vector<std::vector<X, A>> : std::true_type {};
+    template <class>
+    struct is_optional : std::false_type {};
+    template <class X>
+    struct is_optional<std::optional<X>> : std::true_type {};
+    template <class>
+    struct is_vector : std::false_type {};
+    template <class X, class A>
+    struct is_vector<std::vector<X, A>> : std::true_type {};
 
     rapidjson::StringBuffer buffer_;
     rapidjson::Writer<rapidjson::StringBuffer> writer_;

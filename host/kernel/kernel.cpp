@@ -1,19 +1,19 @@
 // The Kernel facade: builds the parts (kernel_impl.hpp) and forwards to them.
 #include "kernel.hpp"
 
+#include "audit/audit_service.hpp"
+#include "audit/file_audit_store.hpp"
+#include "audit/pg_audit_store.hpp"
 #include "clock.hpp"
 #include "config_report.hpp"
 #include "engines/engine.hpp"
 #include "event_watch.hpp"
 #include "json_util.hpp"
 #include "kernel_impl.hpp"
+#include "marketplace/marketplace.hpp"
 #include "services/knowledge_vault.hpp"
 #include "services/resource_sampler.hpp"
 #include "session_doc.hpp"
-#include "audit/audit_service.hpp"
-#include "audit/file_audit_store.hpp"
-#include "audit/pg_audit_store.hpp"
-#include "marketplace/marketplace.hpp"
 
 #include <algorithm>
 
@@ -66,8 +66,7 @@ services::ResourceSources resource_sources(Kernel::Impl& k) {
         r.sample_interval_secs = c->get_int("resources.sample_interval_secs", r.sample_interval_secs);
         r.history_size = c->get_int("resources.history_size", r.history_size);
         r.overload_cpu_percent = c->get_double("resources.overload_cpu_percent", r.overload_cpu_percent);
-        r.overload_memory_percent =
-            c->get_double("resources.overload_memory_percent", r.overload_memory_percent);
+        r.overload_memory_percent = c->get_double("resources.overload_memory_percent", r.overload_memory_percent);
         r.overload_disk_percent = c->get_double("resources.overload_disk_percent", r.overload_disk_percent);
         r.overload_load_avg = c->get_double("resources.overload_load_avg", r.overload_load_avg);
         return r;
@@ -108,9 +107,9 @@ std::unique_ptr<audit::AuditLog> open_audit_log(const Config& c, const std::stri
     if (pool)
         store = std::make_unique<audit::PgAuditStore>(pool);
     else
-        store = std::make_unique<audit::FileAuditStore>(
-            fs::path(workspace) / ".oxios" / "audit",
-            [&c] { return static_cast<uint64_t>(c.get_int("audit.max_file_bytes", 64 << 20)); });
+        store = std::make_unique<audit::FileAuditStore>(fs::path(workspace) / ".oxios" / "audit", [&c] {
+            return static_cast<uint64_t>(c.get_int("audit.max_file_bytes", 64 << 20));
+        });
     return std::make_unique<audit::AuditLog>(audit::AuditLog::Options{
         std::move(store),
         [&c] {
@@ -158,29 +157,29 @@ Kernel::Impl::Impl(const Options& opts)
                                        return seq;
                                    },
                                    clock::now_us}),
-      engine(std::make_shared<EngineHub>(*config, EngineServices{[this](std::string_view id) { return sessions.get(id); },
-                                                                 [this] { return personas.active_prompt(); }})),
+      engine(
+          std::make_shared<EngineHub>(*config, EngineServices{[this](std::string_view id) { return sessions.get(id); },
+                                                              [this] { return personas.active_prompt(); }})),
       gateway(Gateway::Options{config_size(*config, "gateway.queue_capacity", 1024),
                                config_size(*config, "gateway.max_concurrent", 32),
                                [c = config.get()] {
-                                   return static_cast<uint64_t>(c->get_int("gateway.reply_timeout_secs", 120)) *
-                                          1000;
+                                   return static_cast<uint64_t>(c->get_int("gateway.reply_timeout_secs", 120)) * 1000;
                                }},
-              engine, Gateway::Services{&spaces, &agents, publisher(bus),
-                                        [this](const ChatMessage& m) { return budget.admit(m.user_id); },
-                                        [this](const ChatMessage& m, const EngineReply& r, const Delivery& d, bool delivered) {
-                                            budget.record(m.user_id, m.content, d.content, r,
-                                                          delivered && d.kind == OXIOS_DELIVERY_REPLY);
-                                        }}) {
+              engine,
+              Gateway::Services{
+                  &spaces, &agents, publisher(bus), [this](const ChatMessage& m) { return budget.admit(m.user_id); },
+                  [this](const ChatMessage& m, const EngineReply& r, const Delivery& d, bool delivered) {
+                      budget.record(m.user_id, m.content, d.content, r, delivered && d.kind == OXIOS_DELIVERY_REPLY);
+                  }}) {
     if (!opts.config_path.empty())
         std::fprintf(stderr, "[info] config: %s (%s)\n", opts.config_path.c_str(), format_name(config->format()));
     for (const auto& note : config_notes(*config)) std::fprintf(stderr, "[warn] config: %s\n", note.c_str());
     if (store.pool) {
-        event_log = std::make_unique<PgEventLog>(
-            store.pool, bus,
-            PgEventLog::Retention{config->get_int("events.retention_count", 100000),
-                                  config->get_int("events.retention_hours", 168)},
-            clock::now_us, *store.duty);
+        event_log =
+            std::make_unique<PgEventLog>(store.pool, bus,
+                                         PgEventLog::Retention{config->get_int("events.retention_count", 100000),
+                                                               config->get_int("events.retention_hours", 168)},
+                                         clock::now_us, *store.duty);
         bus.set_history([log = event_log.get()](uint64_t after, uint64_t before, const EventFn& fn) {
             return log->history(after, before, fn);
         });
@@ -210,7 +209,8 @@ Kernel::Impl::Impl(const Options& opts)
     audit = open_audit_log(*config, workspace, store.pool, ctx.publish);
     ctx.audit = audit.get();
     auto knowledge_settings = [c = config.get()] {
-        return KnowledgeSettings{c->get_int("knowledge.max_file_bytes", 1048576), c->get_int("knowledge.max_notes", 10000),
+        return KnowledgeSettings{c->get_int("knowledge.max_file_bytes", 1048576),
+                                 c->get_int("knowledge.max_notes", 10000),
                                  c->get_int("knowledge.copilot_context_bytes", 16384)};
     };
     register_knowledge_service(registry, ctx, knowledge_settings);  // sets ctx.workspace_written
@@ -234,11 +234,10 @@ Kernel::Impl::Impl(const Options& opts)
     register_engine_methods(registry, *config, *engine);
     register_system_methods(registry, *this);
     register_marketplace_service(registry, ctx, [c = config.get()] {
-        return marketplace::Settings{c->get_string("marketplace.registry", ""),
-                                     c->get_int("marketplace.timeout_ms", 10'000),
-                                     c->get_int("marketplace.cache_secs", 300),
-                                     c->get_int("marketplace.max_skill_bytes", 1 << 20),
-                                     c->get_int("marketplace.max_files", 64)};
+        return marketplace::Settings{
+            c->get_string("marketplace.registry", ""), c->get_int("marketplace.timeout_ms", 10'000),
+            c->get_int("marketplace.cache_secs", 300), c->get_int("marketplace.max_skill_bytes", 1 << 20),
+            c->get_int("marketplace.max_files", 64)};
     });
     register_audit_service(registry, *audit);
     register_permissions_service(registry, *config, [this] { return security.key_count(); });
@@ -258,7 +257,7 @@ Kernel::~Kernel() {
         impl_->engine->abort_all();
         impl_->gateway.shutdown(0);
         impl_->budget.stop();  // stores the last usage
-        impl_->git->stop();  // commits what is pending
+        impl_->git->stop();    // commits what is pending
     }
 }
 
@@ -266,11 +265,11 @@ void Kernel::drain(uint32_t deadline_ms) { impl_->gateway.drain(deadline_ms); }
 
 void Kernel::shutdown(uint32_t deadline_ms) {
     impl_->audit->record("host", "host.stop", impl_->workspace);
-    impl_->registry.stop();  // service threads (resources sampler) first
+    impl_->registry.stop();      // service threads (resources sampler) first
     impl_->engine->abort_all();  // upstream model calls end now, not at the deadline
     impl_->gateway.shutdown(deadline_ms);
     impl_->budget.stop();  // after the last chat: stores its usage
-    impl_->git->stop();  // after the last chat: commits what is pending
+    impl_->git->stop();    // after the last chat: commits what is pending
 }
 
 std::optional<std::string> Kernel::config_get(std::string_view dotted_key) const {
@@ -281,8 +280,12 @@ std::string Kernel::workspace() const { return impl_->workspace; }
 uint16_t Kernel::port() const { return static_cast<uint16_t>(impl_->config->get_int("gateway.port", 4200)); }
 std::string Kernel::bind_host() const { return impl_->config->get_string("gateway.host", "127.0.0.1"); }
 
-Status Kernel::submit(ChatMessage msg, DeliverySink sink) { return impl_->gateway.submit(std::move(msg), std::move(sink)); }
-Status Kernel::call_chat(ChatMessage msg, DeliverySink sink) { return impl_->gateway.call(std::move(msg), std::move(sink)); }
+Status Kernel::submit(ChatMessage msg, DeliverySink sink) {
+    return impl_->gateway.submit(std::move(msg), std::move(sink));
+}
+Status Kernel::call_chat(ChatMessage msg, DeliverySink sink) {
+    return impl_->gateway.call(std::move(msg), std::move(sink));
+}
 void Kernel::cancel_connection(uint64_t connection) { impl_->gateway.cancel_connection(connection); }
 size_t Kernel::queue_depth() const { return impl_->gateway.queue_depth(); }
 size_t Kernel::in_flight() const { return impl_->gateway.in_flight(); }
@@ -303,9 +306,7 @@ Result Kernel::session_prune(bool force) {
 uint64_t Kernel::events_subscribe(EventFn fn) { return impl_->bus.subscribe(std::move(fn)); }
 void Kernel::events_unsubscribe(uint64_t subscription) { impl_->bus.unsubscribe(subscription); }
 uint64_t Kernel::events_since(uint64_t after_seq, const EventFn& fn) { return impl_->bus.since(after_seq, fn); }
-bool Kernel::events_reach(uint64_t seq) {
-    return !impl_->event_log || impl_->event_log->wait_for(seq);
-}
+bool Kernel::events_reach(uint64_t seq) { return !impl_->event_log || impl_->event_log->wait_for(seq); }
 void Kernel::audit_record(std::string_view action, std::string_view resource, bool allowed, std::string_view reason) {
     impl_->audit->record("host", action, resource, allowed,
                          allowed ? std::nullopt : std::optional<std::string_view>(reason));

@@ -59,8 +59,8 @@ using EventFn = std::function<void(uint64_t seq, std::string_view json)>;
 class Kernel {
 public:
     struct Options {
-        std::string config_path;        // "" = defaults only, nothing written
-        std::string workspace_override; // --workspace; "" = config's kernel.workspace
+        std::string config_path;         // "" = defaults only, nothing written
+        std::string workspace_override;  // --workspace; "" = config's kernel.workspace
         std::string host_version = OXIOS_VERSION;
     };
 
@@ -103,10 +103,10 @@ public:
     // --- session store (ids validated: ^[A-Za-z0-9_-]{1,128}$) ---
     Result session_get(std::string_view id);
     Status session_append(const oxios_exchange& exchange);  // durable on return
-    Result session_list(uint32_t page, uint32_t limit);       // {"items","total"}
+    Result session_list(uint32_t page, uint32_t limit);     // {"items","total"}
     Status session_delete(std::string_view id);
-    Result session_prune(bool force);                          // {"count","config"}
-    SessionStore& session_store();                             // --export/--import-sessions
+    Result session_prune(bool force);  // {"count","config"}
+    SessionStore& session_store();     // --export/--import-sessions
 
     // --- event bus ---
     uint64_t events_subscribe(EventFn fn);

@@ -37,13 +37,13 @@ struct Kernel::Impl {
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
     Security security;
     EventBus bus;
-    StateStore store;        // the configured backend (files or postgres)
-    SessionStore& sessions;  // *store.sessions
+    StateStore store;                       // the configured backend (files or postgres)
+    SessionStore& sessions;                 // *store.sessions
     std::unique_ptr<PgEventLog> event_log;  // postgres: the bus's events go through the cluster's log
     SpaceStore spaces;
     AgentRegistry agents;
-    PersonaStore personas;  // the active one's prompt goes into the engine's system message
-    BudgetLedger budget;    // metered and checked by the gateway
+    PersonaStore personas;              // the active one's prompt goes into the engine's system message
+    BudgetLedger budget;                // metered and checked by the gateway
     std::shared_ptr<EngineHub> engine;  // echo or OpenAI-compatible, by the live config
     Gateway gateway;
 
@@ -51,7 +51,7 @@ struct Kernel::Impl {
     StatusProvider plugins_status;
     MetricsProvider http_metrics;
 
-    std::unique_ptr<GitService> git;  // the workspace's history (docs/api-operator.md, "Git")
+    std::unique_ptr<GitService> git;         // the workspace's history (docs/api-operator.md, "Git")
     std::unique_ptr<audit::AuditLog> audit;  // the audit log (docs/api-operator.md, "Security")
 
     ServiceRegistry registry;  // last: its methods refer to everything above

@@ -273,9 +273,10 @@ void SessionDoc::write(const std::filesystem::path& file, SpareFiles* spares) co
     const std::string f = frame(user_at, agent_at, false);
     const std::string_view fv(f);
     // frame = A "[]" B "[]" C  ->  A "[" users "]" B "[" agents "]" C
-    write_file_atomic(file, std::vector<std::string_view>{
-                                fv.substr(0, user_at + 1), user_items_, fv.substr(user_at + 1, agent_at + 1 - (user_at + 1)),
-                                agent_items_, fv.substr(agent_at + 1)},
+    write_file_atomic(file,
+                      std::vector<std::string_view>{fv.substr(0, user_at + 1), user_items_,
+                                                    fv.substr(user_at + 1, agent_at + 1 - (user_at + 1)), agent_items_,
+                                                    fv.substr(agent_at + 1)},
                       spares);
 }
 

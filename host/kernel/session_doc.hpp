@@ -109,7 +109,7 @@ public:
 
     // Atomic + durable; the temp file is one of `spares` when one is ready.
     void write(const std::filesystem::path& file, SpareFiles* spares = nullptr) const;
-    std::string to_json() const;                          // the file's text
+    std::string to_json() const;  // the file's text
     // The file's text plus a top-level "space_id" (metadata.space_id or null):
     // the GET /api/sessions/{id} body.
     std::string to_api_json() const;
@@ -123,7 +123,7 @@ private:
     std::string frame(size_t& user_at, size_t& agent_at, bool api) const;
     std::string splice(bool api) const;
 
-    rapidjson::Document meta_;  // every member except the two arrays
+    rapidjson::Document meta_;              // every member except the two arrays
     std::string user_items_, agent_items_;  // "{...},{...}"
     uint64_t user_count_ = 0;
 };

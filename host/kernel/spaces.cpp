@@ -54,8 +54,10 @@ void SpaceStore::adopt_locked(const std::string& id, std::string_view text) {
 }
 
 void SpaceStore::changed_elsewhere(const std::string& id) {
-    if (id.empty()) stale_.mark_all();
-    else if (valid_id(id)) stale_.mark(id);
+    if (id.empty())
+        stale_.mark_all();
+    else if (valid_id(id))
+        stale_.mark(id);
 }
 
 void SpaceStore::refresh_locked() {
@@ -291,7 +293,8 @@ void register_spaces_methods(ServiceRegistry& registry, SpaceStore& spaces) {
         if (text == "true" || text == "1") archived = true;
         return spaces.list(p.page, p.limit, archived);
     });
-    registry.add("spaces.get", [&spaces](const rapidjson::Value& in) { return spaces.get(json::get_string(in, "id")); });
+    registry.add("spaces.get",
+                 [&spaces](const rapidjson::Value& in) { return spaces.get(json::get_string(in, "id")); });
     registry.add("spaces.activate",
                  [&spaces](const rapidjson::Value& in) { return spaces.activate(json::get_string(in, "id")); });
     registry.add("spaces.archive",

@@ -69,7 +69,7 @@ private:
     Space* lookup_locked(const std::string& id);
     // Replaces (or adds) a space's document from the store's text (mutex_ held).
     void adopt_locked(const std::string& id, std::string_view text);
-    void refresh_locked();  // what changed_elsewhere marked (mutex_ held)
+    void refresh_locked();                // what changed_elsewhere marked (mutex_ held)
     Status flush(const PendingWrite& w);  // outside mutex_; newer versions win; BUSY = store unavailable
     static Result stored_or_error(Status st, const std::string& id);
     void publish_space(const char* type, const std::string& id, const std::string& name);

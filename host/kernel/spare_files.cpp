@@ -29,7 +29,8 @@ namespace {
 // it, or put another file in its place, since: a second store on the same
 // directory cleaning ".*.tmp", a workspace write to that name).
 bool still_ours(const SpareFiles::File& f) {
-    struct stat held {}, named {};
+    struct stat held {
+    }, named{};
     return ::fstat(f.fd, &held) == 0 && ::fstatat(AT_FDCWD, f.path.c_str(), &named, AT_SYMLINK_NOFOLLOW) == 0 &&
            held.st_dev == named.st_dev && held.st_ino == named.st_ino && held.st_size == 0;
 }

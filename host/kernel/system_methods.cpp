@@ -142,7 +142,7 @@ Result status(Kernel::Impl& k) {
     out.AddMember("version", json::str(k.options.host_version, a), a);
     add_components(k, out);
     out.AddMember("workspace", workspace_status(k, a), a);  // not in /api/status: the original's list
-    const GitService::Health git = k.git->health();  // degraded when failing, never unready
+    const GitService::Health git = k.git->health();         // degraded when failing, never unready
     out.AddMember("git", health(git.healthy, git.detail, a), a);
     out.AddMember("plugins", plugins_status(k, a), a);
     rapidjson::Value gateway(rapidjson::kObjectType);
@@ -168,8 +168,7 @@ Result metrics(Kernel::Impl& k) {
            k.gateway.queue_depth());
     metric(out, "oxios_gateway_in_flight", "gauge", "Chat messages being served.", k.gateway.in_flight());
     metric(out, "oxios_sessions", "gauge", "Sessions in the state store.", k.sessions.count());
-    metric(out, "oxios_events_published_total", "counter", "Events published on the kernel bus.",
-           k.bus.published());
+    metric(out, "oxios_events_published_total", "counter", "Events published on the kernel bus.", k.bus.published());
     metric(out, "oxios_event_subscribers", "gauge", "Event bus subscriptions.", k.bus.subscriber_count());
     const auto counts = k.agents.counts();
     metric(out, "oxios_agents_active", "gauge", "Agents running.", counts.active);

@@ -21,10 +21,12 @@ void UnreadableFiles::report(const fs::path& file, const std::string& reason) {
         std::lock_guard lock(mutex_);
         auto it = std::find_if(entries_.begin(), entries_.end(), [&](const Entry& e) { return e.path == path; });
         if (it != entries_.end() && it->reason == reason) return;
-        if (it != entries_.end()) it->reason = reason;
-        else entries_.insert(std::upper_bound(entries_.begin(), entries_.end(), path,
-                                              [](const std::string& p, const Entry& e) { return p < e.path; }),
-                             Entry{path, reason});
+        if (it != entries_.end())
+            it->reason = reason;
+        else
+            entries_.insert(std::upper_bound(entries_.begin(), entries_.end(), path,
+                                             [](const std::string& p, const Entry& e) { return p < e.path; }),
+                            Entry{path, reason});
     }
     std::fprintf(stderr, "[warn] workspace: skipping %s (left as it is): %s\n", file.c_str(), reason.c_str());
 }
@@ -41,8 +43,10 @@ std::vector<UnreadableFiles::Entry> UnreadableFiles::list() const {
 }
 
 void report_unreadable(UnreadableFiles* files, const fs::path& file, const std::string& reason) {
-    if (files != nullptr) files->report(file, reason);
-    else std::fprintf(stderr, "[warn] workspace: skipping %s (left as it is): %s\n", file.c_str(), reason.c_str());
+    if (files != nullptr)
+        files->report(file, reason);
+    else
+        std::fprintf(stderr, "[warn] workspace: skipping %s (left as it is): %s\n", file.c_str(), reason.c_str());
 }
 
 void clear_unreadable(UnreadableFiles* files, const fs::path& file) {

@@ -1,7 +1,7 @@
 #include "plugins/client_address.hpp"
 
-#include <oxios/rules/http_text.hpp>
 #include <rapidjson/document.h>
+#include <oxios/rules/http_text.hpp>
 
 #include <mutex>
 

@@ -134,8 +134,8 @@ oxios_status h_gateway_submit(oxios_host* host, const oxios_chat_message* msg) {
     });
 }
 
-oxios_status h_gateway_call(oxios_host* host, const oxios_chat_message* msg, uint32_t timeout_ms,
-                            oxios_delivery_fn fn, void* user) {
+oxios_status h_gateway_call(oxios_host* host, const oxios_chat_message* msg, uint32_t timeout_ms, oxios_delivery_fn fn,
+                            void* user) {
     return guarded([&]() -> oxios_status {
         if (!msg || msg->size < sizeof(oxios_chat_message)) return OXIOS_E_INVALID;
         struct Waiter {
@@ -236,8 +236,7 @@ oxios_status h_events_unsubscribe(oxios_host* host, uint64_t subscription) {
     });
 }
 
-oxios_status h_events_since(oxios_host* host, uint64_t after_seq, oxios_event_fn fn, void* user,
-                            uint64_t* missed) {
+oxios_status h_events_since(oxios_host* host, uint64_t after_seq, oxios_event_fn fn, void* user, uint64_t* missed) {
     return guarded([&]() -> oxios_status {
         if (!fn) return OXIOS_E_INVALID;
         uint64_t m = mgr(host).kernel().events_since(
@@ -257,7 +256,8 @@ oxios_status h_events_publish(oxios_host* host, oxios_str type, oxios_str fields
 }
 
 oxios_status h_token_check(oxios_host* host, oxios_str token) {
-    return guarded([&]() -> oxios_status { return mgr(host).kernel().token_valid(sv(token)) ? OXIOS_OK : OXIOS_E_DENIED; });
+    return guarded(
+        [&]() -> oxios_status { return mgr(host).kernel().token_valid(sv(token)) ? OXIOS_OK : OXIOS_E_DENIED; });
 }
 
 oxios_status h_call(oxios_host* host, oxios_str method, oxios_str json_in, oxios_sink sink, void* user) {

@@ -46,15 +46,15 @@ std::string PluginManager::status_json() const {
 
 std::string PluginManager::metrics_text() const {
     std::string out = metrics_.prometheus();
-    out += "# TYPE oxios_plugin_reloads_total counter\noxios_plugin_reloads_total " +
-           std::to_string(reloads_.load()) + "\n";
+    out += "# TYPE oxios_plugin_reloads_total counter\noxios_plugin_reloads_total " + std::to_string(reloads_.load()) +
+           "\n";
     out += "# TYPE oxios_plugin_failed_reloads_total counter\noxios_plugin_failed_reloads_total " +
            std::to_string(failed_reloads_.load()) + "\n";
     if (hub_) {
-        out += "# TYPE oxios_open_websockets gauge\noxios_open_websockets " +
-               std::to_string(hub_->websocket_count()) + "\n";
-        out += "# TYPE oxios_open_sse_streams gauge\noxios_open_sse_streams " +
-               std::to_string(hub_->stream_count()) + "\n";
+        out += "# TYPE oxios_open_websockets gauge\noxios_open_websockets " + std::to_string(hub_->websocket_count()) +
+               "\n";
+        out += "# TYPE oxios_open_sse_streams gauge\noxios_open_sse_streams " + std::to_string(hub_->stream_count()) +
+               "\n";
     }
     return out;
 }
@@ -72,8 +72,8 @@ bool PluginManager::serve_admin(const httplib::Request& req, httplib::Response& 
         res.set_content(json_error("method not allowed"), "application/json");
         return true;
     }
-    bool loopback = req.remote_addr == "127.0.0.1" || req.remote_addr == "::1" ||
-                    req.remote_addr.rfind("::ffff:127.", 0) == 0;
+    bool loopback =
+        req.remote_addr == "127.0.0.1" || req.remote_addr == "::1" || req.remote_addr.rfind("::ffff:127.", 0) == 0;
     auto auth = req.get_header_value("Authorization");
     bool token_ok = auth.rfind("Bearer ", 0) == 0 && kernel_.token_valid(std::string_view(auth).substr(7));
     if (!loopback && !token_ok) {

@@ -13,8 +13,8 @@
 
 namespace oxios::plugins {
 
-PluginInstance::PluginInstance(PluginManager& manager, const oxios_host_api& api,
-                               std::string source_file, std::string private_copy)
+PluginInstance::PluginInstance(PluginManager& manager, const oxios_host_api& api, std::string source_file,
+                               std::string private_copy)
     : manager_(manager), source_file_(std::move(source_file)), private_copy_(std::move(private_copy)) {
     host_.manager = &manager_;
     host_.instance = this;
@@ -154,8 +154,10 @@ void PluginInstance::message(uint64_t ws, std::string_view data, bool text) {
 
 void PluginInstance::close(oxios_route_kind kind, uint64_t id, uint16_t code, uint32_t reason) {
     try {
-        if (kind == OXIOS_ROUTE_SSE && api_->stream_close) api_->stream_close(instance_, id, reason);
-        else if (kind == OXIOS_ROUTE_WEBSOCKET && api_->ws_close) api_->ws_close(instance_, id, code, reason);
+        if (kind == OXIOS_ROUTE_SSE && api_->stream_close)
+            api_->stream_close(instance_, id, reason);
+        else if (kind == OXIOS_ROUTE_WEBSOCKET && api_->ws_close)
+            api_->ws_close(instance_, id, code, reason);
     } catch (...) {
     }
 }
@@ -173,8 +175,7 @@ std::string PluginInstance::export_state() {
     if (!OXIOS_HAS(api_, oxios_plugin_api, export_state) || !api_->export_state) return out;
     try {
         api_->export_state(
-            instance_, [](void* u, const char* d, size_t n) { static_cast<std::string*>(u)->append(d, n); },
-            &out);
+            instance_, [](void* u, const char* d, size_t n) { static_cast<std::string*>(u)->append(d, n); }, &out);
     } catch (...) {
         out.clear();
     }

@@ -49,8 +49,7 @@ bool wait_complete(const fs::path& file) {
 PluginManager::PluginManager(Options options, kernel::Kernel& kernel)
     : options_(std::move(options)), kernel_(kernel), table_(std::make_shared<RouteTable>()) {
     remove_stale_private_dirs();
-    std::string tmpl =
-        (fs::temp_directory_path() / ("oxios-host-" + std::to_string(::getpid()) + "-XXXXXX")).string();
+    std::string tmpl = (fs::temp_directory_path() / ("oxios-host-" + std::to_string(::getpid()) + "-XXXXXX")).string();
     if (!::mkdtemp(tmpl.data())) throw std::runtime_error("cannot create a private plugin directory");
     private_dir_ = tmpl;
     kernel_.set_plugins_status_provider([this] { return status_json(); });
@@ -109,8 +108,7 @@ std::shared_ptr<PluginInstance> PluginManager::current(const std::string& name) 
 
 std::string PluginManager::copy_privately(const std::string& file) {
     fs::path src(file);
-    auto dest = fs::path(private_dir_) /
-                (src.stem().string() + "." + std::to_string(++copy_counter_) + ".so");
+    auto dest = fs::path(private_dir_) / (src.stem().string() + "." + std::to_string(++copy_counter_) + ".so");
     fs::copy_file(src, dest, fs::copy_options::overwrite_existing);
     return dest.string();
 }
@@ -125,8 +123,7 @@ void PluginManager::fail(const std::string& why) {
 }
 
 std::shared_ptr<RouteTable> PluginManager::build_table(const std::string& replacing,
-                                                       const std::shared_ptr<PluginInstance>& added,
-                                                       std::string& why) {
+                                                       const std::shared_ptr<PluginInstance>& added, std::string& why) {
     auto table = std::make_shared<RouteTable>();
     std::lock_guard lock(state_mutex_);
     for (auto& [name, inst] : plugins_) {
@@ -156,7 +153,8 @@ std::string PluginManager::load_or_reload(const std::string& file, bool file_com
     const char* action = loaded_before ? "plugin.reload" : "plugin.load";
     std::shared_ptr<PluginInstance> fresh;
     try {
-        if (!(file_complete ? fs::file_size(file) > 0 : wait_complete(file))) throw PluginError(file + ": file missing, empty or still being written");
+        if (!(file_complete ? fs::file_size(file) > 0 : wait_complete(file)))
+            throw PluginError(file + ": file missing, empty or still being written");
         auto copy = copy_privately(file);
         try {
             fresh = std::make_shared<PluginInstance>(*this, host_api(), file, copy);
@@ -204,8 +202,8 @@ std::string PluginManager::load_or_reload(const std::string& file, bool file_com
     char text[64];
     std::snprintf(text, sizeof text, "%.1f ms", ms);
     log("host", OXIOS_LOG_INFO,
-        std::string(old ? "reloaded " : "loaded ") + fresh->name() + " " + fresh->version() + " from " + file +
-            " in " + text);
+        std::string(old ? "reloaded " : "loaded ") + fresh->name() + " " + fresh->version() + " from " + file + " in " +
+            text);
     kernel_.audit_record(old ? "plugin.reload" : "plugin.load", fresh->name() + " " + fresh->version());
     if (old) {
         rapidjson::StringBuffer buf;
@@ -238,8 +236,8 @@ void PluginManager::reload_all() {
 void PluginManager::retire(const std::shared_ptr<PluginInstance>& instance) {
     bool drained = instance->retire_and_drain(options_.drain_deadline);
     if (!drained) {
-        log("host", OXIOS_LOG_ERROR, instance->name() + ": calls still running after the drain deadline; " +
-                                        "the old instance stays loaded");
+        log("host", OXIOS_LOG_ERROR,
+            instance->name() + ": calls still running after the drain deadline; " + "the old instance stays loaded");
         return;
     }
     std::set<uint64_t> subs;
@@ -254,8 +252,8 @@ void PluginManager::retire(const std::shared_ptr<PluginInstance>& instance) {
     bool stopped = instance->stop_and_destroy(options_.stop_deadline);
     for (auto s : subs) kernel_.events_unsubscribe(s);
     if (!stopped)
-        log("host", OXIOS_LOG_ERROR, instance->name() + ": stop did not return within the deadline; " +
-                                        "the old instance stays loaded");
+        log("host", OXIOS_LOG_ERROR,
+            instance->name() + ": stop did not return within the deadline; " + "the old instance stays loaded");
 }
 
 void PluginManager::shutdown() {

@@ -68,8 +68,7 @@ public:
 
     // ---- http::StreamHandler ----
     http::Admission admit(const http::HeldRequest& req, oxios_route_kind kind) override;
-    void opened(uint64_t id, oxios_route_kind kind, const http::HeldRequest& req,
-                uint64_t last_event_id) override;
+    void opened(uint64_t id, oxios_route_kind kind, const http::HeldRequest& req, uint64_t last_event_id) override;
     void message(uint64_t id, std::string_view data, bool text) override;
     void closed(uint64_t id, uint16_t code, oxios_close_reason reason) override;
     void writable(uint64_t id) override;
@@ -111,8 +110,7 @@ private:
     Lookup lookup(std::string_view method, std::string_view raw_path) const;
     std::shared_ptr<PluginInstance> current(const std::string& name) const;
     std::string copy_privately(const std::string& file);
-    std::shared_ptr<RouteTable> build_table(const std::string& replacing,
-                                            const std::shared_ptr<PluginInstance>& added,
+    std::shared_ptr<RouteTable> build_table(const std::string& replacing, const std::shared_ptr<PluginInstance>& added,
                                             std::string& why);
     void reattach(const std::string& plugin, const std::shared_ptr<PluginInstance>& old_instance);
     void retire(const std::shared_ptr<PluginInstance>& instance);
@@ -130,14 +128,14 @@ private:
     std::string private_dir_;
     std::atomic<uint64_t> copy_counter_{0};
 
-    mutable std::mutex state_mutex_;  // plugins_, table_, counters' text
+    mutable std::mutex state_mutex_;                                  // plugins_, table_, counters' text
     std::map<std::string, std::shared_ptr<PluginInstance>> plugins_;  // by name
     std::shared_ptr<const RouteTable> table_;
     std::string last_error_;
     std::atomic<uint64_t> reloads_{0}, failed_reloads_{0};
     RouteMetrics metrics_;
 
-    std::mutex reload_mutex_;  // one load/reload at a time
+    std::mutex reload_mutex_;     // one load/reload at a time
     DeliveryGate delivery_gate_;  // closed from an instance's state export to the swap
 
     mutable std::mutex conn_mutex_;  // attachments_

@@ -53,9 +53,9 @@ void PluginManager::serve(const httplib::Request& req, httplib::Response& res) {
         oxios_status st = call_handle(inst, *route, view, resp);
         if (!resp.responded) {
             res.status = 500;
-            res.set_content(json_error(st == OXIOS_OK ? "the plugin gave no response"
-                                                      : "the plugin failed to handle the request"),
-                            "application/json");
+            res.set_content(
+                json_error(st == OXIOS_OK ? "the plugin gave no response" : "the plugin failed to handle the request"),
+                "application/json");
         } else {
             res.status = resp.status;
             bool encoded = false;
@@ -67,11 +67,11 @@ void PluginManager::serve(const httplib::Request& req, httplib::Response& res) {
                 // Already compressed by the plugin: a sized content provider
                 // keeps cpp-httplib from compressing it a second time.
                 auto body = std::make_shared<std::string>(std::move(resp.body));
-                res.set_content_provider(
-                    body->size(), resp.content_type.empty() ? "application/octet-stream" : resp.content_type,
-                    [body](size_t offset, size_t length, httplib::DataSink& sink) {
-                        return sink.write(body->data() + offset, length);
-                    });
+                res.set_content_provider(body->size(),
+                                         resp.content_type.empty() ? "application/octet-stream" : resp.content_type,
+                                         [body](size_t offset, size_t length, httplib::DataSink& sink) {
+                                             return sink.write(body->data() + offset, length);
+                                         });
             } else {
                 res.body = std::move(resp.body);
                 if (!resp.content_type.empty()) res.set_header("Content-Type", resp.content_type);

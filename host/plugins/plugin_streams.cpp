@@ -30,7 +30,8 @@ void PluginManager::reattach(const std::string& plugin, const std::shared_ptr<Pl
             std::lock_guard lock(conn_mutex_);
             auto it = attachments_.find(id);
             if (it == attachments_.end()) continue;  // closed meanwhile
-            bool found = tbl->match("GET", raw_path_of(it->second.request.target), route, params) == RouteTable::Outcome::Found &&
+            bool found = tbl->match("GET", raw_path_of(it->second.request.target), route, params) ==
+                             RouteTable::Outcome::Found &&
                          route->kind == it->second.kind && route->owner && route->owner->name() == plugin;
             if (found) {
                 it->second.owner = route->owner;
@@ -90,8 +91,7 @@ http::Admission PluginManager::admit(const http::HeldRequest& req, oxios_route_k
     return out;
 }
 
-void PluginManager::opened(uint64_t id, oxios_route_kind kind, const http::HeldRequest& req,
-                           uint64_t last_event_id) {
+void PluginManager::opened(uint64_t id, oxios_route_kind kind, const http::HeldRequest& req, uint64_t last_event_id) {
     // A Last-Event-ID the bus never reached (the client saw an earlier host
     // process) would make stream_write drop every event up to it: start over.
     // In a cluster another host may have sent it already: wait for it first.
@@ -182,8 +182,7 @@ void PluginManager::closed(uint64_t id, uint16_t code, oxios_close_reason reason
     if (call.ok()) a.owner->close(a.kind, id, code, reason);
 }
 
-oxios_status PluginManager::stream_write(PluginInstance& instance, uint64_t id, uint64_t seq,
-                                         std::string_view data) {
+oxios_status PluginManager::stream_write(PluginInstance& instance, uint64_t id, uint64_t seq, std::string_view data) {
     if (!hub_) return OXIOS_E_CLOSED;
     // The lock also orders writes of one stream, so seq filtering is exact.
     std::lock_guard lock(conn_mutex_);

@@ -19,8 +19,7 @@ namespace oxios::plugins {
 class RequestView {
 public:
     // remote_addr is the client's address as `clients` finds it.
-    RequestView(const httplib::Request& req, const Params& params, oxios_route_kind kind,
-                const ClientAddress& clients);
+    RequestView(const httplib::Request& req, const Params& params, oxios_route_kind kind, const ClientAddress& clients);
     RequestView(const http::HeldRequest& req, const Params& params, oxios_route_kind kind,
                 const ClientAddress& clients);
     RequestView(const RequestView&) = delete;

@@ -51,8 +51,8 @@ void write_stats(std::ostringstream& o, const RouteStats& s) {
     uint64_t cumulative = 0;
     for (size_t b = 0; b < RouteStats::kBuckets.size(); ++b) {
         cumulative += s.buckets[b].load(std::memory_order_relaxed);
-        o << "oxios_http_request_duration_seconds_bucket{" << labels << ",le=\"" << RouteStats::kBuckets[b]
-          << "\"} " << cumulative << "\n";
+        o << "oxios_http_request_duration_seconds_bucket{" << labels << ",le=\"" << RouteStats::kBuckets[b] << "\"} "
+          << cumulative << "\n";
     }
     cumulative += s.buckets.back().load(std::memory_order_relaxed);
     o << "oxios_http_request_duration_seconds_bucket{" << labels << ",le=\"+Inf\"} " << cumulative << "\n";

@@ -13,10 +13,9 @@
 namespace oxios::plugins {
 
 struct RouteStats {
-    static constexpr std::array<double, 10> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01,
-                                                        0.025,  0.05,  0.1,    0.5,   2.5};
+    static constexpr std::array<double, 10> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 2.5};
     std::string method, pattern;
-    std::array<std::atomic<uint64_t>, 5> by_class{};  // 1xx..5xx
+    std::array<std::atomic<uint64_t>, 5> by_class{};                   // 1xx..5xx
     std::array<std::atomic<uint64_t>, kBuckets.size() + 1> buckets{};  // last = +Inf
     std::atomic<uint64_t> count{0};
     std::atomic<uint64_t> sum_us{0};

@@ -40,8 +40,7 @@ public:
 
     // The most specific route for (method, raw path as sent, without the
     // query): see rules::RouteSet::match.
-    Outcome match(std::string_view method, std::string_view raw_path, const Route*& route,
-                  Params& params) const;
+    Outcome match(std::string_view method, std::string_view raw_path, const Route*& route, Params& params) const;
 
     const std::vector<Route>& routes() const { return routes_; }
 

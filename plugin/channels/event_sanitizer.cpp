@@ -63,9 +63,9 @@ const TypeRule kRules[]{
 // For types this plugin does not know: only these fields, and only when the
 // value is a scalar (string, number, boolean, null).
 constexpr std::array<std::string_view, 20> kGenericScalars{
-    "agent_id", "seed_id",  "space_id",    "message_id", "approval_id", "memory_id", "name",
-    "status",   "phase",    "count",       "score",      "passed",      "success",   "generation",
-    "version",  "plugin",   "duration_ms", "memory_type", "source",     "iteration"};
+    "agent_id", "seed_id", "space_id",    "message_id",  "approval_id", "memory_id", "name",
+    "status",   "phase",   "count",       "score",       "passed",      "success",   "generation",
+    "version",  "plugin",  "duration_ms", "memory_type", "source",      "iteration"};
 
 bool is_scalar(const json::Value& v) { return v.IsString() || v.IsNumber() || v.IsBool() || v.IsNull(); }
 
@@ -89,13 +89,18 @@ std::string sanitize_event(std::string_view raw) {
     // "id" is always a string (the original UI calls string methods on it).
     b.key("id");
     const json::Value* id = json::find(doc, "id");
-    if (id != nullptr && id->IsString()) b.value(*id);
-    else if (id != nullptr && !id->IsNull()) b.str(json::to_string(*id));
-    else b.str("");
+    if (id != nullptr && id->IsString())
+        b.value(*id);
+    else if (id != nullptr && !id->IsNull())
+        b.str(json::to_string(*id));
+    else
+        b.str("");
     b.key("timestamp");
     const json::Value* ts = json::find(doc, "timestamp");
-    if (ts != nullptr && ts->IsString()) b.value(*ts);
-    else b.null();
+    if (ts != nullptr && ts->IsString())
+        b.value(*ts);
+    else
+        b.null();
     b.key("type").value(*type);
 
     if (const TypeRule* rule = rule_for(type_name)) {

@@ -258,7 +258,8 @@ struct Collected {
 void SseEvents::collect_frame(void* user, uint64_t seq, const char* json, size_t len) {
     try {
         auto* c = static_cast<Collected*>(user);
-        c->frames.emplace_back(seq, c->self->frames_.get(seq, std::string_view(json == nullptr ? "" : json, json == nullptr ? 0 : len)));
+        c->frames.emplace_back(
+            seq, c->self->frames_.get(seq, std::string_view(json == nullptr ? "" : json, json == nullptr ? 0 : len)));
     } catch (...) {
     }
 }
@@ -324,7 +325,8 @@ void SseEvents::catch_up_all() {
 
 void SseEvents::on_event(void* user, uint64_t seq, const char* json, size_t len) {
     try {
-        static_cast<SseEvents*>(user)->live(seq, std::string_view(json == nullptr ? "" : json, json == nullptr ? 0 : len));
+        static_cast<SseEvents*>(user)->live(seq,
+                                            std::string_view(json == nullptr ? "" : json, json == nullptr ? 0 : len));
     } catch (...) {
     }
 }
@@ -354,7 +356,7 @@ void SseEvents::live(uint64_t seq, std::string_view raw) {
     for (auto& [id, s] : streams) {
         std::lock_guard lock(s->mutex);
         if (s->closed || s->blocked || seq <= s->pos) continue;  // blocked: writable() catches up
-        if (seq > s->pos + 1) catch_up(id, *s);  // a hole: fill it from the bus
+        if (seq > s->pos + 1) catch_up(id, *s);                  // a hole: fill it from the bus
         if (s->closed || s->blocked || seq <= s->pos) continue;
         write_event(id, *s, seq, *frame);
     }

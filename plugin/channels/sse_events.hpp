@@ -72,7 +72,7 @@ public:
 private:
     struct Stream {
         std::mutex mutex;
-        uint64_t pos = 0;     // events up to here were written or predate the stream
+        uint64_t pos = 0;  // events up to here were written or predate the stream
         bool closed = false;
         bool blocked = false;  // the host refused a write (OXIOS_E_BUSY): wait for writable()
     };
@@ -104,8 +104,8 @@ private:
     const Host& host_;
     mutable std::mutex mutex_;  // streams_, head_, imported_, subscription_, subscribed_, stopped_
     std::unordered_map<uint64_t, std::shared_ptr<Stream>> streams_;
-    uint64_t head_ = 0;            // highest seq this instance has seen
-    uint64_t head_at_start_ = 0;   // the bus position when start() ran
+    uint64_t head_ = 0;                                // highest seq this instance has seen
+    uint64_t head_at_start_ = 0;                       // the bus position when start() ran
     std::unordered_map<uint64_t, uint64_t> imported_;  // stream -> pos from the previous instance
     uint64_t imported_head_ = 0;
     uint64_t subscription_ = 0;

@@ -31,7 +31,8 @@ FrameCache::Frame FrameCache::get(uint64_t seq, std::string_view raw) {
     // Made outside the lock; two threads may make the same frame (both are
     // equal). An older seq never replaces a newer one in its slot.
     const std::string sanitized = sanitize_event(raw);
-    auto made = std::make_shared<const std::string>(sanitized.empty() ? std::string() : sse_event_frame(seq, sanitized));
+    auto made =
+        std::make_shared<const std::string>(sanitized.empty() ? std::string() : sse_event_frame(seq, sanitized));
     std::lock_guard lock(mutex_);
     if (slot.first <= seq) slot = {seq, made};
     return made;

@@ -29,8 +29,10 @@ void send(Instance& inst, uint64_t ws, std::string_view text) {
 
 void key_or_null(json::Builder& b, std::string_view key, std::string_view value) {
     b.key(key);
-    if (value.empty()) b.null();
-    else b.str(value);
+    if (value.empty())
+        b.null();
+    else
+        b.str(value);
 }
 
 // {"type":"error","error":...} for a frame that is not an acceptable message.
@@ -41,8 +43,7 @@ void send_refusal(Instance& inst, uint64_t ws, std::string_view why) {
 }
 
 // {"type":"error","id","session_id","error"} for an accepted message.
-void send_error(Instance& inst, uint64_t ws, std::string_view id, std::string_view session_id,
-                std::string_view why) {
+void send_error(Instance& inst, uint64_t ws, std::string_view id, std::string_view session_id, std::string_view why) {
     json::Builder b;
     b.obj().kv("type", "error").kv("id", id);
     key_or_null(b, "session_id", session_id);
@@ -53,15 +54,25 @@ void send_error(Instance& inst, uint64_t ws, std::string_view id, std::string_vi
 std::string failure_text(oxios_status s, std::string_view detail) {
     std::string message;
     switch (s) {
-        case OXIOS_E_TIMEOUT: message = "no reply from the engine in time"; break;
-        case OXIOS_E_BUSY: message = "the gateway queue is full, try again later"; break;
-        case OXIOS_E_UPSTREAM: message = "the engine failed"; break;
-        case OXIOS_E_CLOSED: message = "the message was cancelled"; break;
+        case OXIOS_E_TIMEOUT:
+            message = "no reply from the engine in time";
+            break;
+        case OXIOS_E_BUSY:
+            message = "the gateway queue is full, try again later";
+            break;
+        case OXIOS_E_UPSTREAM:
+            message = "the engine failed";
+            break;
+        case OXIOS_E_CLOSED:
+            message = "the message was cancelled";
+            break;
         case OXIOS_E_DENIED:  // the budget's refusal says it all
             if (!detail.empty()) return std::string(detail);
             message = std::string(status_message(s));
             break;
-        default: message = std::string(status_message(s)); break;
+        default:
+            message = std::string(status_message(s));
+            break;
     }
     if (!detail.empty() && detail != message) message.append(": ").append(detail);
     return message;
@@ -109,15 +120,17 @@ void WsChat::on_message(Instance& inst, uint64_t ws, std::string_view data, bool
             return;
         }
         if (data.size() > kMaxWsFrame) {
-            send_refusal(inst, ws, std::to_string(data.size()) + " bytes exceeds limit of " +
-                                       std::to_string(kMaxWsFrame) + " bytes");
+            send_refusal(
+                inst, ws,
+                std::to_string(data.size()) + " bytes exceeds limit of " + std::to_string(kMaxWsFrame) + " bytes");
             return;
         }
         json::Document doc;
         doc.Parse<rapidjson::kParseValidateEncodingFlag>(data.data(), data.size());
         if (doc.HasParseError()) {
-            send_refusal(inst, ws, std::string("invalid JSON at offset ") + std::to_string(doc.GetErrorOffset()) +
-                                       ": " + rapidjson::GetParseError_En(doc.GetParseError()));
+            send_refusal(inst, ws,
+                         std::string("invalid JSON at offset ") + std::to_string(doc.GetErrorOffset()) + ": " +
+                             rapidjson::GetParseError_En(doc.GetParseError()));
             return;
         }
         if (!doc.IsObject()) {
@@ -130,9 +143,9 @@ void WsChat::on_message(Instance& inst, uint64_t ws, std::string_view data, bool
             return;
         }
         if (std::string_view(type->GetString(), type->GetStringLength()) != "message") {
-            send_refusal(inst, ws, "unsupported message type '" +
-                                       std::string(type->GetString(), type->GetStringLength()) +
-                                       "' (expected \"message\")");
+            send_refusal(inst, ws,
+                         "unsupported message type '" + std::string(type->GetString(), type->GetStringLength()) +
+                             "' (expected \"message\")");
             return;
         }
         const json::Value* content_v = json::find(doc, "content");
@@ -150,8 +163,9 @@ void WsChat::on_message(Instance& inst, uint64_t ws, std::string_view data, bool
             return;
         }
         if (content.size() > kMaxChatContent) {
-            send_refusal(inst, ws, std::to_string(content.size()) + " bytes exceeds limit of " +
-                                       std::to_string(kMaxChatContent) + " bytes");
+            send_refusal(inst, ws,
+                         std::to_string(content.size()) + " bytes exceeds limit of " + std::to_string(kMaxChatContent) +
+                             " bytes");
             return;
         }
         std::string why;
@@ -216,13 +230,16 @@ void WsChat::on_delivery(Instance& inst, const oxios_delivery& d) noexcept {
                 send(inst, ws, b.view());
                 return;
             }
-            case OXIOS_DELIVERY_REPLY: reply(inst, d); return;
+            case OXIOS_DELIVERY_REPLY:
+                reply(inst, d);
+                return;
             case OXIOS_DELIVERY_ERROR:
                 take_streamed(id);
                 send_error(inst, ws, id, session,
                            failure_text(d.error == OXIOS_OK ? OXIOS_E_INTERNAL : d.error, to_view(d.content)));
                 return;
-            default: return;
+            default:
+                return;
         }
     } catch (const std::exception& e) {
         try {
@@ -286,8 +303,10 @@ void WsChat::reply(Instance& inst, const oxios_delivery& d) {
     key_or_null(b, "space_id", space);
     key_or_null(b, "phase", to_view(d.phase));
     b.key("evaluation_passed");
-    if (d.evaluation_passed == 1 || d.evaluation_passed == 0) b.boolean(d.evaluation_passed == 1);
-    else b.null();
+    if (d.evaluation_passed == 1 || d.evaluation_passed == 0)
+        b.boolean(d.evaluation_passed == 1);
+    else
+        b.null();
     key_or_null(b, "space_tag", to_view(d.space_tag));
     key_or_null(b, "seed_id", to_view(d.seed_id));
     b.kv("duration_ms", d.duration_ms);
@@ -295,11 +314,15 @@ void WsChat::reply(Instance& inst, const oxios_delivery& d) {
     if (OXIOS_HAS(dp, oxios_delivery, completion_tokens) && (d.prompt_tokens >= 0 || d.completion_tokens >= 0)) {
         b.key("usage").obj();
         b.key("prompt_tokens");
-        if (d.prompt_tokens >= 0) b.i64(d.prompt_tokens);
-        else b.null();
+        if (d.prompt_tokens >= 0)
+            b.i64(d.prompt_tokens);
+        else
+            b.null();
         b.key("completion_tokens");
-        if (d.completion_tokens >= 0) b.i64(d.completion_tokens);
-        else b.null();
+        if (d.completion_tokens >= 0)
+            b.i64(d.completion_tokens);
+        else
+            b.null();
         b.end_obj();
     }
     b.end_obj();

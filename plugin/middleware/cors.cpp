@@ -49,8 +49,7 @@ bool cors_apply(Ctx& ctx) {
     if (allowed) {
         ctx.add_header("Access-Control-Allow-Methods", kAllowMethods);
         const auto requested = ctx.header("Access-Control-Request-Headers");
-        ctx.add_header("Access-Control-Allow-Headers",
-                       requested && !requested->empty() ? *requested : kAllowHeaders);
+        ctx.add_header("Access-Control-Allow-Headers", requested && !requested->empty() ? *requested : kAllowHeaders);
         ctx.add_header("Access-Control-Max-Age", "600");
     }
     ctx.send(204, "", "");

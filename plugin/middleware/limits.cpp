@@ -8,8 +8,7 @@ namespace web {
 
 void check_size(size_t size, size_t limit) {
     if (size > limit) {
-        throw HttpError(413, std::to_string(size) + " bytes exceeds limit of " +
-                                 std::to_string(limit) + " bytes");
+        throw HttpError(413, std::to_string(size) + " bytes exceeds limit of " + std::to_string(limit) + " bytes");
     }
 }
 

@@ -98,9 +98,8 @@ void RateLimiter::import_blob(std::string_view blob) {
     const auto* format = json::find(doc, "format");
     const auto* version = json::find(doc, "version");
     const auto* buckets = json::find(doc, "buckets");
-    if (!format || !format->IsString() || std::string_view(format->GetString()) != "oxios-web-rate-limit" ||
-        !version || !version->IsInt() || version->GetInt() != kBlobVersion || !buckets ||
-        !buckets->IsArray()) {
+    if (!format || !format->IsString() || std::string_view(format->GetString()) != "oxios-web-rate-limit" || !version ||
+        !version->IsInt() || version->GetInt() != kBlobVersion || !buckets || !buckets->IsArray()) {
         return;
     }
     for (const auto& item : buckets->GetArray()) {
@@ -123,8 +122,8 @@ void RateLimiter::import_blob(std::string_view blob) {
 void rate_limit_check(Ctx& ctx) {
     const uint32_t per_minute = ctx.settings().rate_limit_per_minute;
     if (per_minute == 0) return;
-    const std::string key = ctx.principal().empty() ? "addr:" + std::string(ctx.remote_addr())
-                                                    : token_fingerprint(ctx.principal());
+    const std::string key =
+        ctx.principal().empty() ? "addr:" + std::string(ctx.remote_addr()) : token_fingerprint(ctx.principal());
     const uint32_t retry = ctx.inst().limiter.take(key, per_minute, ctx.host().now_us());
     if (retry == 0) return;
     ctx.add_header("Retry-After", std::to_string(retry));

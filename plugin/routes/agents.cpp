@@ -9,9 +9,7 @@ namespace web {
 namespace {
 
 void list(Ctx& ctx) { service_paged(ctx, "agents.list"); }
-void kill(Ctx& ctx) {
-    service_respond(ctx, "agents.kill", args_with("id", ctx.param("id")), "agent not found");
-}
+void kill(Ctx& ctx) { service_respond(ctx, "agents.kill", args_with("id", ctx.param("id")), "agent not found"); }
 
 constexpr std::array kRoutes{
     RouteDef{"GET", "/api/agents", list, Access::Protected, OXIOS_ROUTE_PLAIN},

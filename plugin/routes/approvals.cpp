@@ -11,12 +11,8 @@ namespace {
 constexpr std::string_view kNotPending = "approval not found or not pending";
 
 void list(Ctx& ctx) { service_respond(ctx, "approvals.list", "{}"); }
-void approve(Ctx& ctx) {
-    service_respond(ctx, "approvals.approve", args_with("id", ctx.param("id")), kNotPending);
-}
-void reject(Ctx& ctx) {
-    service_respond(ctx, "approvals.reject", args_with("id", ctx.param("id")), kNotPending);
-}
+void approve(Ctx& ctx) { service_respond(ctx, "approvals.approve", args_with("id", ctx.param("id")), kNotPending); }
+void reject(Ctx& ctx) { service_respond(ctx, "approvals.reject", args_with("id", ctx.param("id")), kNotPending); }
 
 constexpr std::array kRoutes{
     RouteDef{"GET", "/api/approvals", list, Access::Protected, OXIOS_ROUTE_PLAIN},

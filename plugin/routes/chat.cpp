@@ -58,10 +58,18 @@ std::optional<std::string_view> non_empty(std::optional<std::string_view> s) {
     }
     std::string message;
     switch (s) {
-        case OXIOS_E_TIMEOUT: message = "no reply from the engine in time"; break;
-        case OXIOS_E_BUSY: message = "the gateway queue is full, try again later"; break;
-        case OXIOS_E_UPSTREAM: message = "engine: the engine failed"; break;
-        default: message = std::string(status_message(s)); break;
+        case OXIOS_E_TIMEOUT:
+            message = "no reply from the engine in time";
+            break;
+        case OXIOS_E_BUSY:
+            message = "the gateway queue is full, try again later";
+            break;
+        case OXIOS_E_UPSTREAM:
+            message = "engine: the engine failed";
+            break;
+        default:
+            message = std::string(status_message(s));
+            break;
     }
     throw HttpError(chat_http_status(s), message);
 }
@@ -116,9 +124,7 @@ void chat(Ctx& ctx) {
         throw HttpError(502, "the engine gave no reply");
     }
 
-    std::string sid = !reply.session_id.empty() ? reply.session_id
-                      : session_id             ? std::string(*session_id)
-                                               : uuid_v4();
+    std::string sid = !reply.session_id.empty() ? reply.session_id : session_id ? std::string(*session_id) : uuid_v4();
     const std::string space = !reply.space_id.empty() ? reply.space_id
                               : space_id              ? std::string(*space_id)
                                                       : std::string();

@@ -32,7 +32,8 @@ std::string job_args(Ctx& ctx, bool create) {
     if (create) {
         for (std::string_view field : {std::string_view("name"), std::string_view("schedule"), command_field})
             if (!json::opt_string(body, field))
-                throw HttpError(422, "missing required field '" + std::string(field == "goal" ? "command" : field) + "'");
+                throw HttpError(422,
+                                "missing required field '" + std::string(field == "goal" ? "command" : field) + "'");
     }
     json::Builder args;
     args.obj();

@@ -40,8 +40,7 @@ void models(Ctx& ctx) {
 }
 
 void provider_models(Ctx& ctx) {
-    service_respond(ctx, "engine.provider_models", args_with("provider", ctx.param("provider")),
-                    "unknown provider");
+    service_respond(ctx, "engine.provider_models", args_with("provider", ctx.param("provider")), "unknown provider");
 }
 
 void config(Ctx& ctx) { service_respond(ctx, "engine.config", "{}"); }
@@ -82,8 +81,7 @@ void validate_key(Ctx& ctx) {
 constexpr std::array kRoutes{
     RouteDef{"GET", "/api/engine/providers", providers, Access::Protected, OXIOS_ROUTE_PLAIN},
     RouteDef{"GET", "/api/engine/models", models, Access::Protected, OXIOS_ROUTE_PLAIN},
-    RouteDef{"GET", "/api/engine/providers/{provider}/models", provider_models, Access::Protected,
-             OXIOS_ROUTE_PLAIN},
+    RouteDef{"GET", "/api/engine/providers/{provider}/models", provider_models, Access::Protected, OXIOS_ROUTE_PLAIN},
     RouteDef{"GET", "/api/engine/config", config, Access::Protected, OXIOS_ROUTE_PLAIN},
     RouteDef{"PUT", "/api/engine/model", set_model, Access::Protected, OXIOS_ROUTE_PLAIN},
     RouteDef{"PUT", "/api/engine/api-key", set_api_key, Access::Protected, OXIOS_ROUTE_PLAIN},

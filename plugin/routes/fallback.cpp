@@ -49,9 +49,7 @@ constexpr std::array kRoutes{
     RouteDef{"GET", "/{*path}", get_fallback, Access::ApiPrefix, OXIOS_ROUTE_PLAIN},
 };
 
-bool is_fallback(const RouteDef& def) {
-    return &def >= kRoutes.data() && &def < kRoutes.data() + kRoutes.size();
-}
+bool is_fallback(const RouteDef& def) { return &def >= kRoutes.data() && &def < kRoutes.data() + kRoutes.size(); }
 
 }  // namespace
 

@@ -41,8 +41,10 @@ void ready(Ctx& ctx) {
     }
     const bool healthy = store_ok && all_ok;
     b.kv("status", healthy ? "healthy" : "degraded").kv("version", kPluginVersion).key("uptime_secs");
-    if (const json::Value* up = json::find(doc, "uptime_secs"); up && up->IsNumber()) b.value(*up);
-    else b.u64(0);
+    if (const json::Value* up = json::find(doc, "uptime_secs"); up && up->IsNumber())
+        b.value(*up);
+    else
+        b.u64(0);
     b.key("components").obj();
     for (const auto& m : doc.GetObject()) {
         if (!m.value.IsObject()) continue;

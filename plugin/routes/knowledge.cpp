@@ -118,7 +118,8 @@ void journal_today(Ctx& ctx) { service_respond(ctx, "knowledge.journal_today", "
 
 void chat_delete(Ctx& ctx) {
     const json::Document body = json::parse_body_object(ctx.body());
-    service_respond(ctx, "knowledge.chat_delete", args_with("msg_hash", json::opt_string(body, "msg_hash").value_or("")));
+    service_respond(ctx, "knowledge.chat_delete",
+                    args_with("msg_hash", json::opt_string(body, "msg_hash").value_or("")));
 }
 
 void checklist_add(Ctx& ctx) {

@@ -21,9 +21,7 @@ std::optional<std::string_view> memory_type(const json::Value& body) {
 
 void list(Ctx& ctx) { service_paged(ctx, "memory.list"); }
 
-void get(Ctx& ctx) {
-    service_respond(ctx, "memory.get", args_with("name", ctx.param("name")), "memory not found");
-}
+void get(Ctx& ctx) { service_respond(ctx, "memory.get", args_with("name", ctx.param("name")), "memory not found"); }
 
 void create(Ctx& ctx) {
     const json::Document body = json::parse_body_object(ctx.body());

@@ -40,13 +40,9 @@ std::string persona_args(Ctx& ctx, bool create, std::string_view id = {}) {
 void list(Ctx& ctx) { service_respond(ctx, "personas.list", "{}"); }
 void create(Ctx& ctx) { service_respond(ctx, "personas.create", persona_args(ctx, true)); }
 void get(Ctx& ctx) { service_respond(ctx, "personas.get", args_with("id", ctx.param("id")), kNotFound); }
-void update(Ctx& ctx) {
-    service_respond(ctx, "personas.update", persona_args(ctx, false, ctx.param("id")), kNotFound);
-}
+void update(Ctx& ctx) { service_respond(ctx, "personas.update", persona_args(ctx, false, ctx.param("id")), kNotFound); }
 void remove(Ctx& ctx) { service_respond(ctx, "personas.delete", args_with("id", ctx.param("id")), kNotFound); }
-void activate(Ctx& ctx) {
-    service_respond(ctx, "personas.activate", args_with("id", ctx.param("id")), kNotFound);
-}
+void activate(Ctx& ctx) { service_respond(ctx, "personas.activate", args_with("id", ctx.param("id")), kNotFound); }
 void active(Ctx& ctx) { service_respond(ctx, "personas.active", "{}"); }
 
 // PUT /api/personas/active {"id": string|null}: null deactivates.
@@ -55,7 +51,8 @@ void set_active(Ctx& ctx) {
     const json::Value* id = json::find(body, "id");
     if (id == nullptr) throw HttpError(422, "missing required field 'id'");
     if (!id->IsNull() && !id->IsString()) throw HttpError(422, "field 'id' must be a string or null");
-    const std::string args = id->IsNull() ? std::string(R"({"id":null})") : args_with("id", json::req_string(body, "id"));
+    const std::string args =
+        id->IsNull() ? std::string(R"({"id":null})") : args_with("id", json::req_string(body, "id"));
     service_respond(ctx, "personas.activate", args, kNotFound);
 }
 

@@ -73,11 +73,15 @@ void prune(Ctx& ctx) {
     audit_record(ctx, "session.prune", "sessions");
     json::Builder b;
     b.obj().kv("status", "pruned").key("count");
-    if (const json::Value* c = json::find(doc, "count"); c && c->IsNumber()) b.value(*c);
-    else b.u64(0);
+    if (const json::Value* c = json::find(doc, "count"); c && c->IsNumber())
+        b.value(*c);
+    else
+        b.u64(0);
     b.key("config");
-    if (const json::Value* c = json::find(doc, "config"); c && c->IsObject()) b.value(*c);
-    else b.obj().end_obj();
+    if (const json::Value* c = json::find(doc, "config"); c && c->IsObject())
+        b.value(*c);
+    else
+        b.obj().end_obj();
     b.end_obj();
     ctx.send_json(200, b.view());
 }

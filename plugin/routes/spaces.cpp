@@ -22,12 +22,8 @@ void list(Ctx& ctx) {
     service_paged(ctx, "spaces.list", [&](json::Builder& b) { b.kv("include_archived", archived); });
 }
 void get(Ctx& ctx) { service_respond(ctx, "spaces.get", args_with("id", ctx.param("id")), kNotFound); }
-void activate(Ctx& ctx) {
-    service_respond(ctx, "spaces.activate", args_with("id", ctx.param("id")), kNotFound);
-}
-void archive(Ctx& ctx) {
-    service_respond(ctx, "spaces.archive", args_with("id", ctx.param("id")), kNotFound);
-}
+void activate(Ctx& ctx) { service_respond(ctx, "spaces.activate", args_with("id", ctx.param("id")), kNotFound); }
+void archive(Ctx& ctx) { service_respond(ctx, "spaces.archive", args_with("id", ctx.param("id")), kNotFound); }
 
 constexpr std::array kRoutes{
     RouteDef{"GET", "/api/spaces", list, Access::Protected, OXIOS_ROUTE_PLAIN},

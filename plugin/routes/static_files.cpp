@@ -107,7 +107,10 @@ void serve_ui(Ctx& ctx) {
     if (!segs->empty() && !path.ends_with('/')) {
         if (auto f = find(*segs)) {
             const bool is_index = segs->size() == 1 && (*segs)[0] == "index.html";
-            send_file(ctx, *f, is_index ? Kind::Index : under_assets ? Kind::Asset : Kind::Other,
+            send_file(ctx, *f,
+                      is_index       ? Kind::Index
+                      : under_assets ? Kind::Asset
+                                     : Kind::Other,
                       ui_content_type(f->name));
             return;
         }

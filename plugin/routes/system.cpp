@@ -11,8 +11,7 @@ namespace web {
 namespace {
 
 std::string format_uptime(uint64_t secs) {
-    return std::to_string(secs / 3600) + "h " + std::to_string(secs / 60 % 60) + "m " +
-           std::to_string(secs % 60) + "s";
+    return std::to_string(secs / 3600) + "h " + std::to_string(secs / 60 % 60) + "m " + std::to_string(secs % 60) + "s";
 }
 
 void status(Ctx& ctx) {
@@ -35,8 +34,10 @@ void status(Ctx& ctx) {
         if (const json::Value* v = json::find(doc, name); v && v->IsObject()) b.kv(name, *v);
     }
     b.key("spaces_active");
-    if (const json::Value* v = json::find(doc, "spaces_active"); v && v->IsNumber()) b.value(*v);
-    else b.u64(0);
+    if (const json::Value* v = json::find(doc, "spaces_active"); v && v->IsNumber())
+        b.value(*v);
+    else
+        b.u64(0);
     b.end_obj().end_obj();
     ctx.send_json(200, b.view());
 }

@@ -35,8 +35,7 @@ std::string_view content_type_for(std::string_view path) {
 }
 
 void tree(Ctx& ctx) {
-    service_respond(ctx, "workspace.tree", args_with("dir", ctx.query("dir").value_or("")),
-                    "directory not found");
+    service_respond(ctx, "workspace.tree", args_with("dir", ctx.query("dir").value_or("")), "directory not found");
 }
 
 void read(Ctx& ctx) {

@@ -28,9 +28,7 @@ struct FileCache {
 };
 FileCache g_files;
 
-size_t entry_bytes(const Cached& c) {
-    return (c.raw ? c.raw->size() : 0) + (c.gzip ? c.gzip->size() : 0);
-}
+size_t entry_bytes(const Cached& c) { return (c.raw ? c.raw->size() : 0) + (c.gzip ? c.gzip->size() : 0); }
 
 // Stores (or refreshes) an entry; drops everything when over budget (the UI
 // is small: this only happens with a huge ui_dir, where caching is moot).
@@ -71,8 +69,7 @@ std::shared_ptr<const std::string> read_bytes(UiFile& f) {
     const int fd = ::open(f.name.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) return nullptr;
     struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-        static_cast<uint64_t>(st.st_size) > kMaxFileBytes) {
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || static_cast<uint64_t>(st.st_size) > kMaxFileBytes) {
         ::close(fd);
         return nullptr;
     }

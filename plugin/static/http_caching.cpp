@@ -1,7 +1,7 @@
 #include "static/http_caching.hpp"
 
-#include <oxios/rules/http_text.hpp>
 #include <time.h>
+#include <oxios/rules/http_text.hpp>
 
 #include <array>
 #include <cstdlib>
@@ -35,7 +35,6 @@ std::string hex(uint64_t v) {
     } while (v != 0);
     return out;
 }
-
 
 // A bundler's content hash in the file name ("index-D3xRj5Qb.js",
 // "main.3f2a1b4c.css"): 8+ characters of [A-Za-z0-9_] with a digit, between a
@@ -117,8 +116,10 @@ bool accepts_gzip(std::string_view header) {
             const size_t q = params.find("q=");
             if (q != std::string_view::npos) ok = std::strtod(std::string(params.substr(q + 2)).c_str(), nullptr) > 0;
         }
-        if (coding == "gzip" || coding == "x-gzip") gzip_ok = ok;
-        else if (coding == "*") star = ok;
+        if (coding == "gzip" || coding == "x-gzip")
+            gzip_ok = ok;
+        else if (coding == "*")
+            star = ok;
         if (comma == std::string_view::npos) break;
         header.remove_prefix(comma + 1);
     }
@@ -127,18 +128,20 @@ bool accepts_gzip(std::string_view header) {
 
 std::string_view cache_control(Kind kind, std::string_view path) {
     switch (kind) {
-        case Kind::Index: return "no-cache";
-        case Kind::Asset: return fingerprinted(path) ? "public, max-age=31536000, immutable" : "no-cache";
-        case Kind::Other: return "public, max-age=3600";
+        case Kind::Index:
+            return "no-cache";
+        case Kind::Asset:
+            return fingerprinted(path) ? "public, max-age=31536000, immutable" : "no-cache";
+        case Kind::Other:
+            return "public, max-age=3600";
     }
     return "no-cache";
 }
 
 bool compressible(std::string_view content_type) {
     return content_type.starts_with("text/") || content_type.starts_with("application/json") ||
-           content_type.starts_with("application/manifest+json") ||
-           content_type.starts_with("application/xml") || content_type.starts_with("image/svg+xml") ||
-           content_type.starts_with("application/wasm");
+           content_type.starts_with("application/manifest+json") || content_type.starts_with("application/xml") ||
+           content_type.starts_with("image/svg+xml") || content_type.starts_with("application/wasm");
 }
 
 std::string_view ui_content_type(std::string_view file_name) {

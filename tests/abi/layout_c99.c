@@ -22,16 +22,15 @@
 #else
 #define OXIOS_C_ASSERT_CAT2(a, b) a##b
 #define OXIOS_C_ASSERT_CAT(a, b) OXIOS_C_ASSERT_CAT2(a, b)
-#define OXIOS_C_ASSERT(cond, tag) \
-    typedef char OXIOS_C_ASSERT_CAT(oxios_layout_assert_, __LINE__)[(cond) ? 1 : -1]
+#define OXIOS_C_ASSERT(cond, tag) typedef char OXIOS_C_ASSERT_CAT(oxios_layout_assert_, __LINE__)[(cond) ? 1 : -1]
 #endif
 
 #define OXIOS_FIELD_SIZE(type, field) sizeof(((type*)0)->field)
 
 #if defined(__x86_64__) && defined(__LP64__)
 #define PIN_STRUCT(type, size) OXIOS_C_ASSERT(sizeof(type) == (size), sizeof_##type);
-#define PIN_FIELD(type, field, off, size)                                          \
-    OXIOS_C_ASSERT(offsetof(type, field) == (off), offsetof_##type##_##field);    \
+#define PIN_FIELD(type, field, off, size)                                      \
+    OXIOS_C_ASSERT(offsetof(type, field) == (off), offsetof_##type##_##field); \
     OXIOS_C_ASSERT(OXIOS_FIELD_SIZE(type, field) == (size), sizeof_##type##_##field);
 #define PIN_SCALAR(type, size) OXIOS_C_ASSERT(sizeof(type) == (size), sizeof_##type);
 OXIOS_ABI_STRUCT_LAYOUT(PIN_STRUCT, PIN_FIELD)
@@ -51,17 +50,14 @@ OXIOS_C_ASSERT(offsetof(oxios_request, size) == 0, request_size_first);
 OXIOS_C_ASSERT(offsetof(oxios_host_api, size) == 0, host_api_size_first);
 
 #define FIG_STRUCT(type, size) {"sizeof(" #type ")", sizeof(type)},
-#define FIG_FIELD(type, field, off, size)                          \
-    {"offsetof(" #type ", " #field ")", offsetof(type, field)},    \
-    {"sizeof(" #type "::" #field ")", OXIOS_FIELD_SIZE(type, field)},
+#define FIG_FIELD(type, field, off, size)                       \
+    {"offsetof(" #type ", " #field ")", offsetof(type, field)}, \
+        {"sizeof(" #type "::" #field ")", OXIOS_FIELD_SIZE(type, field)},
 #define FIG_SCALAR(type, size) {"sizeof(" #type ")", sizeof(type)},
 #define FIG_VALUE(name, value) {#name, (size_t)(name)},
 
-static const oxios_layout_figure figures[] = {
-    OXIOS_ABI_STRUCT_LAYOUT(FIG_STRUCT, FIG_FIELD)
-    OXIOS_ABI_SCALAR_LAYOUT(FIG_SCALAR)
-    OXIOS_ABI_VALUES(FIG_VALUE)
-};
+static const oxios_layout_figure figures[] = {OXIOS_ABI_STRUCT_LAYOUT(FIG_STRUCT, FIG_FIELD)
+                                                  OXIOS_ABI_SCALAR_LAYOUT(FIG_SCALAR) OXIOS_ABI_VALUES(FIG_VALUE)};
 
 size_t oxios_abi_layout_c(const oxios_layout_figure** out) {
     if (out) *out = figures;

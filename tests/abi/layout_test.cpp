@@ -16,16 +16,16 @@
 namespace {
 
 template <typename T>
-constexpr bool standard_layout = std::is_standard_layout_v<T> && std::is_trivially_copyable_v<T>;
+constexpr bool standard_layout = std::is_standard_layout_v<T>&& std::is_trivially_copyable_v<T>;
 
 #define OXIOS_FIELD_SIZE(type, field) sizeof(((type*)nullptr)->field)
 
 #if defined(__x86_64__) && defined(__LP64__)
-#define PIN_STRUCT(type, size)                                          \
-    static_assert(sizeof(type) == (size), "sizeof(" #type ")");         \
+#define PIN_STRUCT(type, size)                                  \
+    static_assert(sizeof(type) == (size), "sizeof(" #type ")"); \
     static_assert(standard_layout<type>, #type " is a plain C struct");
-#define PIN_FIELD(type, field, off, size)                                                    \
-    static_assert(offsetof(type, field) == (off), "offsetof(" #type ", " #field ")");        \
+#define PIN_FIELD(type, field, off, size)                                             \
+    static_assert(offsetof(type, field) == (off), "offsetof(" #type ", " #field ")"); \
     static_assert(OXIOS_FIELD_SIZE(type, field) == (size), "sizeof(" #type "::" #field ")");
 #define PIN_SCALAR(type, size) static_assert(sizeof(type) == (size), "sizeof(" #type ")");
 OXIOS_ABI_STRUCT_LAYOUT(PIN_STRUCT, PIN_FIELD)
@@ -44,9 +44,9 @@ static_assert(OXIOS_ABI_MINOR >= 0u);
 
 std::vector<oxios_layout_figure> cxx_figures() {
 #define FIG_STRUCT(type, size) {"sizeof(" #type ")", sizeof(type)},
-#define FIG_FIELD(type, field, off, size)                           \
-    {"offsetof(" #type ", " #field ")", offsetof(type, field)},     \
-    {"sizeof(" #type "::" #field ")", OXIOS_FIELD_SIZE(type, field)},
+#define FIG_FIELD(type, field, off, size)                       \
+    {"offsetof(" #type ", " #field ")", offsetof(type, field)}, \
+        {"sizeof(" #type "::" #field ")", OXIOS_FIELD_SIZE(type, field)},
 #define FIG_SCALAR(type, size) {"sizeof(" #type ")", sizeof(type)},
 #define FIG_VALUE(name, value) {#name, static_cast<size_t>(name)},
     return {OXIOS_ABI_STRUCT_LAYOUT(FIG_STRUCT, FIG_FIELD) OXIOS_ABI_SCALAR_LAYOUT(FIG_SCALAR)

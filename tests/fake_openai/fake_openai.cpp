@@ -227,7 +227,8 @@ bool FakeOpenAI::sleep_for(Ms d) const {
     const auto end = std::chrono::steady_clock::now() + d;
     while (std::chrono::steady_clock::now() < end) {
         if (stopping_.load()) return false;
-        std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(Ms(5), end - std::chrono::steady_clock::now()));
+        std::this_thread::sleep_for(
+            std::min<std::chrono::steady_clock::duration>(Ms(5), end - std::chrono::steady_clock::now()));
     }
     return !stopping_.load();
 }

@@ -34,11 +34,11 @@ struct Reply {
     std::string body;          // the whole body when `chunks` is empty
     std::string content_type;  // default text/event-stream for chunks, application/json otherwise
     std::vector<std::pair<std::string, std::string>> headers;  // e.g. {"Retry-After","1"}
-    std::vector<std::string> chunks;  // raw writes of a streaming answer
-    Ms first_delay{0};                // before the first chunk
-    Ms chunk_delay{0};                // between chunks
-    bool disconnect = false;          // after the chunks: drop the connection (no end of stream)
-    bool hang = false;                // after the chunks: keep the stream open, pinging every 50 ms
+    std::vector<std::string> chunks;                           // raw writes of a streaming answer
+    Ms first_delay{0};                                         // before the first chunk
+    Ms chunk_delay{0};                                         // between chunks
+    bool disconnect = false;  // after the chunks: drop the connection (no end of stream)
+    bool hang = false;        // after the chunks: keep the stream open, pinging every 50 ms
 };
 
 // SSE pieces.
@@ -84,7 +84,7 @@ public:
 
     std::vector<Recorded> requests() const;
     std::vector<Recorded> chat_requests() const;
-    TimePoint last_chunk_at() const;    // when the last chunk of the latest stream was written
+    TimePoint last_chunk_at() const;  // when the last chunk of the latest stream was written
     int streams_started() const { return started_.load(); }
     int streams_aborted() const { return aborted_.load(); }  // a write failed: the client left
     TimePoint aborted_at() const;

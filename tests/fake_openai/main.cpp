@@ -35,10 +35,14 @@ int main(int argc, char** argv) {
             return 2;
         }
         const char* v = argv[++i];
-        if (k == "--tokens") tokens = std::strtol(v, nullptr, 10);
-        else if (k == "--chunk-delay-ms") delay_ms = std::strtol(v, nullptr, 10);
-        else if (k == "--threads") threads = std::strtol(v, nullptr, 10);
-        else if (k == "--send-log") send_log = v;
+        if (k == "--tokens")
+            tokens = std::strtol(v, nullptr, 10);
+        else if (k == "--chunk-delay-ms")
+            delay_ms = std::strtol(v, nullptr, 10);
+        else if (k == "--threads")
+            threads = std::strtol(v, nullptr, 10);
+        else if (k == "--send-log")
+            send_log = v;
         else {
             std::fprintf(stderr, "fake-openai: unknown option %s\n", k.c_str());
             return 2;

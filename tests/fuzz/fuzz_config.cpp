@@ -120,6 +120,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     read_back(*cfg);
     std::unique_ptr<Config> again = load(file);
     if (!again) oxios_fuzz::fail("the file written by put does not load");
-    if (!oxios_fuzz::same_json(whole(*again), whole(*cfg))) oxios_fuzz::fail("the file written by put loads to another config");
+    if (!oxios_fuzz::same_json(whole(*again), whole(*cfg)))
+        oxios_fuzz::fail("the file written by put loads to another config");
     return 0;
 }

@@ -39,18 +39,28 @@ namespace {
 constexpr const char* kToken = "fuzz-token";
 constexpr int64_t kStartUs = 1'780'000'000'000'000;  // 2026-05-28
 
-constexpr std::array<const char*, 37> kMethods = {
-    "agents.kill", "agents.list", "approvals.approve", "approvals.list", "approvals.reject",
-    "config.get", "config.put", "engine.config", "engine.models", "engine.provider_models",
-    "engine.providers", "engine.set_api_key", "engine.set_model", "engine.set_provider_options",
-    "engine.validate_key", "memory.create", "memory.get", "memory.list", "memory.search",
-    "memory.semantic", "seeds.evolution", "seeds.get", "seeds.list", "skills.content",
-    "skills.create", "skills.delete", "skills.disable", "skills.enable", "skills.get",
-    "skills.list", "spaces.activate", "spaces.archive", "spaces.get", "spaces.list",
-    "system.components", "system.metrics", "system.status"};
-constexpr std::array<oxios_status, 8> kStatuses = {OXIOS_OK,          OXIOS_E_NOT_FOUND, OXIOS_E_INVALID,
-                                                   OXIOS_E_DENIED,    OXIOS_E_UPSTREAM,  OXIOS_E_INTERNAL,
-                                                   OXIOS_E_BUSY,      OXIOS_E_UNSUPPORTED};
+constexpr std::array<const char*, 37> kMethods = {"agents.kill",         "agents.list",
+                                                  "approvals.approve",   "approvals.list",
+                                                  "approvals.reject",    "config.get",
+                                                  "config.put",          "engine.config",
+                                                  "engine.models",       "engine.provider_models",
+                                                  "engine.providers",    "engine.set_api_key",
+                                                  "engine.set_model",    "engine.set_provider_options",
+                                                  "engine.validate_key", "memory.create",
+                                                  "memory.get",          "memory.list",
+                                                  "memory.search",       "memory.semantic",
+                                                  "seeds.evolution",     "seeds.get",
+                                                  "seeds.list",          "skills.content",
+                                                  "skills.create",       "skills.delete",
+                                                  "skills.disable",      "skills.enable",
+                                                  "skills.get",          "skills.list",
+                                                  "spaces.activate",     "spaces.archive",
+                                                  "spaces.get",          "spaces.list",
+                                                  "system.components",   "system.metrics",
+                                                  "system.status"};
+constexpr std::array<oxios_status, 8> kStatuses = {OXIOS_OK,       OXIOS_E_NOT_FOUND,  OXIOS_E_INVALID,
+                                                   OXIOS_E_DENIED, OXIOS_E_UPSTREAM,   OXIOS_E_INTERNAL,
+                                                   OXIOS_E_BUSY,   OXIOS_E_UNSUPPORTED};
 
 struct Answer {
     std::mutex mu;

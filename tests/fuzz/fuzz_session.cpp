@@ -21,9 +21,9 @@
 // summary's message count matches; an append to a readable session succeeds
 // and adds exactly one exchange to what get() serves; a restart serves the
 // same session.
+#include "file_session_store.hpp"
 #include "fuzz_common.hpp"
 #include "session_doc.hpp"
-#include "file_session_store.hpp"
 
 #include <rapidjson/document.h>
 
@@ -39,8 +39,8 @@
 #include <string_view>
 
 namespace fs = std::filesystem;
-using oxios::kernel::SessionDoc;
 using oxios::kernel::FileSessionStore;
+using oxios::kernel::SessionDoc;
 
 namespace {
 
@@ -134,8 +134,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (scan.valid_bytes > journal.size()) oxios_fuzz::fail("scan_journal: valid_bytes past the end");
     for (const auto& r : scan.records) {
         const std::string line = r.journal_line();
-        const auto again = oxios::kernel::ExchangeRecord::from_journal_line(
-            std::string_view(line).substr(0, line.size() - 1));
+        const auto again =
+            oxios::kernel::ExchangeRecord::from_journal_line(std::string_view(line).substr(0, line.size() - 1));
         if (!again || again->journal_line() != line) oxios_fuzz::fail("journal line does not round-trip", line);
     }
 
@@ -166,7 +166,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     limits.journal_max_exchanges = 3;
     std::string served;
     {
-        FileSessionStore store(sessions_dir(), [] { return kNowUs; }, limits);
+        FileSessionStore store(
+            sessions_dir(), [] { return kNowUs; }, limits);
         if (store.count() > 1) oxios_fuzz::fail("index holds more than the one session");
         (void)store.list(1, 50);
         const auto before = store.get(kId);
@@ -185,7 +186,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         (void)store.list(1, 50);
     }
     if (!served.empty()) {
-        FileSessionStore store(sessions_dir(), [] { return kNowUs; }, limits);
+        FileSessionStore store(
+            sessions_dir(), [] { return kNowUs; }, limits);
         const auto again = store.get(kId);
         if (again.status != OXIOS_OK || !oxios_fuzz::same_json(again.body, served))
             oxios_fuzz::fail("a restarted store serves another session", again.body + " | " + served);

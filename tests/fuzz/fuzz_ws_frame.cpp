@@ -37,7 +37,7 @@ constexpr int64_t kStartUs = 1'780'000'000'000'000;  // 2026-05-28
 MockHost* g_host = nullptr;
 uint64_t g_ws = 0;
 uint64_t g_runs = 0;
-int g_flags = 0;  // read by the gateway script (harness thread), set before each send
+int g_flags = 0;           // read by the gateway script (harness thread), set before each send
 uint64_t g_submitted = 0;  // messages the gateway got (the plugin accepted the frame)
 
 std::string frame_type(const std::string& frame) {

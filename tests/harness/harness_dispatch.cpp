@@ -24,9 +24,14 @@ MockHost::Impl::Prepared MockHost::Impl::prepare(const Request& r) {
         return p;
     }
     switch (p.flight->router.match(r.method, p.target.segments, p.match)) {
-        case Router::Result::Found: break;
-        case Router::Result::NotFound: p.final = make_error(404, "not found"); break;
-        case Router::Result::MethodNotAllowed: p.final = make_error(405, "method not allowed"); break;
+        case Router::Result::Found:
+            break;
+        case Router::Result::NotFound:
+            p.final = make_error(404, "not found");
+            break;
+        case Router::Result::MethodNotAllowed:
+            p.final = make_error(405, "method not allowed");
+            break;
     }
     return p;
 }
@@ -230,7 +235,6 @@ void MockHost::Impl::close_by_plugin(Instance* /*inst*/, uint64_t id, bool ws, u
         }
     });
 }
-
 
 // ---------------------------------------------------------------------------
 // Public interface: requests

@@ -154,7 +154,6 @@ oxios_status MockHost::Impl::gateway_call(const oxios_chat_message* msg, uint32_
     return failed ? reply.error : OXIOS_OK;
 }
 
-
 // ---------------------------------------------------------------------------
 // Public interface: gateway script
 // ---------------------------------------------------------------------------

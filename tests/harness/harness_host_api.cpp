@@ -121,8 +121,8 @@ oxios_status h_gateway_submit(oxios_host* host, const oxios_chat_message* msg) {
     });
 }
 
-oxios_status h_gateway_call(oxios_host* host, const oxios_chat_message* msg, uint32_t timeout_ms,
-                            oxios_delivery_fn fn, void* user) {
+oxios_status h_gateway_call(oxios_host* host, const oxios_chat_message* msg, uint32_t timeout_ms, oxios_delivery_fn fn,
+                            void* user) {
     return guarded([&]() -> oxios_status {
         Instance* i = inst_of(host);
         if (!usable(i)) return OXIOS_E_CLOSED;

@@ -122,7 +122,6 @@ private:
     std::thread thread_;
 };
 
-
 // ---------------------------------------------------------------------------
 // One loaded plugin instance. Its address is the `oxios_host*` the plugin gets.
 // Instances are kept (emptied) until the MockHost dies, so a stray late call
@@ -165,7 +164,6 @@ struct Instance {
         return cv.wait_for(lock, deadline, [&] { return inflight == 0; });
     }
 };
-
 
 // RAII: one counted call into an instance.
 class Flight {
@@ -303,7 +301,6 @@ struct Event {
     uint64_t seq;
     std::string json;
 };
-
 
 // ---------------------------------------------------------------------------
 struct MockHost::Impl {

@@ -58,8 +58,8 @@ std::shared_ptr<Instance> MockHost::Impl::load_instance(const std::string& path)
     // while this one is mapped, and a new inode defeats dlopen's path cache.
     std::filesystem::create_directories(temp_dir_, ec);
     const auto stem = std::filesystem::path(path).stem().string();
-    const auto copy = temp_dir_ / (stem + "-" + std::to_string(inst->serial) + "-" +
-                                   detail::uuid_v4().substr(0, 8) + ".so");
+    const auto copy =
+        temp_dir_ / (stem + "-" + std::to_string(inst->serial) + "-" + detail::uuid_v4().substr(0, 8) + ".so");
     if (!std::filesystem::copy_file(path, copy, std::filesystem::copy_options::overwrite_existing, ec))
         throw std::runtime_error(what + "cannot copy to " + copy.string() + ": " + ec.message());
     inst->copy_path = copy.string();
@@ -168,8 +168,7 @@ void MockHost::Impl::teardown(const std::shared_ptr<Instance>& inst, bool starte
     if (!drained) {
         // Calls still running inside: unloading would pull the code from under
         // them. Leak the instance rather than crash, and say so.
-        log(nullptr, OXIOS_LOG_ERROR,
-            "plugin '" + inst->name + "' did not drain within its deadline; left loaded");
+        log(nullptr, OXIOS_LOG_ERROR, "plugin '" + inst->name + "' did not drain within its deadline; left loaded");
         std::lock_guard<std::mutex> lock(mu_);
         retired_.push_back(inst);
         return;
@@ -225,8 +224,8 @@ void MockHost::Impl::load_or_reload(const std::string& path) {
             }
             if (st != OXIOS_OK) {
                 teardown(neu, true);
-                const std::string why = "cannot reload plugin '" + path + "': import_state failed: " +
-                                        detail::status_name(st);
+                const std::string why =
+                    "cannot reload plugin '" + path + "': import_state failed: " + detail::status_name(st);
                 log(nullptr, OXIOS_LOG_ERROR, why);
                 throw std::runtime_error(why);
             }
@@ -319,7 +318,6 @@ void MockHost::Impl::unload() {
     }
     teardown(old, true);
 }
-
 
 // ---------------------------------------------------------------------------
 // Host functions: logging, time, config, routes

@@ -17,8 +17,7 @@ oxios_status Router::add(const oxios_route* route, std::string* why) {
     return st;
 }
 
-Router::Result Router::match(std::string_view method, const std::vector<std::string>& segments,
-                             RouteMatch& out) const {
+Router::Result Router::match(std::string_view method, const std::vector<std::string>& segments, RouteMatch& out) const {
     const std::vector<std::string_view> parts(segments.begin(), segments.end());
     size_t index = 0;
     out.route = nullptr;

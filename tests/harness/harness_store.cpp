@@ -250,7 +250,6 @@ oxios_status MockHost::Impl::session_prune(bool force, std::string& out) {
     return OXIOS_OK;
 }
 
-
 // ---------------------------------------------------------------------------
 // Public interface: config and sessions
 // ---------------------------------------------------------------------------

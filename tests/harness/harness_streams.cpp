@@ -69,7 +69,6 @@ oxios_status MockHost::Impl::ws_close(Instance* inst, uint64_t ws, uint16_t code
     return OXIOS_OK;
 }
 
-
 // ---------------------------------------------------------------------------
 // Public interface: WebSockets and SSE
 // ---------------------------------------------------------------------------

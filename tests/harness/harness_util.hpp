@@ -36,10 +36,10 @@ using rules::status_name;
 
 // A parsed request target: "/a%20b/c?x=1&y=2".
 struct Target {
-    std::string raw;                  // as sent
-    std::string path;                 // percent-decoded path
+    std::string raw;                    // as sent
+    std::string path;                   // percent-decoded path
     std::vector<std::string> segments;  // decoded segments (rules::decode_segments: "/" -> {})
-    std::string query;                // raw, without '?'
+    std::string query;                  // raw, without '?'
     std::vector<std::pair<std::string, std::string>> query_params;  // decoded
 };
 // Fails (returns false, sets error) for a target that is not origin-form. A

@@ -42,7 +42,6 @@ oxios_status MockHost::Impl::call(std::string_view method, std::string_view json
     }
 }
 
-
 // ---------------------------------------------------------------------------
 // Public interface: scripts and records
 // ---------------------------------------------------------------------------

@@ -135,7 +135,7 @@ public:
     // Gateway: scripts the reply per message (default: echo). Deliveries
     // happen on a harness thread (submit) or the caller's thread (call).
     void set_gateway(std::function<GatewayReply(const ChatMessage&)> fn);
-    void set_gateway_busy(bool busy);  // submit/call answer OXIOS_E_BUSY
+    void set_gateway_busy(bool busy);                   // submit/call answer OXIOS_E_BUSY
     std::vector<ChatMessage> gateway_messages() const;  // every message submitted
     // Session store: id -> session JSON (file format of docs/api.md).
     std::map<std::string, std::string> sessions() const;

@@ -36,8 +36,7 @@ inline int jint(const rapidjson::Value& v, const char* key) {
 }
 
 // Polls until pred() or the timeout; returns pred()'s last value.
-inline bool eventually(const std::function<bool()>& pred,
-                       std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+inline bool eventually(const std::function<bool()>& pred, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
     const auto end = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < end) {
         if (pred()) return true;

@@ -82,7 +82,9 @@ TEST_CASE("a non-ELF file is refused with a reason; the harness stays usable") {
 TEST_CASE("a failed reload keeps the old instance serving") {
     Loaded l;
     const auto before = l.host.plugin_copy_path();
-    const auto path = temp_file("oxios-harness-not-elf2.so", "\x7f" "ELF but truncated");
+    const auto path = temp_file("oxios-harness-not-elf2.so",
+                                "\x7f"
+                                "ELF but truncated");
     CHECK_THROWS_AS(l.host.reload(path), std::runtime_error);
     CHECK(l.host.loaded());
     CHECK(l.host.plugin_copy_path() == before);

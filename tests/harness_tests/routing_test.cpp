@@ -42,7 +42,7 @@ TEST_CASE("404 and 405 with JSON bodies") {
     // A catch-all of another method below the root makes the path known
     // (the host's rule): 405; only one at the root ("/{*x}") would not.
     CHECK(h.post("/files/x", "").status == 405);
-    CHECK(h.get("/hello/").status == 404);  // no trailing-slash folding
+    CHECK(h.get("/hello/").status == 404);   // no trailing-slash folding
     CHECK(h.get("/ec%zzho").status == 404);  // a malformed escape stays literal, as in the host
 }
 

@@ -129,9 +129,8 @@ TEST_CASE("call: scripted methods, unsupported ones, recorded") {
     r = parse(h.post("/call/seeds.list", R"({"page":1})").body);
     CHECK(jint(r, "status") == OXIOS_OK);
     CHECK(parse(jstring(r, "out"))["in"]["page"].GetInt() == 1);
-    h.set_call("agents.kill", [](const std::string&) -> std::pair<oxios_status, std::string> {
-        throw std::runtime_error("boom");
-    });
+    h.set_call("agents.kill",
+               [](const std::string&) -> std::pair<oxios_status, std::string> { throw std::runtime_error("boom"); });
     r = parse(h.post("/call/agents.kill", "{}").body);
     CHECK(jint(r, "status") == OXIOS_E_INTERNAL);
     const auto calls = h.calls();

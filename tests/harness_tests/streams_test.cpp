@@ -104,7 +104,8 @@ TEST_CASE("SSE: admission, open, events with seq, refusal, client close") {
     CHECK(seq == 1);
     const auto data = h.sse_wait(s, "id: 1\n");
     REQUIRE(data.find("id: 1\ndata: ") != std::string::npos);
-    const auto json = data.substr(data.find("data: ") + 6, data.find("\n\n", data.find("data: ")) - data.find("data: ") - 6);
+    const auto json =
+        data.substr(data.find("data: ") + 6, data.find("\n\n", data.find("data: ")) - data.find("data: ") - 6);
     const auto ev = parse(json);
     CHECK(is_uuid_v4(jstring(ev, "id")));
     CHECK(jstring(ev, "type") == "agent_created");

@@ -8,8 +8,8 @@
 #include <atomic>
 #include <thread>
 
-using oxios::test::HostProcess;
 using oxios::test::env_or;
+using oxios::test::HostProcess;
 
 namespace {
 

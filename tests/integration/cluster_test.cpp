@@ -133,11 +133,13 @@ TEST_CASE("cluster: kill -9 of a host under chat load through nginx loses nothin
     REQUIRE(again.status() == 200);
     REQUIRE(c.Post("/api/chat", R"({"content":"after","session_id":"kill-after"})", "application/json")->status == 200);
     auto all = sse->messages();
-    REQUIRE(again.wait([&] {
-        for (const auto& m : again.messages())
-            if (m.data.find("kill-after") != std::string::npos) return true;
-        return false;
-    }, std::chrono::seconds(10)));
+    REQUIRE(again.wait(
+        [&] {
+            for (const auto& m : again.messages())
+                if (m.data.find("kill-after") != std::string::npos) return true;
+            return false;
+        },
+        std::chrono::seconds(10)));
     const size_t first_part = all.size();
     std::string again_ids;
     for (const auto& m : again.messages()) {

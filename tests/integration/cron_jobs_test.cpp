@@ -38,15 +38,19 @@ TEST_CASE("cron jobs over HTTP: a scheduled run lands in session cron-<id>; trig
     auto c = host.client();
     c.set_read_timeout(30, 0);
 
-    auto bad = answer(c.Post("/api/cron-jobs", R"({"name":"x","schedule":"0 0 30 2 *","command":"c"})",
-                             "application/json"), 400, "never fires");
+    auto bad =
+        answer(c.Post("/api/cron-jobs", R"({"name":"x","schedule":"0 0 30 2 *","command":"c"})", "application/json"),
+               400, "never fires");
     CHECK(str(bad, "error") == "schedule never fires");
-    bad = answer(c.Post("/api/cron-jobs", R"({"name":"x","schedule":"* * * * * * *","command":"c"})",
-                        "application/json"), 400, "7 fields");
+    bad =
+        answer(c.Post("/api/cron-jobs", R"({"name":"x","schedule":"* * * * * * *","command":"c"})", "application/json"),
+               400, "7 fields");
     CHECK(str(bad, "error").rfind("invalid schedule: ", 0) == 0);
 
-    const auto job = answer(c.Post("/api/cron-jobs", R"({"name":"tick","schedule":"*/2 * * * * *","command":"hello cron"})",
-                                   "application/json"), 200, "create");
+    const auto job =
+        answer(c.Post("/api/cron-jobs", R"({"name":"tick","schedule":"*/2 * * * * *","command":"hello cron"})",
+                      "application/json"),
+               200, "create");
     const std::string id = str(job, "id");
     CHECK(str(job, "session_id") == "cron-" + id);
     CHECK(job["next_run"].IsString());
@@ -75,8 +79,8 @@ TEST_CASE("cron jobs over HTTP: a scheduled run lands in session cron-<id>; trig
     CHECK(str(session["agent_responses"][0], "content") == "echo: hello cron");
 
     // Disabled: no next run; a trigger still runs it and, with wait, answers the outcome.
-    const auto off = answer(c.Put(("/api/cron-jobs/" + id).c_str(), R"({"enabled":false})", "application/json"), 200,
-                            "disable");
+    const auto off =
+        answer(c.Put(("/api/cron-jobs/" + id).c_str(), R"({"enabled":false})", "application/json"), 200, "disable");
     CHECK(off["next_run"].IsNull());
     CHECK_FALSE(off["enabled"].GetBool());
     std::this_thread::sleep_for(std::chrono::milliseconds(200));  // a run in flight finishes
@@ -86,8 +90,8 @@ TEST_CASE("cron jobs over HTTP: a scheduled run lands in session cron-<id>; trig
     CHECK(done["success"].GetBool());
     CHECK(str(done, "summary") == "echo: hello cron");
     CHECK(done["duration_ms"].IsInt64());
-    const auto fired = answer(c.Post(("/api/cron-jobs/" + id + "/trigger").c_str(), "", "application/json"), 200,
-                              "trigger");
+    const auto fired =
+        answer(c.Post(("/api/cron-jobs/" + id + "/trigger").c_str(), "", "application/json"), 200, "trigger");
     CHECK(str(fired, "status") == "triggered");
     CHECK(str(fired, "session_id") == "cron-" + id);
     CHECK(fired["message_id"].IsString());

@@ -14,8 +14,8 @@
 #include <filesystem>
 #include <thread>
 
-using oxios::test::HostProcess;
 using oxios::test::env_or;
+using oxios::test::HostProcess;
 
 TEST_CASE("gateway_call on the real host: the caller's timeout_ms holds against a silent engine; fn not called") {
     // An "engine" that accepts the TCP connection (backlog) and never answers.

@@ -106,8 +106,7 @@ bool HostProcess::wait_for_version(const std::string& version, std::chrono::mill
     auto c = client();
     while (std::chrono::steady_clock::now() < deadline) {
         auto r = c.Get("/health");
-        if (r && r->status == 200 && r->body.find("\"version\":\"" + version + "\"") != std::string::npos)
-            return true;
+        if (r && r->status == 200 && r->body.find("\"version\":\"" + version + "\"") != std::string::npos) return true;
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
     return false;

@@ -19,14 +19,14 @@ std::string read_file(const std::filesystem::path& p);  // "" when unreadable
 class HostProcess {
 public:
     struct Options {
-        std::string config_json = "{}";     // written to <root>/<config_file> (TOML text for .toml)
+        std::string config_json = "{}";           // written to <root>/<config_file> (TOML text for .toml)
         std::string config_file = "config.json";  // "" = no --config (the host's default path)
-        bool pass_workspace = true;          // --workspace <root>/workspace
-        bool pass_port = true;               // --port 0
-        std::vector<std::string> env;        // NAME=VALUE set for the host
-        bool copy_web_plugin = true;         // into the plugin directory
+        bool pass_workspace = true;               // --workspace <root>/workspace
+        bool pass_port = true;                    // --port 0
+        std::vector<std::string> env;             // NAME=VALUE set for the host
+        bool copy_web_plugin = true;              // into the plugin directory
         std::vector<std::string> extra_args;
-        bool expect_start = true;            // wait for the listening line
+        bool expect_start = true;  // wait for the listening line
     };
 
     HostProcess();  // default options

@@ -8,14 +8,14 @@
 
 #include <sys/resource.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <atomic>
 #include <fstream>
-#include <memory>
-#include <sstream>
-#include <unistd.h>
 #include <map>
+#include <memory>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 using oxios::test::HostProcess;
@@ -131,7 +131,8 @@ TEST_CASE("the host raises its open-file limit to the hard limit at start, and s
         if (line.rfind("Max open files", 0) == 0) std::istringstream(line.substr(14)) >> soft >> hard;
     REQUIRE(!hard.empty());
     CHECK(soft == hard);
-    CHECK(host->log().find("open-file limit " + soft + " (soft was " + std::to_string(low.rlim_cur)) != std::string::npos);
+    CHECK(host->log().find("open-file limit " + soft + " (soft was " + std::to_string(low.rlim_cur)) !=
+          std::string::npos);
 }
 
 TEST_CASE("encoded slashes stay inside their path segment: bad ids are 400, never another route") {

@@ -19,8 +19,8 @@ namespace {
 // The JSON answer of a GET (no body) or a POST (JSON body), its status checked.
 rapidjson::Document call(httplib::Client& c, const char* method, const std::string& path, const std::string& body = "",
                          int status = 200) {
-    httplib::Result r = std::string(method) == "GET" ? c.Get(path.c_str())
-                                                     : c.Post(path.c_str(), body, "application/json");
+    httplib::Result r =
+        std::string(method) == "GET" ? c.Get(path.c_str()) : c.Post(path.c_str(), body, "application/json");
     REQUIRE_MESSAGE(r, path);
     CHECK_MESSAGE(r->status == status, method << " " << path << " -> " << r->status << " " << r->body);
     rapidjson::Document doc;
@@ -85,8 +85,8 @@ TEST_CASE("knowledge over HTTP: the UI's editing, linking, search, history and r
     history = call(c, "GET", "/api/knowledge/file/Projects/New%20file.md/history");
     REQUIRE(history["count"].GetInt() == 2);
     const std::string first = history["history"][1]["hash"].GetString();
-    auto restored = call(c, "POST", "/api/knowledge/file/Projects/New%20file.md/restore",
-                         R"({"hash":")" + first + R"("})");
+    auto restored =
+        call(c, "POST", "/api/knowledge/file/Projects/New%20file.md/restore", R"({"hash":")" + first + R"("})");
     CHECK(std::string(restored["status"].GetString()) == "restored");
     CHECK(std::string(restored["path"].GetString()) == "Projects/New file.md");
     CHECK(slurp(vault / "Projects/New file.md") == "# Plan\nfirst version");

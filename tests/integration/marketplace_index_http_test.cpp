@@ -28,7 +28,8 @@ TEST_CASE("marketplace over HTTP: an index registry set by PUT /api/config; sear
                         "application/json");
     });
     index.Get("/skills/pdf.md", [](const httplib::Request&, httplib::Response& res) {
-        res.set_content("---\nname: PDF Tools\ndescription: Split and merge PDF files\n---\nUse qpdf.\n", "text/markdown");
+        res.set_content("---\nname: PDF Tools\ndescription: Split and merge PDF files\n---\nUse qpdf.\n",
+                        "text/markdown");
     });
     index.Get("/stall.json", [&](const httplib::Request&, httplib::Response& res) {
         for (int i = 0; i < 300 && !stopping; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -42,13 +43,13 @@ TEST_CASE("marketplace over HTTP: an index registry set by PUT /api/config; sear
     {
         HostProcess host;
         auto c = host.client();
-        auto r = c.Put("/api/config", R"({"marketplace":{"registry":"http://example.com/index.json"}})",
-                       "application/json");
+        auto r =
+            c.Put("/api/config", R"({"marketplace":{"registry":"http://example.com/index.json"}})", "application/json");
         REQUIRE(r);
         CHECK(r->status == 400);
-        CHECK_MESSAGE(r->body.find("marketplace.registry: http:// is only allowed to a loopback host") !=
-                          std::string::npos,
-                      r->body);
+        CHECK_MESSAGE(
+            r->body.find("marketplace.registry: http:// is only allowed to a loopback host") != std::string::npos,
+            r->body);
         r = c.Put("/api/config", R"({"marketplace":{"registry":")" + base + R"(/index.json","timeout_ms":500}})",
                   "application/json");
         REQUIRE(r);

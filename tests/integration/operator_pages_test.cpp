@@ -32,9 +32,9 @@ rapidjson::Document get_json(httplib::Client& c, const std::string& path, int st
 void check_sample(const rapidjson::Value& s) {
     REQUIRE(s.IsObject());
     CHECK(s["timestamp"].IsString());
-    for (const char* k : {"cpu_percent", "memory_percent", "disk_percent", "memory_used_mb", "memory_total_mb",
-                          "disk_used_gb", "disk_total_gb", "load_avg_1m", "active_agents", "pending_tasks",
-                          "total_token_usage"}) {
+    for (const char* k :
+         {"cpu_percent", "memory_percent", "disk_percent", "memory_used_mb", "memory_total_mb", "disk_used_gb",
+          "disk_total_gb", "load_avg_1m", "active_agents", "pending_tasks", "total_token_usage"}) {
         CAPTURE(k);
         REQUIRE(s.HasMember(k));
         CHECK(s[k].IsNumber());
@@ -175,7 +175,8 @@ TEST_CASE("scheduler over HTTP: the real queue while a model turn is held, answe
     HostProcess::Options o;
     o.config_json = R"({"security":{"rate_limit_per_minute":0},"gateway":{"max_concurrent":1,"queue_capacity":1},)"
                     R"("engine":{"default_model":"openai/fake","api_key":"k","max_retries":0,)"
-                    R"("providers":{"openai":{"base_url":")" + fake.base_url() + R"("}}}})";
+                    R"("providers":{"openai":{"base_url":")" +
+                    fake.base_url() + R"("}}}})";
     HostProcess host(o);
 
     std::vector<int> statuses(2, 0);
@@ -198,7 +199,8 @@ TEST_CASE("scheduler over HTTP: the real queue while a model turn is held, answe
     chats.emplace_back(chat, 0, R"({"content":"first\nquestion","session_id":"sched-1","user_id":"alice"})");
     auto c = host.client();
     REQUIRE_MESSAGE(wait_until([&] { return get_json(c, "/api/scheduler/stats")["running"].GetUint() == 1; }),
-                    "chat status " << statuses[0] << "; host log:\n" << host.log());
+                    "chat status " << statuses[0] << "; host log:\n"
+                                   << host.log());
     chats.emplace_back(chat, 1, R"({"content":"second"})");
     REQUIRE(wait_until([&] { return get_json(c, "/api/scheduler/stats")["queued"].GetUint() == 1; }));
 
@@ -242,8 +244,8 @@ TEST_CASE("scheduler over HTTP: the real queue while a model turn is held, answe
     for (;;) {
         s = get_json(c, "/api/scheduler/stats");
         t = get_json(c, "/api/scheduler/tasks");
-        const bool settled = s["completed_total"].GetUint() + s["failed_total"].GetUint() == 2 &&
-                             t["running"].Size() == 0;
+        const bool settled =
+            s["completed_total"].GetUint() + s["failed_total"].GetUint() == 2 && t["running"].Size() == 0;
         if (settled || std::chrono::steady_clock::now() > until) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }

@@ -36,8 +36,10 @@ std::string slurp(const fs::path& p) {
 std::map<std::string, std::string> files_of(const fs::path& dir) {
     std::map<std::string, std::string> out;
     for (auto it = fs::recursive_directory_iterator(dir); it != fs::recursive_directory_iterator(); ++it) {
-        if (it->path() == dir / ".git" || it->path() == dir / ".oxios") it.disable_recursion_pending();
-        else if (it->is_regular_file()) out[fs::relative(it->path(), dir).string()] = slurp(it->path());
+        if (it->path() == dir / ".git" || it->path() == dir / ".oxios")
+            it.disable_recursion_pending();
+        else if (it->is_regular_file())
+            out[fs::relative(it->path(), dir).string()] = slurp(it->path());
     }
     return out;
 }

@@ -97,7 +97,8 @@ TEST_CASE("budget: reported usage is metered and priced; an exhausted agent gets
     auto refused = c.Post("/api/chat", R"({"content":"second","user_id":"tiny"})", "application/json");
     REQUIRE(refused);
     CHECK(refused->status == 429);
-    CHECK(std::string(parse(refused->body)["error"].GetString()).rfind("budget exhausted for agent 'tiny': 17/1 tokens; resets at ", 0) == 0);
+    CHECK(std::string(parse(refused->body)["error"].GetString())
+              .rfind("budget exhausted for agent 'tiny': 17/1 tokens; resets at ", 0) == 0);
     const int retry = std::stoi(refused->get_header_value("Retry-After"));
     CHECK(retry > 3500);
     CHECK(retry <= 3601);

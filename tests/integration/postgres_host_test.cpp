@@ -135,7 +135,8 @@ TEST_CASE("postgres: an SSE client on host B gets A's chat events with consecuti
     REQUIRE(on_a.status() == 200);
     REQUIRE(on_a.wait([&] { return on_a.last_id() >= last; }, std::chrono::seconds(10)));
     std::string ids;
-    for (const auto& m : on_a.messages()) ids += std::to_string(m.id) + (m.event.empty() ? "" : "(" + m.event + ")") + " ";
+    for (const auto& m : on_a.messages())
+        ids += std::to_string(m.id) + (m.event.empty() ? "" : "(" + m.event + ")") + " ";
     CHECK_MESSAGE(on_a.messages().front().id == middle + 1, "on A after " << middle << ": " << ids);
     CHECK_MESSAGE(consecutive(on_a.messages(), first, last, why), why);
     for (const auto& m : on_a.messages()) CHECK(m.event != "resync");
@@ -182,8 +183,8 @@ TEST_CASE("postgres: a note written through one host is found by the other's sea
     shared.extra_args = {"--workspace", a.workspace().string()};
     HostProcess b(shared);
     auto found_on_b = [&](const char* query) {
-        auto r = b.client().Post("/api/knowledge/search", std::string(R"({"query":")") + query + "\"}",
-                                 "application/json");
+        auto r =
+            b.client().Post("/api/knowledge/search", std::string(R"({"query":")") + query + "\"}", "application/json");
         return r && r->status == 200 ? parse(r->body)["count"].GetInt() : -1;
     };
     auto until = [](const std::function<bool()>& cond) {

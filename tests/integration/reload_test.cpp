@@ -5,16 +5,16 @@
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
-#include <set>
-#include <algorithm>
-#include <csignal>
 
-using oxios::test::HostProcess;
 using oxios::test::env_or;
+using oxios::test::HostProcess;
 
 namespace {
 
@@ -68,8 +68,9 @@ TEST_CASE("replacing web_plugin.so under load: zero failed requests, new version
                     ++ok;
                 } else {
                     if (++failed <= 3)
-                        MESSAGE("client " << t << ": " << (r ? std::to_string(r->status) + " " + r->body
-                                                             : httplib::to_string(r.error())));
+                        MESSAGE("client "
+                                << t << ": "
+                                << (r ? std::to_string(r->status) + " " + r->body : httplib::to_string(r.error())));
                 }
             }
         });

@@ -82,8 +82,7 @@ TEST_CASE("security over HTTP: audited config change and auth failure, verify, p
     CHECK(std::string(p["policies"][2]["effect"].GetString()) == "deny");
 
     host.stop();
-    const std::string stored =
-        oxios::test::read_file(host.workspace() / ".oxios" / "audit" / "audit.jsonl");
+    const std::string stored = oxios::test::read_file(host.workspace() / ".oxios" / "audit" / "audit.jsonl");
     CHECK(stored.find("tok-s3cret") == std::string::npos);
     CHECK(stored.find("wrong-token") == std::string::npos);
     CHECK(stored.find("zebra-quokka") == std::string::npos);  // keys, never values
@@ -95,7 +94,8 @@ TEST_CASE("marketplace over HTTP: search, install, listed as managed, audited") 
     auto c = host.client();
     const auto dir = host.workspace() / "marketplace" / "pdf-tools";
     std::filesystem::create_directories(dir);
-    std::ofstream(dir / "SKILL.md") << "---\nname: PDF Tools\ndescription: Split and merge PDF files\nversion: 2.1.0\n---\nUse qpdf.\n";
+    std::ofstream(dir / "SKILL.md")
+        << "---\nname: PDF Tools\ndescription: Split and merge PDF files\nversion: 2.1.0\n---\nUse qpdf.\n";
 
     auto r = c.Get("/api/marketplace/search?q=pdf%20merge");
     REQUIRE(r);
@@ -124,7 +124,8 @@ TEST_CASE("marketplace over HTTP: search, install, listed as managed, audited") 
     const rapidjson::Value& list = skills.IsArray() ? skills : skills["skills"];
     bool managed = false;
     for (const auto& s : list.GetArray())
-        if (std::string(s["name"].GetString()) == "pdf-tools") managed = std::string(s["source"].GetString()) == "managed";
+        if (std::string(s["name"].GetString()) == "pdf-tools")
+            managed = std::string(s["source"].GetString()) == "managed";
     CHECK(managed);
 
     r = c.Get("/api/audit");
@@ -137,9 +138,11 @@ TEST_CASE("security over HTTP: cron, persona, budget and vault changes are audit
     o.config_json = R"({"security":{"rate_limit_per_minute":0}})";
     HostProcess host(o);
     auto c = host.client();
-    REQUIRE(c.Post("/api/cron-jobs", R"({"name":"nightly","schedule":"0 3 * * *","command":"report"})",
-                   "application/json")->status == 200);
-    REQUIRE(c.Post("/api/personas", R"({"name":"Ada","system_prompt":"secret prompt"})", "application/json")->status == 200);
+    REQUIRE(
+        c.Post("/api/cron-jobs", R"({"name":"nightly","schedule":"0 3 * * *","command":"report"})", "application/json")
+            ->status == 200);
+    REQUIRE(c.Post("/api/personas", R"({"name":"Ada","system_prompt":"secret prompt"})", "application/json")->status ==
+            200);
     REQUIRE(c.Post("/api/budget/bob", R"({"tokens_limit":1})", "application/json")->status == 200);
     REQUIRE(c.Put("/api/knowledge/file/Notes/a.md", "private words", "text/markdown")->status == 204);
     for (int i = 0; i < 3; ++i) c.Post("/api/chat", R"({"content":"hello there","user_id":"bob"})", "application/json");

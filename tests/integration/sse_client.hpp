@@ -128,9 +128,12 @@ private:
             while (std::getline(lines, line)) {
                 if (line.empty() || line[0] == ':') continue;
                 any = true;
-                if (line.rfind("id: ", 0) == 0) m.id = std::stoull(line.substr(4));
-                else if (line.rfind("event: ", 0) == 0) m.event = line.substr(7);
-                else if (line.rfind("data: ", 0) == 0) m.data = line.substr(6);
+                if (line.rfind("id: ", 0) == 0)
+                    m.id = std::stoull(line.substr(4));
+                else if (line.rfind("event: ", 0) == 0)
+                    m.event = line.substr(7);
+                else if (line.rfind("data: ", 0) == 0)
+                    m.data = line.substr(6);
             }
             if (any) {
                 std::lock_guard lock(mutex_);
@@ -161,8 +164,9 @@ private:
     std::vector<Message> messages_;
 };
 
-inline // The ids of `msgs` are consecutive (no gap, no repeat); a resync would be a gap.
-bool consecutive(const std::vector<SseClient::Message>& msgs, uint64_t& first, uint64_t& last, std::string& why) {
+inline  // The ids of `msgs` are consecutive (no gap, no repeat); a resync would be a gap.
+    bool
+    consecutive(const std::vector<SseClient::Message>& msgs, uint64_t& first, uint64_t& last, std::string& why) {
     first = last = 0;
     for (const auto& m : msgs) {
         if (m.event == "resync") {
@@ -170,7 +174,8 @@ bool consecutive(const std::vector<SseClient::Message>& msgs, uint64_t& first, u
             return false;
         }
         if (m.id == 0) continue;
-        if (first == 0) first = m.id;
+        if (first == 0)
+            first = m.id;
         else if (m.id != last + 1) {
             why = "after " + std::to_string(last) + " came " + std::to_string(m.id);
             return false;

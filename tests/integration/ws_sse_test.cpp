@@ -8,15 +8,15 @@
 #include "sse_client.hpp"
 #include "ws_client.hpp"
 
+#include <doctest/doctest.h>
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <doctest/doctest.h>
-#include <rapidjson/document.h>
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -38,10 +38,10 @@
 #include <thread>
 #include <vector>
 
+using oxios::test::consecutive;
 using oxios::test::env_or;
 using oxios::test::HostProcess;
 using oxios::test::SseClient;
-using oxios::test::consecutive;
 using oxios::test::Watchdog;
 using oxios::test::WsClient;
 namespace beast = boost::beast;
@@ -84,7 +84,6 @@ std::string read_file(const std::filesystem::path& p) {
     return s.str();
 }
 
-
 // Reads frames until `finals` done/error frames arrived; counts them.
 struct Tally {
     int done = 0, errors = 0, tokens = 0;
@@ -103,7 +102,8 @@ void read_finals(WsClient& c, int finals, Tally& t) {
         }
         auto d = parse(f);
         const std::string type = sget(d, "type");
-        if (type == "token") ++t.tokens;
+        if (type == "token")
+            ++t.tokens;
         else if (type == "done" || type == "error") {
             ++got;
             (type == "done" ? t.done : t.errors) += 1;
@@ -359,8 +359,7 @@ TEST_CASE("reload under open sockets and streams with messages in flight: nothin
         return true;
     };
     const auto until = Clock::now() + std::chrono::seconds(60);
-    while (!every_stream(saw_final) && Clock::now() < until)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    while (!every_stream(saw_final) && Clock::now() < until) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     uint64_t top = 0;
     for (auto& s : streams) top = std::max(top, s->last_id());
     while (!every_stream([&](SseClient& s) { return s.last_id() >= top; }) && Clock::now() < until)
@@ -409,11 +408,10 @@ TEST_CASE("reload under open sockets and streams with messages in flight: nothin
             if (m.data.find("\"plugin_reloaded\"") != std::string::npos) ++reloaded;
         CHECK(reloaded == static_cast<size_t>(kReloads));
     }
-    MESSAGE("reload figures: " << kReloads << " reloads; ws: " << kWs << " sockets, " << closed_sockets
-                               << " closed, " << total_sent << " messages sent, " << total_done << " done, "
-                               << total_errors << " errors; sse: " << kSse << " streams, " << closed_streams
-                               << " closed, " << events_seen << " events delivered, " << gaps
-                               << " streams with a gap or repeat");
+    MESSAGE("reload figures: " << kReloads << " reloads; ws: " << kWs << " sockets, " << closed_sockets << " closed, "
+                               << total_sent << " messages sent, " << total_done << " done, " << total_errors
+                               << " errors; sse: " << kSse << " streams, " << closed_streams << " closed, "
+                               << events_seen << " events delivered, " << gaps << " streams with a gap or repeat");
     CHECK_FALSE(dog.fired());
 }
 

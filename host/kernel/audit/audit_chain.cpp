@@ -65,8 +65,10 @@ std::string make_line(uint64_t seq, int64_t timestamp_us, const Fields& f, std::
     w.Key("allowed");
     w.Bool(f.allowed);
     w.Key("reason");
-    if (f.reason) write_string(w, *f.reason);
-    else w.Null();
+    if (f.reason)
+        write_string(w, *f.reason);
+    else
+        w.Null();
     w.Key("metadata");
     metadata.Accept(w);
     w.Key("prev_hash");
@@ -96,8 +98,7 @@ std::optional<Break> check_line(std::string_view line, uint64_t expected_seq, st
     if (seq == nullptr || !seq->IsUint64())
         return Break{expected_seq, std::to_string(expected_seq), "", "unreadable entry"};
     if (seq->GetUint64() != expected_seq)
-        return Break{expected_seq, std::to_string(expected_seq), std::to_string(seq->GetUint64()),
-                     "sequence gap"};
+        return Break{expected_seq, std::to_string(expected_seq), std::to_string(seq->GetUint64()), "sequence gap"};
     const std::string stored_prev = json::member_string(*doc, "prev_hash").value_or("");
     if (stored_prev != prev_hash) return Break{expected_seq, std::string(prev_hash), stored_prev, "prev_hash mismatch"};
     const size_t at = line.rfind(kHashKey);

@@ -10,8 +10,7 @@
 
 namespace oxios::kernel::audit {
 
-inline constexpr std::string_view kZeroHash =
-    "0000000000000000000000000000000000000000000000000000000000000000";
+inline constexpr std::string_view kZeroHash = "0000000000000000000000000000000000000000000000000000000000000000";
 
 // Lowercase hex SHA-256 (OpenSSL's libcrypto).
 std::string sha256_hex(std::string_view data);

@@ -45,9 +45,12 @@ AuditLog::Summary AuditLog::summary_of(std::string_view line) {
     const auto doc = json::parse_object(line);
     if (!doc) return Summary{0, "", "", "", "", false, std::nullopt, ""};
     return Summary{json::get_int(*doc, "seq", 0) > 0 ? static_cast<uint64_t>(json::get_int(*doc, "seq", 0)) : 0,
-                   json::get_string(*doc, "timestamp"), json::get_string(*doc, "actor"),
-                   json::get_string(*doc, "action"),    json::get_string(*doc, "resource"),
-                   json::get_bool(*doc, "allowed", false), json::member_string(*doc, "reason"),
+                   json::get_string(*doc, "timestamp"),
+                   json::get_string(*doc, "actor"),
+                   json::get_string(*doc, "action"),
+                   json::get_string(*doc, "resource"),
+                   json::get_bool(*doc, "allowed", false),
+                   json::member_string(*doc, "reason"),
                    json::get_string(*doc, "hash")};
 }
 
@@ -88,13 +91,16 @@ void AuditLog::record(std::string_view actor, std::string_view action, std::stri
                          action.data());
             return;
         }
-        Fields f{std::string(actor), std::string(action), std::string(resource), allowed,
+        Fields f{std::string(actor),
+                 std::string(action),
+                 std::string(resource),
+                 allowed,
                  reason ? std::optional<std::string>(std::string(*reason)) : std::nullopt,
                  std::string(metadata_json)};
         append(std::move(f));
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "[error] audit: cannot record %.*s: %s\n", static_cast<int>(action.size()),
-                     action.data(), e.what());
+        std::fprintf(stderr, "[error] audit: cannot record %.*s: %s\n", static_cast<int>(action.size()), action.data(),
+                     e.what());
     }
 }
 
@@ -121,15 +127,15 @@ Result AuditLog::list(uint64_t page, uint64_t limit) {
     out.begin_object().key("items").begin_array();
     const auto item = [&out](const Summary& s) {
         out.begin_object()
-                .field("seq", s.seq)
-                .field("timestamp", s.timestamp)
-                .field("agent_name", s.actor)
-                .field("action", s.action)
-                .field("resource", s.resource)
-                .field("allowed", s.allowed)
-                .field("reason", s.reason)
-                .field("hash", s.hash)
-                .end_object();
+            .field("seq", s.seq)
+            .field("timestamp", s.timestamp)
+            .field("agent_name", s.actor)
+            .field("action", s.action)
+            .field("resource", s.resource)
+            .field("allowed", s.allowed)
+            .field("reason", s.reason)
+            .field("hash", s.hash)
+            .end_object();
     };
     const Settings settings = options_.settings();
     const uint64_t skip = (page - 1) * limit;
@@ -198,8 +204,10 @@ Result AuditLog::verify() {
             .field("reason", broken->reason);
     } else {
         out.field("valid", true).field("entry_count", count).key("head_hash");
-        if (count == 0) out.null();
-        else out.value(prev);
+        if (count == 0)
+            out.null();
+        else
+            out.value(prev);
     }
     out.end_object();
     return out.result();

@@ -3,8 +3,8 @@
 // the store.
 #pragma once
 
-#include "audit/audit_recorder.hpp"
 #include "audit/audit_chain.hpp"
+#include "audit/audit_recorder.hpp"
 #include "audit/audit_store.hpp"
 #include "kernel.hpp"
 
@@ -32,8 +32,7 @@ public:
     explicit AuditLog(Options options);
 
     void record(std::string_view actor, std::string_view action, std::string_view resource, bool allowed = true,
-                std::optional<std::string_view> reason = std::nullopt,
-                std::string_view metadata_json = "{}") override;
+                std::optional<std::string_view> reason = std::nullopt, std::string_view metadata_json = "{}") override;
     // Like record, but says why an entry was refused (audit.record).
     Result record_checked(const rapidjson::Value& in);
 
@@ -56,7 +55,7 @@ private:
 
     Options options_;
     std::unique_ptr<AuditStore>& store_ = options_.store;
-    std::mutex mutex_;  // guards memory_
+    std::mutex mutex_;            // guards memory_
     std::deque<Summary> memory_;  // the newest entries (not filled when the store is shared)
 };
 

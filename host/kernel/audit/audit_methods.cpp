@@ -19,8 +19,8 @@ void register_audit_service(ServiceRegistry& registry, audit::AuditLog& log) {
     registry.add("audit.entries", [&log](const rapidjson::Value& in) {
         const int64_t from = json::opt_int(in, "from_seq").value_or(1);
         if (from < 1) return error_result(OXIOS_E_INVALID, "from_seq must be >= 1");
-        const int64_t to = json::opt_int(in, "to_seq").value_or(
-            from > INT64_MAX - kDefaultSpan ? INT64_MAX : from + kDefaultSpan - 1);
+        const int64_t to =
+            json::opt_int(in, "to_seq").value_or(from > INT64_MAX - kDefaultSpan ? INT64_MAX : from + kDefaultSpan - 1);
         if (to < from) return error_result(OXIOS_E_INVALID, "to_seq must be >= from_seq");
         if (to - from >= kMaxSpan) return error_result(OXIOS_E_INVALID, "span from_seq..to_seq must be at most 1000");
         return log.entries(static_cast<uint64_t>(from), static_cast<uint64_t>(to));

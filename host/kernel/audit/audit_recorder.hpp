@@ -16,8 +16,8 @@ public:
     virtual ~AuditRecorder() = default;
     // Appends one entry; never throws (a failure is logged). `metadata_json`
     // is a JSON object.
-    virtual void record(std::string_view actor, std::string_view action, std::string_view resource,
-                        bool allowed = true, std::optional<std::string_view> reason = std::nullopt,
+    virtual void record(std::string_view actor, std::string_view action, std::string_view resource, bool allowed = true,
+                        std::optional<std::string_view> reason = std::nullopt,
                         std::string_view metadata_json = "{}") = 0;
 };
 

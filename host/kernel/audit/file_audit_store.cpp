@@ -51,8 +51,13 @@ FileAuditStore::FileAuditStore(fs::path dir, std::function<uint64_t()> max_file_
     std::sort(rotated_.begin(), rotated_.end(), [](const Rotated& a, const Rotated& b) { return a.first < b.first; });
     if (!rotated_.empty()) {
         bool go_on = true;
-        each_line(rotated_.back().path, [this](std::string_view l) { last_line_ = std::string(l) + "\n"; return true; },
-                  go_on);
+        each_line(
+            rotated_.back().path,
+            [this](std::string_view l) {
+                last_line_ = std::string(l) + "\n";
+                return true;
+            },
+            go_on);
     }
     open_current();
     flusher_ = std::thread([this] { flusher(); });
@@ -136,8 +141,7 @@ void FileAuditStore::rotate_locked() {
     ::fdatasync(fd_);
     ::close(fd_);
     fd_ = -1;
-    const fs::path target =
-        dir_ / ("audit." + std::to_string(first_seq_) + "-" + std::to_string(last_seq_) + ".jsonl");
+    const fs::path target = dir_ / ("audit." + std::to_string(first_seq_) + "-" + std::to_string(last_seq_) + ".jsonl");
     fs::rename(current_, target);
     rotated_.push_back(Rotated{first_seq_, last_seq_, target});
     size_ = first_seq_ = last_seq_ = 0;
@@ -150,8 +154,7 @@ void FileAuditStore::scan(uint64_t from_seq, uint64_t to_seq, const std::functio
     bool go_on = true;
     for (const auto& r : rotated_)
         if (go_on && r.last >= from_seq && r.first <= to_seq) each_line(r.path, fn, go_on);
-    if (go_on && (first_seq_ == 0 || (last_seq_ >= from_seq && first_seq_ <= to_seq)))
-        each_line(current_, fn, go_on);
+    if (go_on && (first_seq_ == 0 || (last_seq_ >= from_seq && first_seq_ <= to_seq))) each_line(current_, fn, go_on);
 }
 
 void FileAuditStore::flush() {

@@ -21,14 +21,16 @@ std::string text(bool b) { return b ? "true" : "false"; }
 
 std::vector<Policy> policies(const Config& c) {
     const std::vector<std::string> api{"/api/*"};
-    std::vector<Policy> out{{"public-default", true, {"GET /health", "GET /health/ready", "GET /metrics", "GET / (web UI)"}}};
+    std::vector<Policy> out{
+        {"public-default", true, {"GET /health", "GET /health/ready", "GET /metrics", "GET / (web UI)"}}};
     if (c.get_bool("security.auth_enabled", false)) {
         out.push_back({"token-default", true, api});
         out.push_back({"anonymous-default", false, api});
     } else {
         out.push_back({"anonymous-default", true, api});
     }
-    out.push_back({"agent-default", true,
+    out.push_back({"agent-default",
+                   true,
                    {"network_access:" + text(c.get_bool("security.network_access", false)),
                     "can_fork:" + text(c.get_bool("security.can_fork", false)),
                     "max_execution_time_secs:" + std::to_string(c.get_int("security.max_execution_time_secs", 300)),

@@ -34,7 +34,8 @@ std::string PgAuditStore::append(const MakeLine& make) {
         const uint64_t seq = static_cast<uint64_t>(pg::to_int64(head.get(), 0, 0)) + 1;
         const std::string line = make(seq, pg::text(head.get(), 0, 1));
         const auto stored = read_head(line);
-        if (!stored || stored->seq != seq) throw std::logic_error("audit: a line that is not entry " + std::to_string(seq));
+        if (!stored || stored->seq != seq)
+            throw std::logic_error("audit: a line that is not entry " + std::to_string(seq));
         c.exec("INSERT INTO audit_entries (seq, line) VALUES ($1, $2)", {std::to_string(seq), line});
         c.exec("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1", {std::to_string(seq), stored->hash});
         return line;
@@ -48,8 +49,9 @@ void PgAuditStore::scan(uint64_t from_seq, uint64_t to_seq, const std::function<
         const auto page = pg::store_call(
             *pool_,
             [&](pg::Connection& c) {
-                auto r = c.exec("SELECT seq, line FROM audit_entries WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3",
-                                {seq_param(next), seq_param(to_seq), std::to_string(kPage)});
+                auto r =
+                    c.exec("SELECT seq, line FROM audit_entries WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3",
+                           {seq_param(next), seq_param(to_seq), std::to_string(kPage)});
                 std::vector<std::pair<uint64_t, std::string>> rows;
                 for (int row = 0; row < PQntuples(r.get()); ++row)
                     rows.emplace_back(static_cast<uint64_t>(pg::to_int64(r.get(), row, 0)),

@@ -29,12 +29,12 @@ struct EngineRequest {
 struct EngineReply {
     Status status = OXIOS_OK;  // non-OK: `error` says why (ERROR delivery)
     std::string error;
-    std::string content;       // the whole reply
+    std::string content;  // the whole reply
     std::string phase, seed_id, space_tag;
     int evaluation_passed = -1;
     int64_t prompt_tokens = -1, completion_tokens = -1;  // -1 = not reported
-    std::string model;                                  // "provider/model" or "echo" that answered
-    double cost_input = -1, cost_output = -1;           // USD per million from the model cache; -1 = unknown
+    std::string model;                                   // "provider/model" or "echo" that answered
+    double cost_input = -1, cost_output = -1;            // USD per million from the model cache; -1 = unknown
 };
 
 class Engine {

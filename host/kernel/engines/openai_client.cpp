@@ -98,8 +98,10 @@ std::string upstream_detail(const std::string& body, const std::string& key) {
     std::string detail;
     if (auto doc = json::parse(body); doc && doc->IsObject()) {
         if (const auto* e = json::member(*doc, "error")) {
-            if (e->IsString()) detail = e->GetString();
-            else if (e->IsObject()) detail = json::get_string(*e, "message");
+            if (e->IsString())
+                detail = e->GetString();
+            else if (e->IsObject())
+                detail = json::get_string(*e, "message");
         }
         if (detail.empty()) detail = json::get_string(*doc, "message");
         if (detail.empty()) detail = json::get_string(*doc, "detail");
@@ -118,10 +120,10 @@ std::string http_error_text(const ProviderInfo& p, const std::string& host, cons
     const std::string code = "HTTP " + std::to_string(status);
     if (status == 401 || status == 403) {
         if (key.empty()) {
-            std::string how = p.api_key_env.empty() ? std::string("engine.api_key")
-                                                    : p.api_key_env + " or engine.api_key";
-            return "engine: the provider rejected the request: no API key is set for " + p.id + " (set " + how +
-                   ", " + code + ")";
+            std::string how =
+                p.api_key_env.empty() ? std::string("engine.api_key") : p.api_key_env + " or engine.api_key";
+            return "engine: the provider rejected the request: no API key is set for " + p.id + " (set " + how + ", " +
+                   code + ")";
         }
         return "engine: the provider rejected the API key (" + p.id + ", " + code + ")";
     }
@@ -140,9 +142,8 @@ std::string http_error_text(const ProviderInfo& p, const std::string& host, cons
 
 int64_t retry_after_ms(const httplib::Response& res) {
     auto digits = [](const std::string& v) {
-        return !v.empty() && v.size() < 10 && std::all_of(v.begin(), v.end(), [](unsigned char c) {
-            return std::isdigit(c) != 0;
-        });
+        return !v.empty() && v.size() < 10 &&
+               std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c) != 0; });
     };
     const std::string ms = res.get_header_value("retry-after-ms");
     if (digits(ms)) return std::stoll(ms);
@@ -157,8 +158,10 @@ bool is_connect_error(httplib::Error e) {
         case httplib::Error::BindIPAddress:
         case httplib::Error::SSLConnection:
         case httplib::Error::SSLLoadingCerts:
-        case httplib::Error::ConnectionTimeout: return true;
-        default: return false;
+        case httplib::Error::ConnectionTimeout:
+            return true;
+        default:
+            return false;
     }
 }
 
@@ -166,10 +169,12 @@ std::string connect_error_text(httplib::Error e, const std::string& host, millis
     switch (e) {
         case httplib::Error::SSLServerVerification:
             return "engine: cannot reach " + host + ": TLS certificate verification failed";
-        case httplib::Error::SSLConnection: return "engine: cannot reach " + host + ": TLS handshake failed";
+        case httplib::Error::SSLConnection:
+            return "engine: cannot reach " + host + ": TLS handshake failed";
         case httplib::Error::ConnectionTimeout:
             return "engine: cannot reach " + host + ": no connection within " + secs_text(connect);
-        default: return "engine: cannot reach " + host + " (connection failed)";
+        default:
+            return "engine: cannot reach " + host + " (connection failed)";
     }
 }
 
@@ -376,14 +381,18 @@ ChatOutcome stream_chat(const ChatCall& call) {
     if (why != Watchdog::None) {
         out.fail = why == Watchdog::Cancelled ? FailKind::Cancelled : FailKind::Timeout;
         switch (why) {
-            case Watchdog::Cancelled: out.error = "engine: cancelled"; break;
+            case Watchdog::Cancelled:
+                out.error = "engine: cancelled";
+                break;
             case Watchdog::FirstToken:
                 out.error = "engine: no reply from " + host + " within " + secs_text(call.limits.first_token);
                 break;
             case Watchdog::Idle:
                 out.error = "engine: " + host + " stopped sending for " + secs_text(call.limits.idle);
                 break;
-            default: out.error = "engine: no reply in time"; break;
+            default:
+                out.error = "engine: no reply in time";
+                break;
         }
         return out;
     }

@@ -86,8 +86,7 @@ struct ModelsOutcome {
 };
 
 // GET <base_url>/models with `api_key` (may be "").
-ModelsOutcome fetch_models(const ProviderInfo& provider, const std::string& api_key,
-                           std::chrono::milliseconds timeout);
+ModelsOutcome fetch_models(const ProviderInfo& provider, const std::string& api_key, std::chrono::milliseconds timeout);
 
 // Replaces every occurrence of `secret` (when not empty) in `text`.
 std::string scrub(std::string text, const std::string& secret);

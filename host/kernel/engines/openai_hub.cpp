@@ -71,8 +71,7 @@ std::string compose_system_prompt(std::string_view engine_prompt, std::string_vi
     return out;
 }
 
-EngineHub::EngineHub(const Config& config, EngineServices services)
-    : config_(config), services_(std::move(services)) {}
+EngineHub::EngineHub(const Config& config, EngineServices services) : config_(config), services_(std::move(services)) {}
 
 std::string EngineHub::name() const { return is_echo(config_.get_string("engine.default_model")) ? "echo" : "openai"; }
 
@@ -149,8 +148,8 @@ EngineReply EngineHub::run(const EngineRequest& request) {
 
 EngineReply EngineHub::run_openai(const EngineRequest& request, const std::string& primary) {
     const auto started = Clock::now();
-    const auto deadline = started + std::chrono::seconds(std::max<int64_t>(
-                                        config_.get_int("gateway.reply_timeout_secs", 120), 1));
+    const auto deadline =
+        started + std::chrono::seconds(std::max<int64_t>(config_.get_int("gateway.reply_timeout_secs", 120), 1));
     CallLimits limits;
     limits.connect = config_ms(config_, "engine.connect_timeout_ms", 10'000);
     limits.first_token = config_ms(config_, "engine.first_token_timeout_ms", 60'000);
@@ -273,9 +272,13 @@ void EngineHub::note(const std::string& model, const EngineReply& reply, int ret
 void EngineHub::status(rapidjson::Value& out, rapidjson::Document::AllocatorType& a) const {
     const std::string configured = config_.get_string("engine.default_model");
     std::lock_guard lock(stats_mutex_);
-    out.AddMember("model", json::str(is_echo(configured) ? std::string("echo") : (last_model_.empty() ? configured : last_model_), a), a);
-    if (last_error_.empty()) out.AddMember("last_error", rapidjson::Value(rapidjson::kNullType), a);
-    else out.AddMember("last_error", json::str(last_error_, a), a);
+    out.AddMember(
+        "model",
+        json::str(is_echo(configured) ? std::string("echo") : (last_model_.empty() ? configured : last_model_), a), a);
+    if (last_error_.empty())
+        out.AddMember("last_error", rapidjson::Value(rapidjson::kNullType), a);
+    else
+        out.AddMember("last_error", json::str(last_error_, a), a);
     out.AddMember("requests", requests_, a);
     out.AddMember("failures", failures_, a);
     out.AddMember("retries", retries_, a);

@@ -21,8 +21,10 @@ int64_t first_int(const rapidjson::Value& o, std::initializer_list<const char*> 
 double per_million(const rapidjson::Value* v) {
     if (v == nullptr) return 0;
     double d = 0;
-    if (v->IsNumber()) d = v->GetDouble();
-    else if (v->IsString()) d = std::strtod(v->GetString(), nullptr);
+    if (v->IsNumber())
+        d = v->GetDouble();
+    else if (v->IsString())
+        d = std::strtod(v->GetString(), nullptr);
     if (!(d > 0)) return 0;
     return d * 1e6;
 }
@@ -74,9 +76,12 @@ std::vector<ModelInfo> parse_models(const std::string& body) {
     auto doc = json::parse(body);
     if (!doc) return out;
     const rapidjson::Value* list = nullptr;
-    if (doc->IsArray()) list = &*doc;
-    else if (const auto* d = json::member(*doc, "data"); d != nullptr && d->IsArray()) list = d;
-    else if (const auto* d2 = json::member(*doc, "models"); d2 != nullptr && d2->IsArray()) list = d2;
+    if (doc->IsArray())
+        list = &*doc;
+    else if (const auto* d = json::member(*doc, "data"); d != nullptr && d->IsArray())
+        list = d;
+    else if (const auto* d2 = json::member(*doc, "models"); d2 != nullptr && d2->IsArray())
+        list = d2;
     if (list == nullptr) return out;
     for (const auto& m : list->GetArray()) {
         if (!m.IsObject()) continue;

@@ -14,11 +14,11 @@ namespace oxios::kernel {
 class Config;
 
 struct ProviderInfo {
-    std::string id, name, category;  // category: major, open, regional, local (or custom)
-    std::string base_url;            // up to and including the API version: "https://api.openai.com/v1"
-    std::string api_key_env;         // "" = none (local servers)
+    std::string id, name, category;              // category: major, open, regional, local (or custom)
+    std::string base_url;                        // up to and including the API version: "https://api.openai.com/v1"
+    std::string api_key_env;                     // "" = none (local servers)
     std::map<std::string, std::string> headers;  // extra request headers
-    bool stream_usage = true;        // accepts stream_options.include_usage
+    bool stream_usage = true;                    // accepts stream_options.include_usage
     bool builtin = false;
 };
 

@@ -34,8 +34,13 @@ std::optional<std::string> checked_sha256(const rapidjson::Value& file) {
 }
 
 Listing entry_listing(const rapidjson::Value& entry, const std::string& slug, const std::string& index_url) {
-    Listing l{slug, json::opt_string(entry, "name").value_or(slug), json::opt_string(entry, "summary").value_or(""),
-              json::opt_string(entry, "version"), updated_ms(entry), {}, {}};
+    Listing l{slug,
+              json::opt_string(entry, "name").value_or(slug),
+              json::opt_string(entry, "summary").value_or(""),
+              json::opt_string(entry, "version"),
+              updated_ms(entry),
+              {},
+              {}};
     const auto files = entry.FindMember("files");
     if (files == entry.MemberEnd() || !files->value.IsArray()) fail(OXIOS_E_INVALID, "files must be an array");
     for (const auto& f : files->value.GetArray()) {

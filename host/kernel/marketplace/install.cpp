@@ -119,8 +119,10 @@ Installed install(const Listing& l, const Settings& s, const std::string& worksp
     fs::create_directory(staging.path, ec);
     if (ec) fail(OXIOS_E_IO, "cannot stage the install: " + ec.message());
 
-    if (!l.dir.empty()) copy_checked(l, s, staging.path);
-    else fetch_checked(l, s, staging.path, deadline);
+    if (!l.dir.empty())
+        copy_checked(l, s, staging.path);
+    else
+        fetch_checked(l, s, staging.path, deadline);
     const auto text = services::files::read_file(staging.path / "SKILL.md");
     if (!text) invalid(l.slug, "no SKILL.md");
     if (!services::parse_front_matter(*text).text("name")) invalid(l.slug, "SKILL.md has no name");

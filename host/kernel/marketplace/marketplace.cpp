@@ -1,10 +1,10 @@
 // marketplace.search / marketplace.install (abi/METHODS.md; docs/api-operator.md,
 // "Marketplace"): skills from the configured registry directory or HTTP(S) index.
+#include "marketplace/marketplace.hpp"
 #include "audit/audit_recorder.hpp"
 #include "json_util.hpp"
 #include "marketplace/index.hpp"
 #include "marketplace/install.hpp"
-#include "marketplace/marketplace.hpp"
 #include "marketplace/remote.hpp"
 #include "services/git_service.hpp"
 #include "services/service_error.hpp"
@@ -81,7 +81,8 @@ Result install_method(const ServiceContext& ctx, IndexCache& cache, const Settin
     const auto all = listings(ctx, cache, s, deadline);
     const auto it = std::find_if(all.begin(), all.end(), [&](const Listing& l) { return l.slug == slug; });
     if (it == all.end()) fail(OXIOS_E_NOT_FOUND, "skill not in registry");
-    if (version && !version->empty() && version != it->version) fail(OXIOS_E_NOT_FOUND, "version " + *version + " not available");
+    if (version && !version->empty() && version != it->version)
+        fail(OXIOS_E_NOT_FOUND, "version " + *version + " not available");
     const std::string registry_name = s.registry.empty() ? "marketplace" : s.registry;
     const Installed done = install(*it, s, ctx.workspace, registry_name, ctx.now_us(), deadline);
     if (ctx.git != nullptr) ctx.git->changed("skills", "write", "skills/" + slug);
@@ -96,7 +97,8 @@ Result install_method(const ServiceContext& ctx, IndexCache& cache, const Settin
         .field("slug", slug)
         .field("version", done.version)
         .field("targetDir", "skills/" + slug)
-        .key("changelog").null()
+        .key("changelog")
+        .null()
         .end_object();
     return out.result();
 }

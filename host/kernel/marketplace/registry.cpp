@@ -79,10 +79,14 @@ std::optional<double> score(const Listing& l, const std::vector<std::string>& te
     const std::string slug = ascii_lower(l.slug), name = ascii_lower(l.name), summary = ascii_lower(l.summary);
     double total = 0;
     for (const auto& t : terms) {
-        if (slug.starts_with(t) || name.starts_with(t)) total += 1.0;
-        else if (slug.find(t) != std::string::npos || name.find(t) != std::string::npos) total += 0.7;
-        else if (summary.find(t) != std::string::npos) total += 0.4;
-        else return std::nullopt;
+        if (slug.starts_with(t) || name.starts_with(t))
+            total += 1.0;
+        else if (slug.find(t) != std::string::npos || name.find(t) != std::string::npos)
+            total += 0.7;
+        else if (summary.find(t) != std::string::npos)
+            total += 0.4;
+        else
+            return std::nullopt;
     }
     return std::round(total / static_cast<double>(terms.size()) * 1000.0) / 1000.0;
 }

@@ -13,7 +13,7 @@
 namespace oxios::kernel::marketplace {
 
 struct Settings {
-    std::string registry;  // "" = <workspace>/marketplace; https://... = an index
+    std::string registry;         // "" = <workspace>/marketplace; https://... = an index
     int64_t timeout_ms = 10'000;  // an index fetch; all the files of one install
     int64_t cache_secs = 300;     // how long a fetched index is reused
     int64_t max_skill_bytes = 1 << 20;

@@ -117,14 +117,22 @@ private:
 
 std::string error_text(httplib::Error e) {
     switch (e) {
-        case httplib::Error::Connection: return "cannot connect";
-        case httplib::Error::Canceled: return "the fetch was canceled";
-        case httplib::Error::Read: return "the connection broke while reading";
-        case httplib::Error::Write: return "the connection broke while writing";
-        case httplib::Error::SSLConnection: return "TLS handshake failed";
-        case httplib::Error::SSLServerVerification: return "TLS certificate verification failed";
-        case httplib::Error::SSLLoadingCerts: return "cannot load the CA certificates";
-        default: return httplib::to_string(e);
+        case httplib::Error::Connection:
+            return "cannot connect";
+        case httplib::Error::Canceled:
+            return "the fetch was canceled";
+        case httplib::Error::Read:
+            return "the connection broke while reading";
+        case httplib::Error::Write:
+            return "the connection broke while writing";
+        case httplib::Error::SSLConnection:
+            return "TLS handshake failed";
+        case httplib::Error::SSLServerVerification:
+            return "TLS certificate verification failed";
+        case httplib::Error::SSLLoadingCerts:
+            return "cannot load the CA certificates";
+        default:
+            return httplib::to_string(e);
     }
 }
 

@@ -5,12 +5,12 @@
 // changed one. A pending approval older than one hour expires: it is listed
 // as "expired" and can no longer be approved or rejected. At most kMaxKept
 // approvals are kept; when over, the oldest resolved or expired ones go first.
-#include "uuid.hpp"
+#include "clock.hpp"
 #include "json_util.hpp"
 #include "services/service_error.hpp"
 #include "services/service_registry.hpp"
-#include "clock.hpp"
 #include "store/stale_keys.hpp"
+#include "uuid.hpp"
 
 #include <algorithm>
 #include <memory>
@@ -30,10 +30,14 @@ enum class State { pending, approved, rejected, expired };
 
 const char* state_name(State s) {
     switch (s) {
-        case State::pending: return "pending";
-        case State::approved: return "approved";
-        case State::rejected: return "rejected";
-        case State::expired: return "expired";
+        case State::pending:
+            return "pending";
+        case State::approved:
+            return "approved";
+        case State::rejected:
+            return "rejected";
+        case State::expired:
+            return "expired";
     }
     return "pending";
 }
@@ -200,8 +204,7 @@ struct ApprovalsService {
             stale.mark(id);  // decided on the store's copy: another host may have resolved it
             refresh();
             expire(now());
-            auto it = std::find_if(approvals.begin(), approvals.end(),
-                                   [&](const Approval& a) { return a.id == id; });
+            auto it = std::find_if(approvals.begin(), approvals.end(), [&](const Approval& a) { return a.id == id; });
             if (it == approvals.end() || it->state != State::pending)
                 fail(OXIOS_E_NOT_FOUND, "approval not found or not pending");
             Approval resolved = *it;
@@ -233,17 +236,17 @@ void register_approvals_service(ServiceRegistry& registry, const ServiceContext&
             auto svc = w.lock();
             if (!svc) return;
             const std::string id = json::get_string(e, "approval_id");
-            if (json::get_string(e, "type") == "lagged") svc->stale.mark_all();
-            else if (kernel::valid_uuid(id)) svc->stale.mark(id);
+            if (json::get_string(e, "type") == "lagged")
+                svc->stale.mark_all();
+            else if (kernel::valid_uuid(id))
+                svc->stale.mark(id);
         });
     registry.add("approvals.request", [svc](const rapidjson::Value& in) { return svc->request(in); });
     registry.add("approvals.list", [svc](const rapidjson::Value& in) { return svc->list(in); });
-    registry.add("approvals.approve", [svc](const rapidjson::Value& in) {
-        return svc->resolve(in, services::State::approved);
-    });
-    registry.add("approvals.reject", [svc](const rapidjson::Value& in) {
-        return svc->resolve(in, services::State::rejected);
-    });
+    registry.add("approvals.approve",
+                 [svc](const rapidjson::Value& in) { return svc->resolve(in, services::State::approved); });
+    registry.add("approvals.reject",
+                 [svc](const rapidjson::Value& in) { return svc->resolve(in, services::State::rejected); });
 }
 
 }  // namespace oxios::kernel

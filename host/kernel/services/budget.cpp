@@ -53,7 +53,8 @@ Result BudgetLedger::set(const std::string& agent_id, const rapidjson::Value& in
     const rapidjson::Value* window = present(in, "window_secs");
     if (tokens != nullptr && !tokens->IsNull() && !(tokens->IsInt64() && tokens->GetInt64() >= 1))
         fail(OXIOS_E_INVALID, "tokens_limit must be an integer >= 1 or null");
-    if (cost != nullptr && !cost->IsNull() && !(cost->IsNumber() && std::isfinite(cost->GetDouble()) && cost->GetDouble() > 0))
+    if (cost != nullptr && !cost->IsNull() &&
+        !(cost->IsNumber() && std::isfinite(cost->GetDouble()) && cost->GetDouble() > 0))
         fail(OXIOS_E_INVALID, "cost_limit must be a number > 0 or null");
     if (window != nullptr && !window->IsNull() && !(window->IsInt64() && window->GetInt64() >= 0))
         fail(OXIOS_E_INVALID, "window_secs must be an integer >= 0");
@@ -63,9 +64,11 @@ Result BudgetLedger::set(const std::string& agent_id, const rapidjson::Value& in
     const int64_t now = options_.now_us();
     commit_or_fail([&](Entries& all) {
         Entry& e = touch(all, agent_id);
-        if (tokens != nullptr) e.tokens_limit = tokens->IsNull() ? std::nullopt : std::optional<int64_t>(tokens->GetInt64());
+        if (tokens != nullptr)
+            e.tokens_limit = tokens->IsNull() ? std::nullopt : std::optional<int64_t>(tokens->GetInt64());
         if (cost != nullptr) e.cost_limit = cost->IsNull() ? std::nullopt : std::optional<double>(cost->GetDouble());
-        if (window != nullptr) e.window_secs = window->IsNull() ? std::nullopt : std::optional<int64_t>(window->GetInt64());
+        if (window != nullptr)
+            e.window_secs = window->IsNull() ? std::nullopt : std::optional<int64_t>(window->GetInt64());
         const Limits l = limits_of(e, s);
         roll_window(e, l, now);
         if (l.window_secs > 0 && e.window_started_us <= 0) e.window_started_us = now;  // a window starts with a limit
@@ -117,7 +120,8 @@ void register_budget_service(ServiceRegistry& registry, BudgetLedger& ledger) {
         const json::Page p = json::read_page(in);
         return ledger.list(p.offset(), p.limit);
     });
-    registry.add("budget.get", [&ledger](const rapidjson::Value& in) { return ledger.get(json::req_string(in, "agent_id")); });
+    registry.add("budget.get",
+                 [&ledger](const rapidjson::Value& in) { return ledger.get(json::req_string(in, "agent_id")); });
     registry.add("budget.set",
                  [&ledger](const rapidjson::Value& in) { return ledger.set(json::req_string(in, "agent_id"), in); });
     registry.add("budget.reset",

@@ -94,7 +94,8 @@ BudgetLedger::Entries BudgetLedger::parse_entries(const std::string& text) {
         e.estimated = std::max<int64_t>(json::get_int(v, "estimated_tokens", 0), 0);
         e.calls = std::max<int64_t>(json::get_int(v, "calls", 0), 0);
         if (const auto* c = json::member(v, "cost_used"); c != nullptr && c->IsNumber()) e.cost = c->GetDouble();
-        if (const auto* t = json::member(v, "tokens_limit"); t != nullptr && t->IsInt64()) e.tokens_limit = t->GetInt64();
+        if (const auto* t = json::member(v, "tokens_limit"); t != nullptr && t->IsInt64())
+            e.tokens_limit = t->GetInt64();
         if (const auto* c = json::member(v, "cost_limit"); c != nullptr && c->IsNumber()) e.cost_limit = c->GetDouble();
         if (const auto* w = json::member(v, "window_secs"); w != nullptr && w->IsInt64()) e.window_secs = w->GetInt64();
         e.window_started_us = opt_ts(v, "window_started_at").value_or(0);
@@ -209,8 +210,8 @@ void BudgetLedger::record(const std::string& agent_id, std::string_view message,
         out = reply.cost_output;
     }
     const int64_t now = options_.now_us();
-    const Usage u{prompt, completion, estimated, 1, now,
-                  (static_cast<double>(prompt) * in + static_cast<double>(completion) * out) / 1e6};
+    const Usage u{prompt, completion, estimated,
+                  1,      now,        (static_cast<double>(prompt) * in + static_cast<double>(completion) * out) / 1e6};
     {
         std::lock_guard lock(mutex_);
         Entry& e = touch(entries_, agent_id);
@@ -327,7 +328,7 @@ void BudgetLedger::commit(const std::function<void(Entries&)>& change) {
         throw;
     }
     std::lock_guard lock(mutex_);
-    add_all(next, pending_);  // metered during the write: still to be written
+    add_all(next, pending_);    // metered during the write: still to be written
     for (auto& [id, e] : next)  // noted during the write
         if (auto mine = entries_.find(id); mine != entries_.end() && mine->second.exhausted_reported != reported[id])
             e.exhausted_reported = mine->second.exhausted_reported;

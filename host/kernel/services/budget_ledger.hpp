@@ -91,8 +91,8 @@ private:
     };
     Limits limits_of(const Entry& e, const BudgetSettings& s) const;
     bool exhausted(const Entry& e, const Limits& l) const;
-    static int64_t resets_at_us(const Entry& e, const Limits& l);  // end of the window, 0 = none
-    void roll_window(Entry& e, const Limits& l, int64_t now) const;  // window passed -> usage 0
+    static int64_t resets_at_us(const Entry& e, const Limits& l);       // end of the window, 0 = none
+    void roll_window(Entry& e, const Limits& l, int64_t now) const;     // window passed -> usage 0
     void note_state(const std::string& id, Entry& e, const Limits& l);  // budget_exhausted once per transition
     std::string item_json(const std::string& id, const Entry& e, const Limits& l) const;
     using Entries = std::map<std::string, Entry>;

@@ -76,8 +76,10 @@ std::string CronService::update_job(const std::string& id, const Update& u) {
         if (u.enabled) j.enabled = *u.enabled;
         // Enabling or a new schedule: computed from now, no catch-up. Disabling:
         // none (a run in flight finishes).
-        if (!j.enabled) j.next_run_secs.reset();
-        else if (!was_enabled || j.schedule != old_schedule) j.next_run_secs = next_after_locked(j, now_us / 1'000'000, s);
+        if (!j.enabled)
+            j.next_run_secs.reset();
+        else if (!was_enabled || j.schedule != old_schedule)
+            j.next_run_secs = next_after_locked(j, now_us / 1'000'000, s);
         j.updated_us = now_us;
     });
     const CronJob& saved = require_locked(id).job;

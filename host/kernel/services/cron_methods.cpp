@@ -20,7 +20,8 @@ std::optional<std::string> bounded(const rapidjson::Value& in, const char* key, 
     if (!v) return v;
     if (v->empty()) fail(OXIOS_E_INVALID, std::string(key) + " must not be empty");
     if (v->size() > max)
-        fail(OXIOS_E_TOO_LARGE, std::to_string(v->size()) + " bytes exceeds limit of " + std::to_string(max) + " bytes");
+        fail(OXIOS_E_TOO_LARGE,
+             std::to_string(v->size()) + " bytes exceeds limit of " + std::to_string(max) + " bytes");
     return v;
 }
 
@@ -48,7 +49,8 @@ void register_cron_service(ServiceRegistry& registry, const ServiceContext& ctx,
                      });
 
     registry.add("cron.list", [cron](const rapidjson::Value&) { return ok_json(cron->list_json()); });
-    registry.add("cron.get", [cron](const rapidjson::Value& in) { return ok_json(cron->get_json(json::req_string(in, "id"))); });
+    registry.add("cron.get",
+                 [cron](const rapidjson::Value& in) { return ok_json(cron->get_json(json::req_string(in, "id"))); });
     registry.add("cron.create", [cron](const rapidjson::Value& in) {
         const auto name = bounded(in, "name", kMaxName, true);
         const auto schedule = bounded(in, "schedule", kMaxSchedule, true);
@@ -77,10 +79,15 @@ void register_cron_service(ServiceRegistry& registry, const ServiceContext& ctx,
         json::Builder b;
         b.begin_object();
         if (t.outcome) {
-            b.field("status", "completed").field("id", id).field("success", t.outcome->success)
-                .field("summary", t.outcome->summary).field("duration_ms", t.outcome->duration_ms);
+            b.field("status", "completed")
+                .field("id", id)
+                .field("success", t.outcome->success)
+                .field("summary", t.outcome->summary)
+                .field("duration_ms", t.outcome->duration_ms);
         } else {
-            b.field("status", "triggered").field("id", id).field("session_id", t.session_id)
+            b.field("status", "triggered")
+                .field("id", id)
+                .field("session_id", t.session_id)
                 .field("message_id", t.message_id);
         }
         b.end_object();

@@ -111,8 +111,10 @@ void CronService::catch_up_locked(int64_t now_us, const CronSettings& s) {
             // Was a fire time missed within the grace period? Then run once.
             const int64_t from = std::max(*stored, now - s.missed_grace_secs) - 1;
             const auto latest = next_after_locked(e.job, from, s);
-            if (latest && *latest <= now) enqueue_locked(e, "catch_up");
-            else publish_job("cron_job_skipped", e.job, [](json::Builder& b) { b.field("reason", "missed"); });
+            if (latest && *latest <= now)
+                enqueue_locked(e, "catch_up");
+            else
+                publish_job("cron_job_skipped", e.job, [](json::Builder& b) { b.field("reason", "missed"); });
         }
         e.job.next_run_secs = next_after_locked(e.job, now, s);
         changed |= e.job.next_run_secs != stored;
@@ -142,15 +144,15 @@ void CronService::scheduler_loop() {
             if (*e.job.next_run_secs * 1'000'000 <= now_us) {
                 if (!s) s = deps_.settings(), fire = s->enabled && deps_.may_fire();
                 if (*fire && e.run)
-                    publish_job("cron_job_skipped", e.job, [](json::Builder& b) { b.field("reason", "still_running"); });
+                    publish_job("cron_job_skipped", e.job,
+                                [](json::Builder& b) { b.field("reason", "still_running"); });
                 else if (*fire)
                     enqueue_locked(e, "schedule");
                 // The first fire time after both the fired time and now: no backlog.
                 e.job.next_run_secs = next_after_locked(e.job, std::max(*e.job.next_run_secs, now), *s);
                 changed = true;
             }
-            if (e.job.next_run_secs && (!earliest || *e.job.next_run_secs < *earliest))
-                earliest = e.job.next_run_secs;
+            if (e.job.next_run_secs && (!earliest || *e.job.next_run_secs < *earliest)) earliest = e.job.next_run_secs;
         }
         launches = take_ready_locked();
         if (!launches.empty()) continue;  // launch() writes the state file
@@ -188,7 +190,9 @@ std::vector<CronService::Launch> CronService::take_ready_locked() {
         l.run->started_us = deps_.now_us();
         e->job.last_run_us = l.run->started_us;
         publish_job("cron_job_started", e->job, [&](json::Builder& b) {
-            b.field("trigger", l.run->trigger).field("session_id", "cron-" + l.job_id).field("message_id", l.run->message_id);
+            b.field("trigger", l.run->trigger)
+                .field("session_id", "cron-" + l.job_id)
+                .field("message_id", l.run->message_id);
         });
         out.push_back(std::move(l));
     }
@@ -230,8 +234,10 @@ void CronService::launch(std::vector<Launch> launches) {
                 self->finish(l, false, d.content.empty() ? "run failed" : d.content);
             }
         });
-        if (s == OXIOS_E_BUSY) finish(l, false, "gateway busy");
-        else if (s != OXIOS_OK) finish(l, false, "host stopping");
+        if (s == OXIOS_E_BUSY)
+            finish(l, false, "gateway busy");
+        else if (s != OXIOS_OK)
+            finish(l, false, "host stopping");
     }
     // The runs' start (last_run) is written once they are submitted, so that
     // the write does not delay them.

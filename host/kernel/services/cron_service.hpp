@@ -19,7 +19,9 @@
 #include <thread>
 #include <vector>
 
-namespace oxios::kernel::json { class Builder; }
+namespace oxios::kernel::json {
+class Builder;
+}
 
 namespace oxios::kernel::services {
 
@@ -124,7 +126,7 @@ private:
     // change() edits jobs_ (may run twice), then it is written. On a throw
     // jobs_ is as it was. Throws StoreUnavailable / runtime_error / what change throws.
     void write_locked(const std::function<void()>& change, bool ours_ran);
-    void persist_logged_locked(); // run bookkeeping (rebuilds jobs_); a failure is logged only
+    void persist_logged_locked();  // run bookkeeping (rebuilds jobs_); a failure is logged only
     void commit_locked(const std::function<void()>& change);  // a user's change: written or refused (503)
     std::shared_ptr<Run> enqueue_locked(Entry& e, std::string trigger);
     std::vector<Launch> take_ready_locked();
@@ -137,10 +139,10 @@ private:
 
     Deps deps_;
     std::mutex mutex_;
-    std::condition_variable wake_cv_;  // the scheduler: a change, a wake(), stop
-    std::condition_variable done_cv_;  // trigger waiters: a run finished
-    std::vector<Entry> jobs_;          // oldest first
-    std::deque<Launch> waiting_;       // due runs waiting for a slot (FIFO)
+    std::condition_variable wake_cv_;   // the scheduler: a change, a wake(), stop
+    std::condition_variable done_cv_;   // trigger waiters: a run finished
+    std::vector<Entry> jobs_;           // oldest first
+    std::deque<Launch> waiting_;        // due runs waiting for a slot (FIFO)
     std::vector<Launch> launch_later_;  // catch-up runs, launched by the thread
     size_t running_ = 0;
     bool stopping_ = false, started_ = false;

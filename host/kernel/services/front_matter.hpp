@@ -42,8 +42,7 @@ struct FrontMatter {
     std::vector<std::string> list(const std::string& key) const {
         std::vector<std::string> out;
         if (auto it = scalars.find(key); it != scalars.end()) out = split_list(it->second);
-        if (auto it = items.find(key); it != items.end())
-            out.insert(out.end(), it->second.begin(), it->second.end());
+        if (auto it = items.find(key); it != items.end()) out.insert(out.end(), it->second.begin(), it->second.end());
         return out;
     }
     // First of several spellings that is present.

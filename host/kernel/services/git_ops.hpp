@@ -45,8 +45,7 @@ std::string checked_path(const GitRepo& repo, std::string_view path);
 // docs/api-operator.md "Git", restore: snapshot, make the tracked tree the target's, commit.
 RestoreReport restore_tree(const GitRepo& repo, const git_oid& target, const Author& author);
 // Rule 6: `path` from checked_path. NOT_FOUND when not a file in the target.
-RestoreReport restore_file(const GitRepo& repo, const git_oid& target, const std::string& path,
-                           const Author& author);
+RestoreReport restore_file(const GitRepo& repo, const git_oid& target, const std::string& path, const Author& author);
 
 // ------------------------------------------------------- git_verify.cpp ---
 struct VerifyReport {

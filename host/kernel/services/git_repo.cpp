@@ -233,8 +233,10 @@ std::vector<Change> GitRepo::changes(const git_tree* from, const git_tree* to) c
     std::vector<Change> out;
     for (size_t i = 0, n = git_diff_num_deltas(diff.get()); i < n; ++i) {
         const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
-        if (d->status == GIT_DELTA_DELETED) out.push_back({d->old_file.path, true});
-        else out.push_back({d->new_file.path, false});
+        if (d->status == GIT_DELTA_DELETED)
+            out.push_back({d->old_file.path, true});
+        else
+            out.push_back({d->new_file.path, false});
     }
     return out;
 }

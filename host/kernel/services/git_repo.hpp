@@ -63,7 +63,8 @@ public:
     using MessageFn = std::function<std::string(const std::vector<Change>& changes)>;
     std::optional<git_oid> commit(git_index* index, const MessageFn& message, const Author& author) const;
     std::optional<git_oid> commit(git_index* index, const std::string& message, const Author& author) const {
-        return commit(index, [&message](const std::vector<Change>&) { return message; }, author);
+        return commit(
+            index, [&message](const std::vector<Change>&) { return message; }, author);
     }
 
     // Paths that differ between `from` (may be null: empty) and `to`.

@@ -140,8 +140,7 @@ RestoreReport restore_tree(const GitRepo& repo, const git_oid& target, const Aut
     return report;
 }
 
-RestoreReport restore_file(const GitRepo& repo, const git_oid& target, const std::string& path,
-                           const Author& author) {
+RestoreReport restore_file(const GitRepo& repo, const git_oid& target, const std::string& path, const Author& author) {
     const std::string short_target = short_hex(target);
     Tree target_tree = repo.tree_of(target);
     git_tree_entry* raw = nullptr;

@@ -119,7 +119,8 @@ struct Walker {
                 git_tag_free(t);
                 break;
             }
-            default: break;  // a blob: read and hashed above
+            default:
+                break;  // a blob: read and hashed above
         }
     }
 };

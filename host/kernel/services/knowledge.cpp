@@ -22,10 +22,14 @@ constexpr std::string_view kVaultDir = "knowledge/";
 
 const char* change_name(Vault::Change change) {
     switch (change) {
-        case Vault::Change::created: return "created";
-        case Vault::Change::updated: return "updated";
-        case Vault::Change::deleted: return "deleted";
-        case Vault::Change::restored: return "restored";
+        case Vault::Change::created:
+            return "created";
+        case Vault::Change::updated:
+            return "updated";
+        case Vault::Change::deleted:
+            return "deleted";
+        case Vault::Change::restored:
+            return "restored";
     }
     return "updated";
 }
@@ -45,8 +49,7 @@ Result read(KnowledgeService& s, const rapidjson::Value& in) {
 }
 
 Result write(KnowledgeService& s, const rapidjson::Value& in) {
-    s.vault->write(json::req_string(in, "path"), json::req_string(in, "content"), "file",
-                   s.settings().max_file_bytes);
+    s.vault->write(json::req_string(in, "path"), json::req_string(in, "content"), "file", s.settings().max_file_bytes);
     return Result{OXIOS_OK, "{}"};
 }
 
@@ -66,7 +69,10 @@ std::string note_path(KnowledgeService& s, const rapidjson::Value& in) {
 
 Result history(KnowledgeService& s, const rapidjson::Value& in) {
     json::Builder args;
-    args.begin_object().field("path", std::string(kVaultDir) + note_path(s, in)).field("limit", kHistoryLimit).end_object();
+    args.begin_object()
+        .field("path", std::string(kVaultDir) + note_path(s, in))
+        .field("limit", kHistoryLimit)
+        .end_object();
     Result out = s.registry->call("git.history", args.str());
     if (out.status == OXIOS_E_BUSY) return Result{OXIOS_OK, R"({"history":[],"count":0})"};  // git off: no history
     return out;
@@ -97,8 +103,9 @@ Result search(KnowledgeService& s, const rapidjson::Value& in) {
     const auto limit = static_cast<size_t>(std::clamp<int64_t>(json::opt_int(in, "limit").value_or(20), 1, 100));
     const auto match = json::opt_string(in, "match").value_or("every_term");
     if (match != "every_term" && match != "related") fail(OXIOS_E_INVALID, "match must be every_term or related");
-    const auto hits = s.index.search(query, limit, match == "related" ? knowledge::LinkIndex::Match::related
-                                                                      : knowledge::LinkIndex::Match::every_term);
+    const auto hits = s.index.search(
+        query, limit,
+        match == "related" ? knowledge::LinkIndex::Match::related : knowledge::LinkIndex::Match::every_term);
     json::Builder out;
     out.begin_object().key("results").begin_array();
     for (const auto& h : hits)
@@ -131,8 +138,10 @@ Result backlinks(KnowledgeService& s, const rapidjson::Value& in) {
 
 void KnowledgeService::changed(const std::string& path, Vault::Change change, std::string_view source,
                                const std::optional<std::string>& content) {
-    if (content) index.put(path, *content);
-    else index.remove(path);
+    if (content)
+        index.put(path, *content);
+    else
+        index.remove(path);
     if (!ctx.publish) return;
     json::Builder event;
     event.begin_object().field("path", path).field("change", change_name(change)).field("source", source).end_object();
@@ -141,8 +150,10 @@ void KnowledgeService::changed(const std::string& path, Vault::Change change, st
 
 void KnowledgeService::reindex(const std::string& path) {
     try {
-        if (const auto content = vault->read_if_exists(path)) index.put(path, *content);
-        else index.remove(path);
+        if (const auto content = vault->read_if_exists(path))
+            index.put(path, *content);
+        else
+            index.remove(path);
     } catch (const ServiceError&) {
         // Not a path the vault serves: never indexed.
     }
@@ -192,12 +203,12 @@ void register_knowledge_service(ServiceRegistry& registry, ServiceContext& ctx,
     svc->settings = std::move(settings);
     svc->registry = &registry;
     std::weak_ptr<KnowledgeService> weak = svc;
-    svc->vault = std::make_unique<services::Vault>(
-        ctx.workspace, ctx.git,
-        [weak](const std::string& path, services::Vault::Change change, std::string_view source,
-               const std::optional<std::string>& content) {
-            if (auto s = weak.lock()) s->changed(path, change, source, content);
-        });
+    svc->vault =
+        std::make_unique<services::Vault>(ctx.workspace, ctx.git,
+                                          [weak](const std::string& path, services::Vault::Change change,
+                                                 std::string_view source, const std::optional<std::string>& content) {
+                                              if (auto s = weak.lock()) s->changed(path, change, source, content);
+                                          });
     svc->rebuild();
 
     // workspace.write under knowledge/ (rule 4); git already has it.
@@ -206,8 +217,8 @@ void register_knowledge_service(ServiceRegistry& registry, ServiceContext& ctx,
         auto rel = services::in_vault(path);
         if (!s || !rel) return;
         try {
-            s->changed(*rel, created ? services::Vault::Change::created : services::Vault::Change::updated,
-                       "workspace", s->vault->read_if_exists(*rel));
+            s->changed(*rel, created ? services::Vault::Change::created : services::Vault::Change::updated, "workspace",
+                       s->vault->read_if_exists(*rel));
         } catch (const services::ServiceError&) {
             // A path the vault does not serve (a hidden one): written, not indexed.
         }

@@ -94,8 +94,8 @@ Result copilot(ServiceRegistry& registry, Gateway& gateway, const std::function<
     Status status = OXIOS_OK;
     const Delivery reply = ask(gateway, prompt, status);
     if (status != OXIOS_OK)
-        return error_result(status, status == OXIOS_E_BUSY ? "the gateway queue is full, try again later"
-                                                           : "the gateway is closed");
+        return error_result(
+            status, status == OXIOS_E_BUSY ? "the gateway queue is full, try again later" : "the gateway is closed");
     if (reply.kind == OXIOS_DELIVERY_ERROR) return error_result(reply.error, reply.content);
     json::Builder out;
     out.begin_object().field("content", reply.content).field("referenced_notes", referenced).end_object();

@@ -48,10 +48,10 @@ std::vector<std::string> terms_of(std::string_view lowered) {
 // A question's words: ASCII letters and digits, 3+ long, not among the commonest.
 std::vector<std::string> words_of(std::string_view lowered) {
     static const std::set<std::string_view> common = {
-        "about", "all", "and", "any", "are", "but", "can", "could", "did", "does", "for", "from", "had",
-        "has", "have", "how", "into", "its", "not", "note", "notes", "one", "our", "should", "some", "tell",
-        "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "was", "were",
-        "what", "when", "where", "which", "who", "why", "will", "with", "would", "you", "your"};
+        "about", "all",   "and",   "any",   "are",  "but",  "can",   "could", "did",  "does", "for",    "from", "had",
+        "has",   "have",  "how",   "into",  "its",  "not",  "note",  "notes", "one",  "our",  "should", "some", "tell",
+        "than",  "that",  "the",   "their", "them", "then", "there", "these", "they", "this", "was",    "were", "what",
+        "when",  "where", "which", "who",   "why",  "will", "with",  "would", "you",  "your"};
     std::vector<std::string> out;
     size_t i = 0;
     while (i < lowered.size()) {
@@ -209,8 +209,8 @@ size_t LinkIndex::backlink_count_locked(const std::string& path) const {
     if (in == incoming_.end()) return 0;
     for (const auto& source : in->second) {
         const Note& note = notes_.at(source);
-        n += static_cast<size_t>(std::count_if(note.targets.begin(), note.targets.end(),
-                                               [&](const Target& t) { return t.path == path; }));
+        n += static_cast<size_t>(
+            std::count_if(note.targets.begin(), note.targets.end(), [&](const Target& t) { return t.path == path; }));
     }
     return n;
 }
@@ -279,8 +279,10 @@ std::vector<LinkIndex::Hit> LinkIndex::search(std::string_view query, size_t lim
         for (const auto& term : terms) {
             const char* at = find_in(note.lowered, term);
             if (at == nullptr) {
-                if (find_in(note.lowered_path, term) != nullptr) ++matched;
-                else if (match == Match::every_term) break;
+                if (find_in(note.lowered_path, term) != nullptr)
+                    ++matched;
+                else if (match == Match::every_term)
+                    break;
                 continue;
             }
             ++matched;
@@ -292,8 +294,10 @@ std::vector<LinkIndex::Hit> LinkIndex::search(std::string_view query, size_t lim
         if (matched == 0 || (match == Match::every_term && matched < terms.size())) continue;
         const std::string& name_l = note.lowered_name;
         int similarity = 0;
-        if (name_l == q) similarity = 100;
-        else if (name_l.compare(0, q.size(), q) == 0) similarity = 80;
+        if (name_l == q)
+            similarity = 100;
+        else if (name_l.compare(0, q.size(), q) == 0)
+            similarity = 80;
         else if (std::all_of(terms.begin(), terms.end(), [&](const auto& t) { return find_in(name_l, t); }))
             similarity = 60;
         found.push_back({&path, &note, similarity, matched, std::min(hits, kMaxContentHits), first});

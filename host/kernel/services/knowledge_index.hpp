@@ -63,17 +63,17 @@ private:
     };
 
     void fill(const std::string& path, Note& note, std::string content);  // text, lowered forms, links
-    void link_out(const std::string& path, Note& note);    // resolve + register
-    void unlink_out(const std::string& path, Note& note);  // forget its links
-    void relink_watchers(const std::string& path);         // a note appeared or went
+    void link_out(const std::string& path, Note& note);                   // resolve + register
+    void unlink_out(const std::string& path, Note& note);                 // forget its links
+    void relink_watchers(const std::string& path);                        // a note appeared or went
     Target resolve(const Link& link, const std::string& source, std::vector<std::string>& watch) const;
     size_t backlink_count_locked(const std::string& path) const;
 
     mutable std::shared_mutex mutex_;
     std::map<std::string, Note> notes_;
     std::unordered_map<std::string, std::set<std::string, ShortestFirst>> by_base_;  // lowercased file name
-    std::unordered_map<std::string, std::set<std::string>> incoming_;  // target path -> sources
-    std::unordered_map<std::string, std::set<std::string>> watchers_;  // candidate -> sources
+    std::unordered_map<std::string, std::set<std::string>> incoming_;                // target path -> sources
+    std::unordered_map<std::string, std::set<std::string>> watchers_;                // candidate -> sources
 };
 
 }  // namespace oxios::kernel::services::knowledge

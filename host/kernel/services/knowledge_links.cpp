@@ -83,14 +83,18 @@ void parse_line(std::string_view raw, uint32_t number, std::vector<Link>& out) {
         }
         size_t depth = 0, end = close + 2;
         for (; end < line.size(); ++end) {
-            if (line[end] == '(') ++depth;
-            else if (line[end] == ')' && depth-- == 0) break;
+            if (line[end] == '(')
+                ++depth;
+            else if (line[end] == ')' && depth-- == 0)
+                break;
         }
         if (end >= line.size()) break;
         std::string_view url = std::string_view(line).substr(close + 2, end - close - 2);
         while (!url.empty() && url.front() == ' ') url.remove_prefix(1);
-        if (!url.empty() && url.front() == '<') url = url.substr(1, url.find('>') - 1);
-        else url = url.substr(0, url.find(' '));  // a "title" after the url
+        if (!url.empty() && url.front() == '<')
+            url = url.substr(1, url.find('>') - 1);
+        else
+            url = url.substr(0, url.find(' '));  // a "title" after the url
         if (!image && !url.empty() && url.front() != '#' && !has_scheme(url))
             out.push_back({std::string(url), line.substr(i + 1, close - i - 1), context, false, number});
         i = end + 1;

@@ -27,7 +27,8 @@ std::optional<std::string> config_problem(std::string_view key, const rapidjson:
             if (!good(e)) return std::string("must be an array of ") + what;
         return "";
     };
-    if (key == "language") return v.IsString() && v.GetStringLength() <= 16 ? "" : "must be a string of at most 16 bytes";
+    if (key == "language")
+        return v.IsString() && v.GetStringLength() <= 16 ? "" : "must be a string of at most 16 bytes";
     if (key == "timezone")
         return v.IsString() && knowledge::check_zone(v.GetString()) ? "" : "must be \"local\", \"UTC\" or ±HH:MM";
     if (key == "mode") {
@@ -56,8 +57,10 @@ rapidjson::Document config_of(const std::optional<std::string>& text) {
         const auto problem = config_problem(key, m.value);
         if (problem && !problem->empty()) continue;  // an invalid known member keeps its default
         rapidjson::Value value(m.value, doc.GetAllocator());
-        if (doc.HasMember(m.name)) doc[m.name] = value;
-        else doc.AddMember(rapidjson::Value(m.name, doc.GetAllocator()), value, doc.GetAllocator());
+        if (doc.HasMember(m.name))
+            doc[m.name] = value;
+        else
+            doc.AddMember(rapidjson::Value(m.name, doc.GetAllocator()), value, doc.GetAllocator());
     }
     return doc;
 }
@@ -129,10 +132,9 @@ Result journal_today(KnowledgeService& s, const rapidjson::Value&) {
 Result journal_add(KnowledgeService& s, const rapidjson::Value& in) {
     const std::string record = entry(in, "record");
     const std::tm now = now_local(s);
-    s.vault->edit(knowledge::journal_path(now), "journal", s.settings().max_file_bytes,
-                  [&](const std::optional<std::string>& old) {
-                      return knowledge::journal_add(old.value_or(""), record, now);
-                  });
+    s.vault->edit(
+        knowledge::journal_path(now), "journal", s.settings().max_file_bytes,
+        [&](const std::optional<std::string>& old) { return knowledge::journal_add(old.value_or(""), record, now); });
     return no_content();
 }
 

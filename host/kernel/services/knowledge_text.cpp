@@ -118,7 +118,7 @@ int days_in_month(int year, int month) {  // month 1-12
 // One marker at the start of `s`: its value and byte length (U+FE0F included), or nullopt.
 std::optional<std::pair<int, size_t>> marker(std::string_view s) {
     static constexpr std::pair<std::string_view, int> kMarkers[] = {
-        {"\U0001F7E2", 1}, {"\U0001F7E1", 1}, {"\u26AA", 0},      {"\U0001F915", 1},
+        {"\U0001F7E2", 1}, {"\U0001F7E1", 1}, {"\u26AA", 0},     {"\U0001F915", 1},
         {"\U0001F614", 2}, {"\U0001F610", 3}, {"\U0001F642", 4}, {"\U0001F60A", 5}};
     for (const auto& [bytes, value] : kMarkers) {
         if (s.substr(0, bytes.size()) != bytes) continue;
@@ -196,7 +196,8 @@ std::optional<std::string> chat_delete(std::string_view content, std::string_vie
     auto lines = split_lines(content);
     for (const auto& b : blocks_of(lines)) {
         if (!b.message || msg_hash(block_text(lines, b)) != hash) continue;
-        lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(b.first), lines.begin() + static_cast<std::ptrdiff_t>(b.last));
+        lines.erase(lines.begin() + static_cast<std::ptrdiff_t>(b.first),
+                    lines.begin() + static_cast<std::ptrdiff_t>(b.last));
         return join_lines(lines);
     }
     return std::nullopt;

@@ -91,8 +91,8 @@ void Vault::write_locked(const workspace_paths::Resolved& at, std::string_view c
                          int64_t max_bytes) {
     if (at.relative.empty()) fail(OXIOS_E_INVALID, "path is required");
     if (static_cast<int64_t>(content.size()) > max_bytes)
-        fail(OXIOS_E_TOO_LARGE, std::to_string(content.size()) + " bytes exceeds limit of " +
-                                    std::to_string(max_bytes) + " bytes");
+        fail(OXIOS_E_TOO_LARGE,
+             std::to_string(content.size()) + " bytes exceeds limit of " + std::to_string(max_bytes) + " bytes");
     if (!valid_utf8(content)) fail(OXIOS_E_INVALID, "body is not UTF-8");
     if (at.exists && is_dir(at.real)) fail(OXIOS_E_INVALID, "path is a directory");
     const bool existed = is_file(at);

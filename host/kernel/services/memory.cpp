@@ -9,14 +9,14 @@
 // updated on create, so list/get/search read no record; entries another host
 // stored are fetched when its memory_stored event arrives (get also falls
 // back to the store for an entry written since).
+#include "clock.hpp"
 #include "ids.hpp"
+#include "json_util.hpp"
+#include "services/git_service.hpp"
+#include "services/service_error.hpp"
+#include "services/service_registry.hpp"
 #include "store/stale_keys.hpp"
 #include "uuid.hpp"
-#include "json_util.hpp"
-#include "services/service_error.hpp"
-#include "services/git_service.hpp"
-#include "services/service_registry.hpp"
-#include "clock.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -65,8 +65,7 @@ struct Entry {
     std::vector<std::string> tags_lc;
 };
 
-std::optional<Entry> entry_from_json(const rapidjson::Value& doc, const std::string& id,
-                                     const std::string& category) {
+std::optional<Entry> entry_from_json(const rapidjson::Value& doc, const std::string& id, const std::string& category) {
     auto content = json::member_string(doc, "content");
     if (!content) return std::nullopt;
     Entry e;
@@ -162,8 +161,7 @@ struct MemoryService {
         if (content.find_first_not_of(" \t\r\n") == std::string::npos)
             fail(OXIOS_E_INVALID, "content must not be empty");
         std::string category = json::opt_string(in, "memory_type").value_or("fact");
-        if (!valid_category(category))
-            fail(OXIOS_E_INVALID, "memory_type must be fact, episode, or knowledge");
+        if (!valid_category(category)) fail(OXIOS_E_INVALID, "memory_type must be fact, episode, or knowledge");
         std::vector<std::string> tags = json::opt_string_array(in, "tags");
         double importance = json::opt_number(in, "importance").value_or(0.5);
         if (!std::isfinite(importance) || importance < 0.0 || importance > 1.0)
@@ -266,8 +264,8 @@ struct MemoryService {
         const std::string category = json::opt_string(in, "memory_type").value_or("");  // "" = any
         if (!category.empty() && !valid_category(category))
             fail(OXIOS_E_INVALID, "memory_type must be fact, episode, or knowledge");
-        int64_t limit = std::clamp<int64_t>(
-            json::opt_int(in, "limit").value_or(kDefaultSearchLimit), 1, kMaxSearchLimit);
+        int64_t limit =
+            std::clamp<int64_t>(json::opt_int(in, "limit").value_or(kDefaultSearchLimit), 1, kMaxSearchLimit);
 
         std::vector<std::string> words;
         {
@@ -310,8 +308,7 @@ struct MemoryService {
             }
             std::sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) {
                 if (a.matches != b.matches) return a.matches > b.matches;
-                if (a.entry->importance != b.entry->importance)
-                    return a.entry->importance > b.entry->importance;
+                if (a.entry->importance != b.entry->importance) return a.entry->importance > b.entry->importance;
                 return newer(a.entry, b.entry);
             });
             if (hits.size() > static_cast<size_t>(limit)) hits.resize(static_cast<size_t>(limit));
@@ -332,8 +329,10 @@ struct MemoryService {
         }
         json::Builder event;  // never the query
         event.begin_object().field("count", count).key("memory_type");
-        if (category.empty()) event.null();
-        else event.value(category);
+        if (category.empty())
+            event.null();
+        else
+            event.value(category);
         event.end_object();
         publish("memory_recalled", event);
         return out.result();
@@ -367,16 +366,17 @@ void register_memory_service(ServiceRegistry& registry, const ServiceContext& ct
             auto svc = w.lock();
             if (!svc) return;
             const std::string id = json::get_string(e, "memory_id"), category = json::get_string(e, "memory_type");
-            if (json::get_string(e, "type") == "lagged") svc->stale.mark_all();
-            else if (kernel::valid_id(id) && services::valid_category(category)) svc->stale.mark(category + "/" + id);
+            if (json::get_string(e, "type") == "lagged")
+                svc->stale.mark_all();
+            else if (kernel::valid_id(id) && services::valid_category(category))
+                svc->stale.mark(category + "/" + id);
         });
     registry.add("memory.create", [svc](const rapidjson::Value& in) { return svc->create(in); });
     registry.add("memory.list", [svc](const rapidjson::Value& in) { return svc->list(in); });
     registry.add("memory.get", [svc](const rapidjson::Value& in) { return svc->get(in); });
     registry.add("memory.search", [svc](const rapidjson::Value& in) { return svc->search(in); });
     registry.add("memory.semantic", [](const rapidjson::Value&) -> Result {
-        return error_result(OXIOS_E_UNSUPPORTED,
-                            "semantic search is not available: the host has no semantic engine");
+        return error_result(OXIOS_E_UNSUPPORTED, "semantic search is not available: the host has no semantic engine");
     });
     registry.add("memory.stats", [svc](const rapidjson::Value& in) { return svc->stats(in); });
 }

@@ -23,8 +23,7 @@ constexpr size_t kMaxName = 128, kMaxRole = 64, kMaxDescription = 1024, kMaxProm
 constexpr size_t kMaxTraits = 20, kMaxTrait = 64;
 
 void check_size(const std::string& value, size_t max, const char* field) {
-    if (value.size() > max)
-        fail(OXIOS_E_TOO_LARGE, std::string(field) + " exceeds " + std::to_string(max) + " bytes");
+    if (value.size() > max) fail(OXIOS_E_TOO_LARGE, std::string(field) + " exceeds " + std::to_string(max) + " bytes");
 }
 
 // Copies the members `in` gives onto `p` (create and update), checking limits.
@@ -187,8 +186,10 @@ void PersonaStore::publish(std::string_view type, const std::optional<std::strin
     if (!publish_) return;
     json::Builder b;
     b.begin_object().field("persona_id", id);
-    if (name != nullptr) b.field("name", *name);
-    else b.field("name", nullptr);
+    if (name != nullptr)
+        b.field("name", *name);
+    else
+        b.field("name", nullptr);
     if (role != nullptr) b.field("role", *role);
     b.end_object();
     publish_(type, b.str());
@@ -286,7 +287,8 @@ Result PersonaStore::active() const {
 
 void register_personas_service(ServiceRegistry& registry, PersonaStore& store) {
     registry.add("personas.list", [&store](const rapidjson::Value&) { return store.list(); });
-    registry.add("personas.get", [&store](const rapidjson::Value& in) { return store.get(json::req_string(in, "id")); });
+    registry.add("personas.get",
+                 [&store](const rapidjson::Value& in) { return store.get(json::req_string(in, "id")); });
     registry.add("personas.create", [&store](const rapidjson::Value& in) { return store.create(in); });
     registry.add("personas.update",
                  [&store](const rapidjson::Value& in) { return store.update(json::req_string(in, "id"), in); });

@@ -49,8 +49,10 @@ void ResourceSampler::unreadable(int source, std::string_view what) {
     if ((logged_ & static_cast<unsigned>(source)) != 0) return;  // logged once per source
     logged_ |= static_cast<unsigned>(source);
     const std::string line = "[warn] resources: cannot read " + std::string(what) + ": its figures are 0";
-    if (src_.log) src_.log(line);
-    else std::fprintf(stderr, "%s\n", line.c_str());
+    if (src_.log)
+        src_.log(line);
+    else
+        std::fprintf(stderr, "%s\n", line.c_str());
 }
 
 OverloadState ResourceSampler::judge(const ResourceSample& s, const ResourceSettings& limits) const {

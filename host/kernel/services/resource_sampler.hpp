@@ -49,7 +49,7 @@ struct ResourceSources {
 
 struct OverloadState {
     bool overloaded = false;
-    std::vector<std::string> reasons;  // "cpu_percent 95.2 > 90"
+    std::vector<std::string> reasons;                                            // "cpu_percent 95.2 > 90"
     double cpu_percent = 0, memory_percent = 0, disk_percent = 0, load_avg = 0;  // thresholds in force
 };
 

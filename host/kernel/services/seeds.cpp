@@ -10,12 +10,12 @@
 //       case-insensitive; a leading list marker (`- `, `* `) and bold markup
 //       (`**score**: 0.8`) are allowed. A missing file or line gives null.
 // Ids follow ^[A-Za-z0-9_-]{1,128}$.
-#include "services/fs_util.hpp"
 #include "ids.hpp"
-#include "uuid.hpp"
 #include "json_util.hpp"
+#include "services/fs_util.hpp"
 #include "services/service_error.hpp"
 #include "services/service_registry.hpp"
+#include "uuid.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -74,8 +74,10 @@ Evaluation parse_evaluation(std::string_view text) {
             double d = std::strtod(value.c_str(), &endp);
             if (endp && *endp == '\0' && std::isfinite(d)) ev.score = d;
         } else if (key == "passed" && !ev.passed) {
-            if (value == "true" || value == "yes") ev.passed = true;
-            else if (value == "false" || value == "no") ev.passed = false;
+            if (value == "true" || value == "yes")
+                ev.passed = true;
+            else if (value == "false" || value == "no")
+                ev.passed = false;
         }
     }
     return ev;
@@ -100,15 +102,16 @@ struct SeedsService {
         }
         if (!text) return std::nullopt;
         auto doc = json::parse_object(*text);
-        if (doc) clear_unreadable(ctx.unreadable, file);
-        else report_unreadable(ctx.unreadable, file, "not a seed (malformed JSON or not an object)");
+        if (doc)
+            clear_unreadable(ctx.unreadable, file);
+        else
+            report_unreadable(ctx.unreadable, file, "not a seed (malformed JSON or not an object)");
         return doc;
     }
 
     Evaluation evaluation(const std::string& id) const {
         try {
-            if (auto text = files::read_file(evals_dir() / (id + "-eval.md")))
-                return parse_evaluation(*text);
+            if (auto text = files::read_file(evals_dir() / (id + "-eval.md"))) return parse_evaluation(*text);
         } catch (const std::system_error&) {
         }
         return {};
@@ -209,8 +212,7 @@ struct SeedsService {
         out.begin_array();
         for (auto it = chain.rbegin(); it != chain.rend(); ++it) {
             out.begin_object().field("id", it->id);
-            if (it->generation && std::fabs(*it->generation) < 9.0e15 &&
-                *it->generation == std::floor(*it->generation))
+            if (it->generation && std::fabs(*it->generation) < 9.0e15 && *it->generation == std::floor(*it->generation))
                 out.field("generation", static_cast<int64_t>(*it->generation));
             else
                 out.field("generation", it->generation);

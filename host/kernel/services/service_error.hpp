@@ -12,16 +12,13 @@ namespace oxios::kernel::services {
 
 class ServiceError : public std::runtime_error {
 public:
-    ServiceError(Status status, const std::string& message)
-        : std::runtime_error(message), status_(status) {}
+    ServiceError(Status status, const std::string& message) : std::runtime_error(message), status_(status) {}
     Status status() const { return status_; }
 
 private:
     Status status_;
 };
 
-[[noreturn]] inline void fail(Status status, const std::string& message) {
-    throw ServiceError(status, message);
-}
+[[noreturn]] inline void fail(Status status, const std::string& message) { throw ServiceError(status, message); }
 
 }  // namespace oxios::kernel::services

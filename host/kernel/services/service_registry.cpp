@@ -47,14 +47,12 @@ Result ServiceRegistry::call(std::string_view method, std::string_view json_in) 
             // Iterative: a deeply nested argument cannot exhaust the stack.
             doc.Parse<rapidjson::kParseIterativeFlag>(json_in.data(), json_in.size());
             if (doc.HasParseError()) {
-                return error_result(OXIOS_E_INVALID,
-                                    std::string("invalid JSON: ") +
-                                        rapidjson::GetParseError_En(doc.GetParseError()) +
-                                        " (offset " + std::to_string(doc.GetErrorOffset()) + ")");
+                return error_result(OXIOS_E_INVALID, std::string("invalid JSON: ") +
+                                                         rapidjson::GetParseError_En(doc.GetParseError()) +
+                                                         " (offset " + std::to_string(doc.GetErrorOffset()) + ")");
             }
             if (!json::all_finite(doc)) return error_result(OXIOS_E_INVALID, "invalid JSON: a number is out of range");
-            if (!doc.IsObject())
-                return error_result(OXIOS_E_INVALID, "invalid JSON: argument must be an object");
+            if (!doc.IsObject()) return error_result(OXIOS_E_INVALID, "invalid JSON: argument must be an object");
         }
         return it->second(doc);
     } catch (const StoreUnavailable&) {  // a PostgreSQL outage, from any service

@@ -18,7 +18,7 @@
 
 namespace oxios::kernel {
 
-class GitService;  // services/git_service.hpp
+class GitService;     // services/git_service.hpp
 class AuditRecorder;  // audit/audit_recorder.hpp
 AuditRecorder& null_audit();
 
@@ -40,8 +40,7 @@ struct ServiceContext {
     // is in `types`, and for {"type":"lagged"} when events were dropped
     // (then anything may have changed). With PostgreSQL every host's events
     // come here: how a service hears that another host changed a record.
-    std::function<void(std::vector<std::string> types, std::function<void(const rapidjson::Value& event)> fn)>
-        on_event;
+    std::function<void(std::vector<std::string> types, std::function<void(const rapidjson::Value& event)> fn)> on_event;
     // The workspace's git history: writers report changed paths (may be null).
     GitService* git = nullptr;
     // Told of each workspace.write (workspace-relative path, whether the file
@@ -66,7 +65,8 @@ public:
 
     // Replaces a registered method by decorate(method); nothing when absent.
     void wrap(std::string_view name, const std::function<Method(Method)>& decorate) {
-        if (auto it = methods_.find(std::string(name)); it != methods_.end()) it->second = decorate(std::move(it->second));
+        if (auto it = methods_.find(std::string(name)); it != methods_.end())
+            it->second = decorate(std::move(it->second));
     }
 
     bool has(std::string_view method) const { return methods_.count(std::string(method)) != 0; }
@@ -92,7 +92,9 @@ void register_memory_service(ServiceRegistry& registry, const ServiceContext& ct
 void register_approvals_service(ServiceRegistry& registry, const ServiceContext& ctx);
 void register_git_service(ServiceRegistry& registry, const ServiceContext& ctx);  // needs ctx.git
 // resources.* (resources.cpp): its sampler thread starts here.
-namespace services { struct ResourceSources; }  // resource_sampler.hpp
+namespace services {
+struct ResourceSources;
+}  // namespace services
 void register_resources_service(ServiceRegistry& registry, const ServiceContext& ctx,
                                 services::ResourceSources sources);
 // knowledge.* (knowledge.cpp): the vault under <workspace>/knowledge, its link

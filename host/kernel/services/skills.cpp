@@ -23,14 +23,14 @@
 //   body...
 // A skill is disabled while the marker file <workspace>/skills/<name>/.disabled
 // exists (written atomically; deleted with the skill).
+#include "ids.hpp"
+#include "json_util.hpp"
 #include "services/front_matter.hpp"
 #include "services/fs_util.hpp"
-#include "ids.hpp"
-#include "uuid.hpp"
-#include "json_util.hpp"
-#include "services/service_error.hpp"
 #include "services/git_service.hpp"
+#include "services/service_error.hpp"
 #include "services/service_registry.hpp"
+#include "uuid.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>
@@ -53,7 +53,6 @@ constexpr size_t kMaxContentBytes = 65536;
 constexpr size_t kMaxNameLen = 64;
 constexpr const char* kSkillFile = "SKILL.md";
 constexpr const char* kDisabledMarker = ".disabled";
-
 
 bool on_path(const std::string& bin) {
     if (bin.empty()) return false;
@@ -128,8 +127,12 @@ void write_skill(json::Builder& out, const Skill& s) {
     out.key("missing");
     write_requirements(out, s.missing);
     out.field("os", s.os)
-        .key("install").begin_array().end_array()
-        .key("config_checks").begin_array().end_array()
+        .key("install")
+        .begin_array()
+        .end_array()
+        .key("config_checks")
+        .begin_array()
+        .end_array()
         .field("format", "oxios")
         .end_object();
 }
@@ -212,8 +215,7 @@ struct SkillsService {
             s.missing.any_bins = s.requirements.any_bins;
         for (const auto& var : s.requirements.env)
             if (!env_set(var)) s.missing.env.push_back(var);
-        bool os_ok = s.os.empty() ||
-                     std::find(s.os.begin(), s.os.end(), std::string("linux")) != s.os.end();
+        bool os_ok = s.os.empty() || std::find(s.os.begin(), s.os.end(), std::string("linux")) != s.os.end();
         s.eligible = os_ok && s.missing.empty();
         s.disabled = disabled(name);
         return s;
@@ -243,8 +245,7 @@ struct SkillsService {
             clear_unreadable(ctx.unreadable, it->path() / kSkillFile);
             skills.push_back(describe(name, *text));
         }
-        std::sort(skills.begin(), skills.end(),
-                  [](const Skill& a, const Skill& b) { return a.name < b.name; });
+        std::sort(skills.begin(), skills.end(), [](const Skill& a, const Skill& b) { return a.name < b.name; });
         json::Builder out;
         out.begin_object().key("skills").begin_array();
         for (const auto& s : skills) write_skill(out, s);
@@ -275,8 +276,7 @@ struct SkillsService {
         if (body.size() > kMaxContentBytes)
             fail(OXIOS_E_TOO_LARGE, std::to_string(body.size()) + " bytes exceeds limit of " +
                                         std::to_string(kMaxContentBytes) + " bytes");
-        std::string file = "---\nname: " + name + "\ndescription: " + quote(description) +
-                           "\n---\n\n" + body;
+        std::string file = "---\nname: " + name + "\ndescription: " + quote(description) + "\n---\n\n" + body;
         if (!body.empty() && body.back() != '\n') file.push_back('\n');
 
         std::lock_guard lock(write_mutex);
@@ -325,7 +325,8 @@ struct SkillsService {
         fs::path marker = skill_dir(name) / kDisabledMarker;
         try {
             if (enable) {
-                if (::unlink(marker.c_str()) == 0) files::fsync_dir(skill_dir(name));
+                if (::unlink(marker.c_str()) == 0)
+                    files::fsync_dir(skill_dir(name));
                 else if (errno != ENOENT)
                     throw std::system_error(errno, std::generic_category(), "unlink");
             } else {
@@ -360,7 +361,8 @@ void register_skills_service(ServiceRegistry& registry, const ServiceContext& ct
     };
     registry.add("skills.create", git("write", [svc](const rapidjson::Value& in) { return svc->create(in); }));
     registry.add("skills.delete", git("delete", [svc](const rapidjson::Value& in) { return svc->remove(in); }));
-    registry.add("skills.enable", git("write", [svc](const rapidjson::Value& in) { return svc->set_enabled(in, true); }));
+    registry.add("skills.enable",
+                 git("write", [svc](const rapidjson::Value& in) { return svc->set_enabled(in, true); }));
     registry.add("skills.disable",
                  git("write", [svc](const rapidjson::Value& in) { return svc->set_enabled(in, false); }));
 }

@@ -126,8 +126,7 @@ Resolved resolve(const fs::path& root, std::string_view relative) {
                 current = std::move(next);
                 continue;
             }
-            fail(OXIOS_E_IO, "cannot inspect " + out.relative + ": " +
-                                 std::generic_category().message(errno));
+            fail(OXIOS_E_IO, "cannot inspect " + out.relative + ": " + std::generic_category().message(errno));
         }
         if (S_ISLNK(st.st_mode)) {
             if (++hops > kMaxSymlinkHops) denied();

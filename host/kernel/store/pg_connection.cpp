@@ -48,8 +48,9 @@ Connection::Connection(const std::string& url) : target_(describe_url(url)) {
         PQfinish(conn_);
         conn_ = nullptr;
         throw Error("cannot connect to PostgreSQL at " + target_ + ": " + why, true);
-    }    // NOTICEs ("relation already exists, skipping") are not ours to print.
-    PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+    }  // NOTICEs ("relation already exists, skipping") are not ours to print.
+    PQsetNoticeProcessor(
+        conn_, [](void*, const char*) {}, nullptr);
 }
 
 Connection::~Connection() {
@@ -61,10 +62,9 @@ Error Connection::failure(const PGresult* r, const char* what) const {
     std::string sqlstate = state != nullptr ? state : "";
     // Class 08 = connection exception; 57P01..57P03 = admin shutdown,
     // crash shutdown, cannot connect now.
-    const bool lost = PQstatus(conn_) != CONNECTION_OK || sqlstate.starts_with("08") ||
-                      sqlstate.starts_with("57P");
-    std::string why = trimmed(r != nullptr && *PQresultErrorMessage(r) != '\0' ? PQresultErrorMessage(r)
-                                                                                 : PQerrorMessage(conn_));
+    const bool lost = PQstatus(conn_) != CONNECTION_OK || sqlstate.starts_with("08") || sqlstate.starts_with("57P");
+    std::string why =
+        trimmed(r != nullptr && *PQresultErrorMessage(r) != '\0' ? PQresultErrorMessage(r) : PQerrorMessage(conn_));
     return Error(std::string(what) + ": " + why, lost, std::move(sqlstate));
 }
 

@@ -9,11 +9,11 @@ namespace oxios::kernel {
 
 namespace {
 using namespace std::chrono_literals;
-constexpr auto kBatchWindow = 2ms;   // how long a first event waits for company
+constexpr auto kBatchWindow = 2ms;  // how long a first event waits for company
 constexpr size_t kBatchMax = 500;
-constexpr auto kReadEvery = 1s;      // a lost NOTIFY costs at most this
+constexpr auto kReadEvery = 1s;  // a lost NOTIFY costs at most this
 constexpr auto kPruneEvery = 60s;
-constexpr auto kStopWait = 3s;       // the destructor's bound for what is queued
+constexpr auto kStopWait = 3s;  // the destructor's bound for what is queued
 }  // namespace
 
 PgEventLog::PgEventLog(std::shared_ptr<pg::Pool> pool, EventBus& bus, Retention retention,
@@ -95,8 +95,9 @@ void PgEventLog::write_loop() {
             lock.lock();
             if (ok) {
                 queue_.erase(queue_.begin(), queue_.begin() + static_cast<std::ptrdiff_t>(n));
-                if (dropped_ > 0) std::fprintf(stderr, "[info] event log: %lu events were dropped\n",
-                                               static_cast<unsigned long>(dropped_));
+                if (dropped_ > 0)
+                    std::fprintf(stderr, "[info] event log: %lu events were dropped\n",
+                                 static_cast<unsigned long>(dropped_));
                 dropped_ = 0;
                 backoff = 0ms;
             } else {

@@ -37,8 +37,8 @@ public:
     };
     // Starts both threads; the bus starts at the table's last seq. Retention
     // is applied every minute by the host on duty only.
-    PgEventLog(std::shared_ptr<pg::Pool> pool, EventBus& bus, Retention retention,
-               std::function<int64_t()> now_us, const DutyLock& duty);
+    PgEventLog(std::shared_ptr<pg::Pool> pool, EventBus& bus, Retention retention, std::function<int64_t()> now_us,
+               const DutyLock& duty);
     ~PgEventLog();  // commits what is queued (bounded wait), stops both threads
 
     void append(EventBus::Text event);

@@ -15,7 +15,8 @@ std::chrono::milliseconds next_backoff(std::chrono::milliseconds previous) {
     return previous.count() == 0 ? kFirstBackoff : std::min(previous * 2, kMaxBackoff);
 }
 
-Pool::Pool(std::string url, size_t size) : url_(std::move(url)), target_(describe_url(url_)), size_(std::max<size_t>(size, 1)) {
+Pool::Pool(std::string url, size_t size)
+    : url_(std::move(url)), target_(describe_url(url_)), size_(std::max<size_t>(size, 1)) {
     idle_.push_back(std::make_unique<Connection>(url_));  // throws: the start check
     open_ = 1;
 }
@@ -40,7 +41,8 @@ std::unique_ptr<Connection> Pool::acquire() {
             try {
                 auto conn = std::make_unique<Connection>(url_);
                 lock.lock();
-                if (backoff_.count() > 0) std::fprintf(stderr, "[info] state store: %s reachable again\n", target_.c_str());
+                if (backoff_.count() > 0)
+                    std::fprintf(stderr, "[info] state store: %s reachable again\n", target_.c_str());
                 backoff_ = std::chrono::milliseconds{0};
                 leased_[conn.get()] = generation_;
                 return conn;

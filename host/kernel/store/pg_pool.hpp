@@ -79,7 +79,7 @@ private:
     std::mutex mutex_;
     std::condition_variable freed_;
     std::vector<std::unique_ptr<Connection>> idle_;
-    size_t open_ = 0;  // idle + leased
+    size_t open_ = 0;          // idle + leased
     uint64_t generation_ = 0;  // bumped when the server was lost: leased ones are not returned
     std::chrono::steady_clock::time_point next_attempt_{};
     std::chrono::milliseconds backoff_{0};

@@ -38,9 +38,10 @@ void PgRecordStore::put(std::string_view collection, std::string_view key, std::
     // Idempotent: safe to repeat on a fresh connection.
     run(
         [&](pg::Connection& c) {
-            c.exec("INSERT INTO records (collection, key, body) VALUES ($1, $2, $3) "
-                   "ON CONFLICT (collection, key) DO UPDATE SET body = EXCLUDED.body",
-                   {collection, key, json});
+            c.exec(
+                "INSERT INTO records (collection, key, body) VALUES ($1, $2, $3) "
+                "ON CONFLICT (collection, key) DO UPDATE SET body = EXCLUDED.body",
+                {collection, key, json});
         },
         true);
 }
@@ -49,8 +50,7 @@ std::optional<std::string> PgRecordStore::get_or_set_aside(std::string_view coll
     return get(collection, key);  // rows are only ever written from parsed documents
 }
 
-std::optional<std::string> PgRecordStore::update(std::string_view collection, std::string_view key,
-                                                 const Change& fn) {
+std::optional<std::string> PgRecordStore::update(std::string_view collection, std::string_view key, const Change& fn) {
     if (!valid_id(key)) throw std::invalid_argument("invalid record key");
     constexpr const char* kLock = "SELECT body FROM records WHERE collection = $1 AND key = $2 FOR UPDATE";
     return pg::in_transaction(*pool_, [&](pg::Connection& c) -> std::optional<std::string> {
@@ -66,8 +66,8 @@ std::optional<std::string> PgRecordStore::update(std::string_view collection, st
         if (PQntuples(r.get()) > 0 && PQgetlength(r.get(), 0, 0) > 0) stored = std::string(pg::text(r.get(), 0, 0));
         std::optional<std::string> next = fn(stored);
         if (!next) {
-            if (!stored) c.exec("DELETE FROM records WHERE collection = $1 AND key = $2 AND body = ''",
-                                {collection, key});
+            if (!stored)
+                c.exec("DELETE FROM records WHERE collection = $1 AND key = $2 AND body = ''", {collection, key});
             return stored;
         }
         c.exec("UPDATE records SET body = $3 WHERE collection = $1 AND key = $2", {collection, key, *next});

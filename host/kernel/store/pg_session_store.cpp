@@ -87,10 +87,10 @@ Status PgSessionStore::append(const oxios_exchange& ex) {
         // Not retried: a lost connection may have committed it (then it is
         // in the store, though the client was told it failed).
         pool_->run([&](pg::Connection& c) {
-            c.exec("SELECT oxios_append_exchange($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
-                   {id, first.user_id, head.to_json(), first.created_at, std::to_string(first.created_us),
-                    rec.user_item, rec.agent_item, rec.updated_at, std::to_string(updated_us), rec.seed_id,
-                    rec.space_id});
+            c.exec(
+                "SELECT oxios_append_exchange($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
+                {id, first.user_id, head.to_json(), first.created_at, std::to_string(first.created_us), rec.user_item,
+                 rec.agent_item, rec.updated_at, std::to_string(updated_us), rec.seed_id, rec.space_id});
         });
         return OXIOS_OK;
     } catch (const pg::Error& e) {
@@ -214,9 +214,8 @@ Status PgSessionStore::import_file(std::string_view id, std::string_view text) {
                 " updated_at = EXCLUDED.updated_at, created_us = EXCLUDED.created_us,"
                 " updated_us = EXCLUDED.updated_us, message_count = EXCLUDED.message_count, head = EXCLUDED.head"
                 " WHERE sessions.message_count < EXCLUDED.message_count",
-                {id, s.user_id, s.space_id, s.active_seed_id, s.created_at, s.updated_at,
-                 std::to_string(s.created_us), std::to_string(s.updated_us), std::to_string(s.message_count),
-                 doc->to_json()});
+                {id, s.user_id, s.space_id, s.active_seed_id, s.created_at, s.updated_at, std::to_string(s.created_us),
+                 std::to_string(s.updated_us), std::to_string(s.message_count), doc->to_json()});
             return std::string_view(PQcmdTuples(r.get())) != "0";
         });
         return stored ? OXIOS_OK : OXIOS_E_CONFLICT;

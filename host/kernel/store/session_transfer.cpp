@@ -66,8 +66,12 @@ TransferCount import_sessions(SessionStore& to, const std::string& dir) {
             continue;
         }
         switch (to.import_file(id, text)) {
-            case OXIOS_OK: ++n.copied; break;
-            case OXIOS_E_CONFLICT: ++n.unchanged; break;
+            case OXIOS_OK:
+                ++n.copied;
+                break;
+            case OXIOS_E_CONFLICT:
+                ++n.unchanged;
+                break;
             default:
                 std::fprintf(stderr, "oxios-host: %s: not imported (not a session file, or the store failed)\n",
                              p.c_str());

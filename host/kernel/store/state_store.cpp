@@ -26,23 +26,23 @@ StateStore open_state_store(const Config& config, const std::string& workspace, 
     store.backend = config.get_string("state_store.backend", "files");
     if (store.backend != "postgres") {
         store.backend = "files";
-        store.sessions = std::make_unique<FileSessionStore>(std::filesystem::path(workspace) / "sessions", now_us,
-                                                            unreadable);
+        store.sessions =
+            std::make_unique<FileSessionStore>(std::filesystem::path(workspace) / "sessions", now_us, unreadable);
         store.records = std::make_unique<FileRecordStore>(workspace, std::move(now_us), unreadable);
         store.duty = sole_host_duty();
         return store;
     }
     const std::string url = postgres_url(config);
     if (url.empty())
-        throw StoreOpenError("state_store.backend is \"postgres\" but neither state_store.postgres.url "
-                             "nor OXIOS_PG_URL gives a connection string");
+        throw StoreOpenError(
+            "state_store.backend is \"postgres\" but neither state_store.postgres.url "
+            "nor OXIOS_PG_URL gives a connection string");
     const auto pool_size = static_cast<size_t>(config.get_int("state_store.postgres.pool_size", 8));
     try {
         store.pool = std::make_shared<pg::Pool>(url, pool_size);
         int applied = store.pool->run([](pg::Connection& c) { return pg::migrate(c); });
-        std::fprintf(stderr, "[info] state store: postgres %s, schema version %d%s\n",
-                     store.pool->target().c_str(), pg::latest_schema_version(),
-                     applied > 0 ? " (migrated now)" : "");
+        std::fprintf(stderr, "[info] state store: postgres %s, schema version %d%s\n", store.pool->target().c_str(),
+                     pg::latest_schema_version(), applied > 0 ? " (migrated now)" : "");
     } catch (const pg::Error& e) {
         throw StoreOpenError(std::string("state store: ") + e.what());
     }

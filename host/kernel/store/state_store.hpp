@@ -28,8 +28,8 @@ public:
 };
 
 struct StateStore {
-    std::string backend;              // "files" | "postgres"
-    std::shared_ptr<pg::Pool> pool;   // postgres only
+    std::string backend;             // "files" | "postgres"
+    std::shared_ptr<pg::Pool> pool;  // postgres only
     std::unique_ptr<SessionStore> sessions;
     std::unique_ptr<RecordStore> records;
     std::unique_ptr<DutyLock> duty;  // whether this host runs the once-only duties
@@ -39,7 +39,7 @@ struct StateStore {
 std::string postgres_url(const Config& config);
 
 // Throws StoreOpenError naming what failed (never the password).
-StateStore open_state_store(const Config& config, const std::string& workspace,
-                            std::function<int64_t()> now_us, UnreadableFiles* unreadable);
+StateStore open_state_store(const Config& config, const std::string& workspace, std::function<int64_t()> now_us,
+                            UnreadableFiles* unreadable);
 
 }  // namespace oxios::kernel

@@ -35,9 +35,7 @@ std::string percent_decode(std::string_view in, bool plus_as_space) {
     return out;
 }
 
-std::string_view raw_path_of(std::string_view target) {
-    return target.substr(0, target.find_first_of("?#"));
-}
+std::string_view raw_path_of(std::string_view target) { return target.substr(0, target.find_first_of("?#")); }
 
 void split_path(std::string_view path, std::vector<std::string_view>& out) {
     out.clear();

@@ -36,8 +36,7 @@ bool valid_method(std::string_view m) {
     return true;
 }
 
-bool match_segments(const std::vector<Segment>& pattern, const std::vector<std::string_view>& parts,
-                    Params* params) {
+bool match_segments(const std::vector<Segment>& pattern, const std::vector<std::string_view>& parts, Params* params) {
     size_t i = 0;
     for (; i < pattern.size(); ++i) {
         const Segment& seg = pattern[i];

@@ -334,7 +334,8 @@ oxios_status p_handle(void* instance, void* route_data, const oxios_request* req
                                       put(w, param(req, "id"));
                                       w.EndObject();
                                   }));
-            case R_ITEM_LITERAL: return simple("route", "literal");
+            case R_ITEM_LITERAL:
+                return simple("route", "literal");
             case R_FILES:
                 return p->respond(resp, 200, json([&](Writer& w) {
                                       w.StartObject();
@@ -383,8 +384,10 @@ oxios_status p_handle(void* instance, void* route_data, const oxios_request* req
                                       w.EndArray();
                                       w.EndObject();
                                   }));
-            case R_ANY_STAR: return simple("route", "star");
-            case R_ANY_POST: return simple("route", "post");
+            case R_ANY_STAR:
+                return simple("route", "star");
+            case R_ANY_POST:
+                return simple("route", "post");
             case R_TWICE: {
                 const oxios_status first = p->respond(resp, 200, "{\"first\":true}");
                 const oxios_status second = p->respond(resp, 201, "{\"second\":true}");
@@ -392,8 +395,10 @@ oxios_status p_handle(void* instance, void* route_data, const oxios_request* req
                 p->api->response_header(resp, os("x-second"), os(std::to_string(second)));
                 return OXIOS_OK;
             }
-            case R_NORESPOND: return OXIOS_OK;
-            case R_FAIL: return OXIOS_E_INTERNAL;
+            case R_NORESPOND:
+                return OXIOS_OK;
+            case R_FAIL:
+                return OXIOS_E_INTERNAL;
             case R_STALE_KEEP: {
                 {
                     std::lock_guard<std::mutex> lock(p->mu);
@@ -418,8 +423,10 @@ oxios_status p_handle(void* instance, void* route_data, const oxios_request* req
                                       w.EndObject();
                                   }));
             }
-            case R_CHAT: return handle_chat(p, req, resp, false);
-            case R_CHAT_SYNC: return handle_chat(p, req, resp, true);
+            case R_CHAT:
+                return handle_chat(p, req, resp, false);
+            case R_CHAT_SYNC:
+                return handle_chat(p, req, resp, true);
             case R_DELIVERIES:
             case R_CLOSES: {
                 std::vector<std::string> items;
@@ -466,8 +473,7 @@ oxios_status p_handle(void* instance, void* route_data, const oxios_request* req
             }
             case R_CONFIG: {
                 std::string value;
-                const oxios_status st =
-                    p->api->config_get(p->host, os(query_param(req, "key")), append_sink, &value);
+                const oxios_status st = p->api->config_get(p->host, os(query_param(req, "key")), append_sink, &value);
                 return p->respond(resp, 200, json([&](Writer& w) {
                                       w.StartObject();
                                       w.Key("status");
@@ -535,8 +541,10 @@ oxios_status p_handle(void* instance, void* route_data, const oxios_request* req
                 if (id == R_SESSION_GET) {
                     st = p->api->session_get(p->host, os(sid), append_sink, &out);
                 } else if (id == R_SESSION_LIST) {
-                    const auto page = static_cast<uint32_t>(std::strtoul(query_param(req, "page").c_str(), nullptr, 10));
-                    const auto limit = static_cast<uint32_t>(std::strtoul(query_param(req, "limit").c_str(), nullptr, 10));
+                    const auto page =
+                        static_cast<uint32_t>(std::strtoul(query_param(req, "page").c_str(), nullptr, 10));
+                    const auto limit =
+                        static_cast<uint32_t>(std::strtoul(query_param(req, "limit").c_str(), nullptr, 10));
                     st = p->api->session_list(p->host, page, limit, append_sink, &out);
                 } else if (id == R_SESSION_DELETE) {
                     st = p->api->session_delete(p->host, os(sid));
@@ -767,13 +775,8 @@ const char kName[] = "harness-test";
 const char kVersion[] = HARNESS_TEST_VERSION;
 
 const oxios_plugin_descriptor kDescriptor = {
-    sizeof(oxios_plugin_descriptor),
-    OXIOS_ABI_MAJOR,
-    OXIOS_ABI_MINOR,
-    0,
-    {kName, sizeof(kName) - 1},
-    {kVersion, sizeof(kVersion) - 1},
-    &kApi,
+    sizeof(oxios_plugin_descriptor),  OXIOS_ABI_MAJOR, OXIOS_ABI_MINOR, 0, {kName, sizeof(kName) - 1},
+    {kVersion, sizeof(kVersion) - 1}, &kApi,
 };
 
 }  // namespace

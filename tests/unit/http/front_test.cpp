@@ -218,9 +218,10 @@ TEST_CASE("front: a request without Content-Length or Transfer-Encoding has an e
         in.clear();
     }
     // Bodies framed either way still arrive whole on the same connection.
-    REQUIRE(raw_send(fd, "POST /sized HTTP/1.1\r\nHost: x\r\ncontent-length: 3\r\n\r\nabc"
-                         "POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n"
-                         "POST /bare HTTP/1.1\r\n\r\n"));
+    REQUIRE(raw_send(fd,
+                     "POST /sized HTTP/1.1\r\nHost: x\r\ncontent-length: 3\r\n\r\nabc"
+                     "POST /chunked HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n"
+                     "POST /bare HTTP/1.1\r\n\r\n"));
     REQUIRE(raw_read_until(fd, in, "POST /bare 0", 2000ms));
     CHECK(take_response(in) == "POST /sized 3");
     CHECK(take_response(in) == "POST /chunked 4");

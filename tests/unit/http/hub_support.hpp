@@ -72,7 +72,7 @@ class Recorder : public StreamHandler {
 public:
     std::atomic<ConnectionHub*> hub{nullptr};
     std::atomic<bool> echo{true};
-    std::atomic<bool> greet{false};  // opened() sends at once (like an SSE replay)
+    std::atomic<bool> greet{false};       // opened() sends at once (like an SSE replay)
     std::atomic<int> opened_delay_ms{0};  // opened() takes this long before it records
 
     void set_admission(Admission a) {
@@ -245,8 +245,7 @@ inline bool raw_send(int fd, std::string_view s) {
 
 // Reads into `out` until `delim` appears, EOF, or the timeout. Returns whether
 // delim was found; `eof` tells whether the peer closed.
-inline bool raw_read_until(int fd, std::string& out, std::string_view delim, ms timeout = 3000ms,
-                           bool* eof = nullptr) {
+inline bool raw_read_until(int fd, std::string& out, std::string_view delim, ms timeout = 3000ms, bool* eof = nullptr) {
     auto until = Clock::now() + timeout;
     if (eof) *eof = false;
     for (;;) {

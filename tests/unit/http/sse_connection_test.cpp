@@ -157,7 +157,9 @@ TEST_CASE("SSE backpressure: a client that stops reading is refused, not closed;
     // How long "nothing" is waited for only decides when sending stops: a
     // writable() arriving later still counts for its refusal below.
     auto chunk = [](int n) { return "data: " + std::to_string(n) + " " + std::string(8 * 1024, 'x') + "\n\n"; };
-    auto writables = [&] { return rec.count([id](const Event& e) { return e.kind == Event::Writable && e.id == id; }); };
+    auto writables = [&] {
+        return rec.count([id](const Event& e) { return e.kind == Event::Writable && e.id == id; });
+    };
     std::string accepted;
     int n = 0;
     size_t refusals = 0;

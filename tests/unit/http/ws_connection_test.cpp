@@ -154,8 +154,10 @@ TEST_CASE("WebSocket: two clients never see each other's frames") {
     CHECK(ga == "only-a");
     std::string gb;
     CHECK(b.read(gb, 300ms) == net::error::timed_out);  // nothing more for b
-    CHECK(rec.count([&](const Event& e) { return e.kind == Event::Message && e.id == oa->id && e.data[0] != 'a'; }) == 0);
-    CHECK(rec.count([&](const Event& e) { return e.kind == Event::Message && e.id == ob->id && e.data[0] != 'b'; }) == 0);
+    CHECK(rec.count([&](const Event& e) { return e.kind == Event::Message && e.id == oa->id && e.data[0] != 'a'; }) ==
+          0);
+    CHECK(rec.count([&](const Event& e) { return e.kind == Event::Message && e.id == ob->id && e.data[0] != 'b'; }) ==
+          0);
 }
 
 TEST_CASE("WebSocket: an over-size message closes the connection with 1009") {

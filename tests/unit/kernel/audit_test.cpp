@@ -12,8 +12,8 @@
 #include <cstdio>
 
 using namespace oxios::kernel;
-using services_test::TempDir;
 using services_test::slurp;
+using services_test::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
@@ -69,12 +69,15 @@ TEST_CASE("audit: the first entry's line and hash are exactly the contract's") {
     const auto lines = f.lines();
     REQUIRE(lines.size() == 1);
     const std::string zero(64, '0');
-    const std::string body = "{\"seq\":1,\"timestamp\":\"2023-11-14T22:13:20.000000Z\",\"actor\":\"ip:127.0.0.1\","
-                             "\"action\":\"config.update\",\"resource\":\"gateway.port\",\"allowed\":true,"
-                             "\"reason\":null,\"metadata\":{},\"prev_hash\":\"" + zero + "\"";
+    const std::string body =
+        "{\"seq\":1,\"timestamp\":\"2023-11-14T22:13:20.000000Z\",\"actor\":\"ip:127.0.0.1\","
+        "\"action\":\"config.update\",\"resource\":\"gateway.port\",\"allowed\":true,"
+        "\"reason\":null,\"metadata\":{},\"prev_hash\":\"" +
+        zero + "\"";
     const std::string expected_hash = sha256sum(zero + body, f.tmp.path() / "bytes");
     CHECK(lines[0] == body + ",\"hash\":\"" + expected_hash + "\"}");
-    CHECK(f.events == std::vector<std::string>{"audit_recorded {\"seq\":1,\"action\":\"config.update\",\"allowed\":true}"});
+    CHECK(f.events ==
+          std::vector<std::string>{"audit_recorded {\"seq\":1,\"action\":\"config.update\",\"allowed\":true}"});
 }
 
 TEST_CASE("audit: the chain continues across a restart and verifies") {
@@ -180,12 +183,14 @@ TEST_CASE("audit: audit.record checks its limits; long text is truncated") {
     register_audit_service(reg, *log);
     CHECK(reg.call("audit.record", R"({"actor":"ip:1.2.3.4","action":"Bad-Action","resource":"x"})").status ==
           OXIOS_E_INVALID);
-    CHECK(reg.call("audit.record", "{\"actor\":\"" + std::string(129, 'a') + "\",\"action\":\"auth.failure\"}")
-              .status == OXIOS_E_INVALID);
+    CHECK(
+        reg.call("audit.record", "{\"actor\":\"" + std::string(129, 'a') + "\",\"action\":\"auth.failure\"}").status ==
+        OXIOS_E_INVALID);
     const std::string big(5000, 'r');
-    REQUIRE(reg.call("audit.record", "{\"actor\":\"ip:1.2.3.4\",\"action\":\"auth.failure\",\"allowed\":false,"
-                                     "\"resource\":\"" + big + "\",\"reason\":\"missing token\",\"metadata\":{\"x\":\"" +
-                                         big + "\"}}")
+    REQUIRE(reg.call("audit.record",
+                     "{\"actor\":\"ip:1.2.3.4\",\"action\":\"auth.failure\",\"allowed\":false,"
+                     "\"resource\":\"" +
+                         big + "\",\"reason\":\"missing token\",\"metadata\":{\"x\":\"" + big + "\"}}")
                 .ok());
     const auto entry = json::parse_object(f.lines().at(0));
     CHECK(json::get_string(*entry, "resource").size() == 1024);
@@ -202,11 +207,14 @@ TEST_CASE("audit: audited methods record the actor and keys, never values or sec
     auto log = f.open();
     ServiceRegistry reg;
     reg.add("config.put", [](const rapidjson::Value&) { return Result{OXIOS_OK, "{}"}; });
-    reg.add("engine.set_api_key", [](const rapidjson::Value&) {
-        return error_result(OXIOS_E_INVALID, "provider is required");
-    });
+    reg.add("engine.set_api_key",
+            [](const rapidjson::Value&) { return error_result(OXIOS_E_INVALID, "provider is required"); });
     audit_methods(reg, *log);
-    REQUIRE(reg.call("config.put", R"({"config":{"gateway":{"port":4321},"security":{"rate_limit_per_minute":7}},"_actor":"token:0123abcd"})").ok());
+    REQUIRE(
+        reg.call(
+               "config.put",
+               R"({"config":{"gateway":{"port":4321},"security":{"rate_limit_per_minute":7}},"_actor":"token:0123abcd"})")
+            .ok());
     reg.call("engine.set_api_key", R"({"provider":"openai","api_key":"sk-secret-value","_actor":"ip:10.0.0.1"})");
     const std::string text = slurp(f.dir / "audit.jsonl");
     CHECK(text.find("sk-secret-value") == std::string::npos);

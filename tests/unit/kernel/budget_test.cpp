@@ -148,7 +148,7 @@ TEST_CASE("budget: exhausted refuses with the contract's text, the event fires o
     CHECK(ledger.admit("alice").empty());
     ledger.record("alice", "", "", reported(50, 0), true);
     CHECK(b.count("budget_exhausted") == 2);  // a second transition
-    CHECK(b.count("budget_updated") == 2);     // set, reset
+    CHECK(b.count("budget_updated") == 2);    // set, reset
 }
 
 TEST_CASE("budget: a window restarts usage on the fake clock and names its reset time") {

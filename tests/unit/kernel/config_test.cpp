@@ -9,9 +9,7 @@ using namespace oxios::kernel;
 using namespace oxios::kernel::test;
 
 namespace {
-void write(const std::filesystem::path& p, const std::string& text) {
-    std::ofstream(p) << text;
-}
+void write(const std::filesystem::path& p, const std::string& text) { std::ofstream(p) << text; }
 Result put(Config& c, const std::string& body) {
     auto d = parse(body);
     return c.put(d);

@@ -74,13 +74,13 @@ TEST_CASE("bad TOML is refused with the line and the key") {
         CHECK(why.find(line) != std::string::npos);
         CHECK(why.find(key) != std::string::npos);
     };
-    refused("[gateway]\nport = 4200\nport = 4300\n", "line 3", "gateway.port");             // duplicate key
+    refused("[gateway]\nport = 4200\nport = 4300\n", "line 3", "gateway.port");                  // duplicate key
     refused("# c\n[gateway]\nport = \"4200\"\n", "line 3", "gateway.port: must be an integer");  // wrong type
     refused("[engine]\ndefault_model = \"ollama/x\nsystem_prompt = \"y\"\n", "line 2",
-            "engine.default_model");                                                     // unterminated string
+            "engine.default_model");                                                      // unterminated string
     refused("[session]\nttl_hours = -1\n", "line 2", "session.ttl_hours: must be >= 0");  // out of range
     refused("[gateway]\n[gateway]\nport = 1\n", "line 2", "gateway");                     // table defined twice
-    refused("{\"gateway\": {\"port\": 4200}}\n", "line 1", "config.toml");                 // JSON is not TOML
+    refused("{\"gateway\": {\"port\": 4200}}\n", "line 1", "config.toml");                // JSON is not TOML
     refused("[[engine.providers]]\nbase_url = \"http://x\"\n", "engine.providers[0]", "needs an id");
     refused("[[engine.providers]]\nid = \"a\"\n[[engine.providers]]\nid = \"a\"\n", "engine.providers",
             "a given twice");
@@ -105,7 +105,7 @@ TEST_CASE("config.put on a TOML config writes TOML that reloads to the same tree
     CHECK(text.find("[session]") != std::string::npos);
     CHECK(text.find("max_sessions = 300") != std::string::npos);
     CHECK(text.find("[[custom.list]]") != std::string::npos);
-    CHECK(text.find('{') == std::string::npos);  // not JSON
+    CHECK(text.find('{') == std::string::npos);           // not JSON
     CHECK_FALSE(fs::exists(dir.path() / "config.json"));  // never forked into a JSON file
     CHECK(fs::directory_iterator(dir.path()) != fs::directory_iterator());
 
@@ -145,9 +145,10 @@ TEST_CASE("config notes: the original's rate limit 0 and its api_key as a web to
 TEST_CASE("check-config report: values, their sources, secrets hidden, keys not used") {
     TempDir dir;
     const fs::path p = dir.path() / "config.toml";
-    spit(p, "# mine\n[gateway]\nport = 4500\n\n[engine]\napi_key = \"sk-secret-1\"\n"
-             "[[engine.providers]]\nid = \"local\"\nbase_url = \"http://127.0.0.1:9/v1\"\n"
-             "api_key = \"sk-secret-2\"\n\n[mystery]\nthing = 1\n\n[scheduler]\nmax_concurrent = 2\n");
+    spit(p,
+         "# mine\n[gateway]\nport = 4500\n\n[engine]\napi_key = \"sk-secret-1\"\n"
+         "[[engine.providers]]\nid = \"local\"\nbase_url = \"http://127.0.0.1:9/v1\"\n"
+         "api_key = \"sk-secret-2\"\n\n[mystery]\nthing = 1\n\n[scheduler]\nmax_concurrent = 2\n");
     ::setenv("OXIOS_API_KEY", "env-token", 1);
     const std::string out = check_config_report(p.string(), ConfigOverrides{std::nullopt, std::nullopt, 4600});
     ::unsetenv("OXIOS_API_KEY");

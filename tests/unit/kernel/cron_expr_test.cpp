@@ -1,8 +1,8 @@
 // Cron expressions (docs/api-operator.md, "Cron jobs"): the accepted syntax and the
 // refused forms, the cron(8) day rule, and next fire times in UTC and in real
 // zones across DST gaps and overlaps (TZ set per test).
-#include "clock.hpp"
 #include "services/cron_expr.hpp"
+#include "clock.hpp"
 
 #include <doctest/doctest.h>
 
@@ -41,8 +41,10 @@ struct ZoneGuard {
         tzset();
     }
     ~ZoneGuard() {
-        if (had) setenv("TZ", saved.c_str(), 1);
-        else unsetenv("TZ");
+        if (had)
+            setenv("TZ", saved.c_str(), 1);
+        else
+            unsetenv("TZ");
         tzset();
     }
     std::string saved;
@@ -63,12 +65,12 @@ TEST_CASE("cron: next fire times in UTC (table)") {
         {"0 9 * * MON-FRI", "2026-03-13T09:00:00Z", "2026-03-16T09:00:00.000000Z"},  // Fri -> Mon
         {"0 0 1 JAN *", "2026-03-10T00:00:00Z", "2027-01-01T00:00:00.000000Z"},
         {"30 4 1,15 * *", "2026-03-02T00:00:00Z", "2026-03-15T04:30:00.000000Z"},
-        {"5/20 * * * *", "2026-03-10T10:26:00Z", "2026-03-10T10:45:00.000000Z"},     // N/S = N-59/S
+        {"5/20 * * * *", "2026-03-10T10:26:00Z", "2026-03-10T10:45:00.000000Z"},  // N/S = N-59/S
         {"10-30/10 * * * *", "2026-03-10T10:30:00Z", "2026-03-10T11:10:00.000000Z"},
-        {"0 0 * * 7", "2026-03-10T00:00:00Z", "2026-03-15T00:00:00.000000Z"},        // 7 = Sunday
-        {"0 0 * * sun", "2026-03-10T00:00:00Z", "2026-03-15T00:00:00.000000Z"},      // names any case
+        {"0 0 * * 7", "2026-03-10T00:00:00Z", "2026-03-15T00:00:00.000000Z"},    // 7 = Sunday
+        {"0 0 * * sun", "2026-03-10T00:00:00Z", "2026-03-15T00:00:00.000000Z"},  // names any case
         {"0 0 29 2 *", "2026-03-01T00:00:00Z", "2028-02-29T00:00:00.000000Z"},
-        {"*/2 * * * * *", "2026-03-10T10:11:12Z", "2026-03-10T10:11:14.000000Z"},    // 6 fields: seconds
+        {"*/2 * * * * *", "2026-03-10T10:11:12Z", "2026-03-10T10:11:14.000000Z"},  // 6 fields: seconds
         {"30 0 0 * * *", "2026-03-10T00:00:30Z", "2026-03-11T00:00:30.000000Z"},
         {"@hourly", "2026-03-10T10:11:12Z", "2026-03-10T11:00:00.000000Z"},
         {"@daily", "2026-03-10T10:11:12Z", "2026-03-11T00:00:00.000000Z"},
@@ -77,14 +79,14 @@ TEST_CASE("cron: next fire times in UTC (table)") {
         {"@monthly", "2026-03-10T10:11:12Z", "2026-04-01T00:00:00.000000Z"},
         {"@yearly", "2026-03-10T10:11:12Z", "2027-01-01T00:00:00.000000Z"},
         {"@ANNUALLY", "2026-03-10T10:11:12Z", "2027-01-01T00:00:00.000000Z"},
-        {"0 0 31 * *", "2026-04-01T00:00:00Z", "2026-05-31T00:00:00.000000Z"},       // April has 30
+        {"0 0 31 * *", "2026-04-01T00:00:00Z", "2026-05-31T00:00:00.000000Z"},  // April has 30
         {"59 23 31 12 *", "2026-12-31T23:59:00Z", "2027-12-31T23:59:00.000000Z"},
         // cron(8): both day fields restricted -> either matches (the 13th or a Friday)
         {"0 0 13 * FRI", "2026-03-01T00:00:00Z", "2026-03-06T00:00:00.000000Z"},
         // one of them '*' -> both must: every day of the month that is a Friday
         {"0 0 * * FRI", "2026-03-01T00:00:00Z", "2026-03-06T00:00:00.000000Z"},
         {"0 0 13 * *", "2026-03-01T00:00:00Z", "2026-03-13T00:00:00.000000Z"},
-        {"0 0 13 2 5", "2026-03-01T00:00:00Z", "2027-02-05T00:00:00.000000Z"},       // Feb: 13th or Fridays
+        {"0 0 13 2 5", "2026-03-01T00:00:00Z", "2027-02-05T00:00:00.000000Z"},  // Feb: 13th or Fridays
     };
     for (const auto& r : rows) {
         CAPTURE(r.expr);

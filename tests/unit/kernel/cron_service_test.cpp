@@ -5,8 +5,8 @@
 #include "services/cron_service.hpp"
 #include "services/service_error.hpp"
 #include "services/service_registry.hpp"
-#include "store/file_record_store.hpp"
 #include "services_test_support.hpp"
+#include "store/file_record_store.hpp"
 
 #include <doctest/doctest.h>
 
@@ -107,8 +107,12 @@ struct CronFixture {
         for (const auto& e : events) n += e.type == type;
         return n;
     }
-    bool wait_events(std::string_view type, size_t n) { return wait_for([&] { return count(type) >= n; }); }
-    bool wait_submitted(size_t n) { return wait_for([&] { return submitted.size() >= n; }); }
+    bool wait_events(std::string_view type, size_t n) {
+        return wait_for([&] { return count(type) >= n; });
+    }
+    bool wait_submitted(size_t n) {
+        return wait_for([&] { return submitted.size() >= n; });
+    }
     std::string last_fields(std::string_view type) {
         std::lock_guard lock(m);
         for (auto it = events.rbegin(); it != events.rend(); ++it)

@@ -298,8 +298,13 @@ TEST_CASE("engine: malformed chunk, error mid-stream, no [DONE], odd chunking") 
     // events in one write.
     const std::string e1 = fake::sse_delta("split");
     fake::Reply odd;
-    odd.chunks = {": keep-alive\r\n\r\n", e1.substr(0, 9), e1.substr(9, 20), e1.substr(29),
-                  fake::sse_delta(" and") + fake::sse_delta(" joined"), "data: [DO", "NE]\r\n\r\n"};
+    odd.chunks = {": keep-alive\r\n\r\n",
+                  e1.substr(0, 9),
+                  e1.substr(9, 20),
+                  e1.substr(29),
+                  fake::sse_delta(" and") + fake::sse_delta(" joined"),
+                  "data: [DO",
+                  "NE]\r\n\r\n"};
     odd.chunk_delay = Ms(5);
     rig.fake.push(odd);
     auto c4 = rig.submit("4");

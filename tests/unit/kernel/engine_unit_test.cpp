@@ -33,7 +33,7 @@ TEST_CASE("sse parser: split lines, CRLF, comments, multi-line data, missing bla
     CHECK(sse({"data: one\ndata: two\n\n"}) == std::vector<std::string>{"one\ntwo"});
     CHECK(sse({"data: {\"a\":1}\ndata: {\"b\":2}\n"}) == std::vector<std::string>{"{\"a\":1}", "{\"b\":2}"});
     CHECK(sse({"data: [DONE]"}) == std::vector<std::string>{"[DONE]"});  // no newline at the end
-    CHECK(sse({"data: x\n"}, false).empty());                           // not complete yet
+    CHECK(sse({"data: x\n"}, false).empty());                            // not complete yet
     CHECK(sse({"data:nospace\n\n"}) == std::vector<std::string>{"nospace"});
 }
 
@@ -160,7 +160,10 @@ TEST_CASE("engine methods: providers, models (live, cached, filtered), provider 
     CHECK(rig.kernel->call("engine.provider_models", R"({"provider":"nope"})").status == OXIOS_E_NOT_FOUND);
     CHECK(rig.kernel->call("engine.provider_models", "{}").status == OXIOS_E_INVALID);
     // A provider that cannot be reached: an error, never an empty list.
-    REQUIRE(rig.kernel->call("config.put", R"({"config":{"engine":{"providers":{"dead":{"base_url":"http://127.0.0.1:1/v1"}}}}})").ok());
+    REQUIRE(
+        rig.kernel
+            ->call("config.put", R"({"config":{"engine":{"providers":{"dead":{"base_url":"http://127.0.0.1:1/v1"}}}}})")
+            .ok());
     Result dead = rig.kernel->call("engine.provider_models", R"({"provider":"dead"})");
     CHECK(dead.status == OXIOS_E_UPSTREAM);
     CHECK(has(dead.body, "engine: cannot reach 127.0.0.1:1"));
@@ -187,9 +190,11 @@ TEST_CASE("engine methods: config, model, api key, provider options, key validat
     CHECK(cfg["engine"]["api_key_set"].GetBool());
     CHECK(std::string(cfg["engine"]["api_key_source"].GetString()) == "config");
     CHECK(rig.kernel->token_valid("web-token"));
-    const std::string on_disk = oxios::kernel::test::parse(
-        [&] { std::ifstream f(rig.dir.path() / "config.json"); return std::string(std::istreambuf_iterator<char>(f), {}); }())
-        ["engine"]["api_key"].GetString();
+    const std::string on_disk = oxios::kernel::test::parse([&] {
+                                    std::ifstream f(rig.dir.path() / "config.json");
+                                    return std::string(std::istreambuf_iterator<char>(f), {});
+                                }())["engine"]["api_key"]
+                                    .GetString();
     CHECK(on_disk == "sk-new-key-42");
     auto c = rig.submit("hi");
     REQUIRE(c->wait_final());
@@ -211,7 +216,8 @@ TEST_CASE("engine methods: config, model, api key, provider options, key validat
           OXIOS_E_INVALID);
     CHECK(rig.kernel->call("engine.set_provider_options", R"({"options":{"fake":{"base_url":"nope"}}})").status ==
           OXIOS_E_INVALID);
-    Result po = rig.kernel->call("engine.set_provider_options", R"({"options":{"fake":{"ui_thing":{"a":1}},"ollama":{"enabled":true}}})");
+    Result po = rig.kernel->call("engine.set_provider_options",
+                                 R"({"options":{"fake":{"ui_thing":{"a":1}},"ollama":{"enabled":true}}})");
     REQUIRE(po.ok());
     auto providers = parse(*rig.kernel->config_get("engine.providers"));
     CHECK(providers["fake"]["ui_thing"]["a"].GetInt() == 1);

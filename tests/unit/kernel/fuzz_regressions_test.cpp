@@ -1,9 +1,9 @@
 // Inputs found by the libFuzzer targets (tests/fuzz, scripts/fuzz), replayed
 // through the normal suite so the fixes stay fixed.
 #include "config.hpp"
+#include "file_session_store.hpp"
 #include "json_util.hpp"
 #include "session_doc.hpp"
-#include "file_session_store.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -98,9 +98,7 @@ TEST_CASE("fuzz: repeated message arrays are joined and counted alike") {
 // The store path of the first input: the file on disk after an append.
 TEST_CASE("fuzz: the store rewrites a session with non-array message fields once") {
     TempDir dir;
-    {
-        std::ofstream(dir.path() / "fz.json") << R"({"id":"fz","user_messages":"x","agent_responses":null})";
-    }
+    { std::ofstream(dir.path() / "fz.json") << R"({"id":"fz","user_messages":"x","agent_responses":null})"; }
     FileSessionStore store(dir.path(), [] { return kNow; });
     REQUIRE(store.count() == 1);
     REQUIRE(store.append(fuzz_exchange("fz")) == OXIOS_OK);
@@ -122,9 +120,7 @@ TEST_CASE("fuzz: config with a large fractional number survives put and reload")
     const fs::path file = dir.path() / "config.json";
     const std::string input =
         "{\"orches\xff\xff\xff\xfftrator\":{\"min_evaluluationation_scor@race\":25000000000000.99519}}";
-    {
-        std::ofstream(file, std::ios::binary) << input;
-    }
+    { std::ofstream(file, std::ios::binary) << input; }
     Config cfg(file.string());
     rapidjson::Document partial;
     partial.Parse(input.c_str(), input.size());

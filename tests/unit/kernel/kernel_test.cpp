@@ -51,16 +51,15 @@ TEST_CASE("kernel: workspace, config and the long-tail call") {
 TEST_CASE("kernel: a bad config file is a clear error") {
     TempDir dir;
     std::ofstream(dir.path() / "config.json") << R"({"gateway":{"port":0}})";
-    CHECK_THROWS_WITH_AS(Kernel(options(dir)), doctest::Contains("Invalid config: gateway.port"),
-                         std::runtime_error);
+    CHECK_THROWS_WITH_AS(Kernel(options(dir)), doctest::Contains("Invalid config: gateway.port"), std::runtime_error);
 }
 
 TEST_CASE("kernel: system.status and system.metrics") {
     TempDir dir;
     Kernel k(options(dir, false));
     auto status = parse(k.call("system.status", "{}").body);
-    for (const char* key : {"version", "uptime_secs", "state_store", "event_bus", "memory", "agents",
-                            "spaces_active", "plugins", "gateway", "engine"})
+    for (const char* key : {"version", "uptime_secs", "state_store", "event_bus", "memory", "agents", "spaces_active",
+                            "plugins", "gateway", "engine"})
         CHECK(status.HasMember(key));
     CHECK(status["state_store"]["healthy"].GetBool());
     CHECK(status["plugins"]["loaded"].IsArray());
@@ -69,7 +68,8 @@ TEST_CASE("kernel: system.status and system.metrics") {
     CHECK(std::string(status["version"].GetString()) == OXIOS_VERSION);
 
     k.set_plugins_status_provider([] {
-        return std::string(R"({"loaded":[{"name":"web","version":"1","file":"f"}],"reloads":3,"failed_reloads":1,"last_error":"x"})");
+        return std::string(
+            R"({"loaded":[{"name":"web","version":"1","file":"f"}],"reloads":3,"failed_reloads":1,"last_error":"x"})");
     });
     CHECK(parse(k.call("system.status", "{}").body)["plugins"]["reloads"].GetInt() == 3);
 

@@ -58,8 +58,8 @@ TEST_CASE("resolution: root first, then relative, then base name with ties") {
     LinkIndex index;
     index.put("dir/Name x.md", "");
     index.put("dir/src.md", "[a](dir/Name%20x.md) [b](Name%20x.md) [c](/dir/Name%20x.md#part) [d](../dir/Name%20x.md)");
-    CHECK(sources(index, "dir/Name x.md") == std::vector<std::string>{"dir/src.md:a", "dir/src.md:b", "dir/src.md:c",
-                                                                      "dir/src.md:d"});
+    CHECK(sources(index, "dir/Name x.md") ==
+          std::vector<std::string>{"dir/src.md:a", "dir/src.md:b", "dir/src.md:c", "dir/src.md:d"});
     // Wiki by base name, case-insensitive; ties: shortest path, then bytes.
     index.put("zz/deep/Topic.md", "");
     index.put("b/topic.md", "");
@@ -128,7 +128,7 @@ TEST_CASE("search: every term, ranking by name similarity then hits then path, s
     CHECK(both[0].path == "Garden plans.md");
     CHECK(both[0].name_similarity == 60);
     CHECK(both[1].path == "notes/x.md");
-    CHECK(both[3].path == "Garden.md");  // one hit: "plan" in "plants"
+    CHECK(both[3].path == "Garden.md");            // one hit: "plan" in "plants"
     CHECK(index.search("notes", 10).size() == 2);  // the path counts
     CHECK(index.search("garden", 1).size() == 1);
     CHECK(index.search("   ", 10).empty());
@@ -148,6 +148,6 @@ TEST_CASE("search, related: a question's words, any of them, more of them first"
     REQUIRE(hits.size() == 2);
     CHECK(hits[0].path == "Garden.md");  // both words
     CHECK(hits[0].snippet == "tomatoes need sun; water the beans weekly");
-    CHECK(hits[1].path == "Beans.md");   // one (in its name too)
+    CHECK(hits[1].path == "Beans.md");  // one (in its name too)
     CHECK(index.search("what about it?", 10, LinkIndex::Match::related).empty());
 }

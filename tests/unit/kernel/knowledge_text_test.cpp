@@ -24,8 +24,8 @@ TEST_CASE("msg_hash: MD5 of the first line without the checkbox, as the UI compu
 }
 
 TEST_CASE("chat blocks: headers, messages, continuation lines, text before the first block") {
-    const auto blocks =
-        chat_blocks("intro line\n\n#### 07 June, Sunday\n- [ ] `09:00` one\n  continued\n\n- [x] two\n#### 08 June, Monday\n");
+    const auto blocks = chat_blocks(
+        "intro line\n\n#### 07 June, Sunday\n- [ ] `09:00` one\n  continued\n\n- [x] two\n#### 08 June, Monday\n");
     CHECK(blocks == std::vector<std::string>{"intro line", "#### 07 June, Sunday", "- [ ] `09:00` one\n  continued",
                                              "- [x] two", "#### 08 June, Monday"});
     CHECK(chat_blocks("").empty());

@@ -106,8 +106,8 @@ struct IndexMarket : Fixture {
           {"slug":"docker","name":"Docker","summary":"Containers; works with git repos",
            "updatedAt":"2026-05-28T00:00:00Z","files":[{"path":"SKILL.md","url":"/other/docker.md"}]},
           {"slug":"notes","name":"Notes","summary":"Write notes with git history","version":"2.0.0","files":[
-             {"path":"SKILL.md","url":")" + server.url("/reg/files/notes.md") + R"(","sha256":")" +
-                                               oxios::kernel::audit::sha256_hex(notes_md) + R"("},
+             {"path":"SKILL.md","url":")" + server.url("/reg/files/notes.md") +
+                                            R"(","sha256":")" + oxios::kernel::audit::sha256_hex(notes_md) + R"("},
              {"path":"templates/daily.md","url":"files/daily.md"}]},
           {"slug":"bad-sha","name":"Bad","summary":"x","files":[{"path":"SKILL.md","url":"files/notes.md",
              "sha256":"0000000000000000000000000000000000000000000000000000000000000000"}]},
@@ -137,9 +137,10 @@ struct CertFileEnv {
 
 // A self-signed certificate for 127.0.0.1/localhost (its own CA), by the openssl CLI.
 void make_cert(const fs::path& dir) {
-    const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
-                            "-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " +
-                            (dir / "key.pem").string() + " -out " + (dir / "cert.pem").string() + " 2>/dev/null";
+    const std::string cmd =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 "
+        "-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " +
+        (dir / "key.pem").string() + " -out " + (dir / "cert.pem").string() + " 2>/dev/null";
     REQUIRE(std::system(cmd.c_str()) == 0);
 }
 
@@ -238,13 +239,14 @@ TEST_CASE_FIXTURE(IndexMarket, "marketplace index: bad index, stalls and refusal
     settings.registry = "http://10.255.255.1:9/index.json";
     t0 = std::chrono::steady_clock::now();
     const std::string why = error_of(search("git"));
-    CHECK(why == "marketplace registry unreachable: http:// is only allowed to a loopback host (127.0.0.0/8, "
-                 "::1, localhost); use https://");
+    CHECK(why ==
+          "marketplace registry unreachable: http:// is only allowed to a loopback host (127.0.0.0/8, "
+          "::1, localhost); use https://");
     CHECK(std::chrono::steady_clock::now() - t0 < Ms(500));
     server.redirect("/moved.json", "http://10.255.255.1:9/index.json");
     settings.registry = server.url("/moved.json");
-    CHECK(error_of(search("git")).starts_with(
-        "marketplace registry unreachable: redirect to http://10.255.255.1:9/index.json refused"));
+    CHECK(error_of(search("git"))
+              .starts_with("marketplace registry unreachable: redirect to http://10.255.255.1:9/index.json refused"));
     server.redirect("/moved-here.json", "/reg/index.json");  // a redirect on loopback is followed
     settings.registry = server.url("/moved-here.json");
     CHECK(search("slow").ok());

@@ -118,8 +118,7 @@ TEST_CASE_FIXTURE(Market, "marketplace: of two concurrent installs one wins, the
         t1.join();
         t2.join();
         CHECK(((a.ok() && b.status == OXIOS_E_CONFLICT) || (b.ok() && a.status == OXIOS_E_CONFLICT)));
-        CHECK(listing(ws / "skills") ==
-              std::vector<std::string>{"notes", "notes/.origin.json", "notes/SKILL.md", "notes/templates",
-                                       "notes/templates/daily.md"});
+        CHECK(listing(ws / "skills") == std::vector<std::string>{"notes", "notes/.origin.json", "notes/SKILL.md",
+                                                                 "notes/templates", "notes/templates/daily.md"});
     }
 }

@@ -1,8 +1,8 @@
 // Personas: the store's methods, limits, events, persistence, and the
 // engine's system message composed from engine.system_prompt + the persona.
+#include "services/personas.hpp"
 #include "clock.hpp"
 #include "engines/openai_hub.hpp"
-#include "services/personas.hpp"
 #include "services/service_registry.hpp"
 #include "store/file_record_store.hpp"
 #include "test_util.hpp"
@@ -51,7 +51,8 @@ TEST_CASE("personas: create, activate, delete the active one; stored and reloade
         register_personas_service(reg, store);
         CHECK(reg.call("personas.list", "{}").body == "[]");  // nothing seeded
         CHECK(reg.call("personas.active", "{}").body == R"({"active":false,"message":"No active persona set"})");
-        const Result created = reg.call("personas.create", R"({"name":"Pirate","system_prompt":"Arr.","personality_traits":["salty"]})");
+        const Result created =
+            reg.call("personas.create", R"({"name":"Pirate","system_prompt":"Arr.","personality_traits":["salty"]})");
         REQUIRE(created.status == OXIOS_OK);
         id = id_of(created);
         CHECK(store.active_prompt().empty());

@@ -241,9 +241,9 @@ TEST_CASE("resources: the methods' shapes, and the thread stops at once") {
     ResourceSources src;  // the real /proc
     register_resources_service(registry, ctx, src);
 
-    const char* const numbers[] = {"cpu_percent",    "memory_percent", "disk_percent",  "memory_used_mb",
-                                   "memory_total_mb", "disk_used_gb",   "disk_total_gb", "load_avg_1m",
-                                   "active_agents",  "pending_tasks",  "total_token_usage"};
+    const char* const numbers[] = {"cpu_percent",     "memory_percent", "disk_percent",     "memory_used_mb",
+                                   "memory_total_mb", "disk_used_gb",   "disk_total_gb",    "load_avg_1m",
+                                   "active_agents",   "pending_tasks",  "total_token_usage"};
     auto check_sample = [&](const rapidjson::Value& s) {
         REQUIRE(s.IsObject());
         CHECK(s["timestamp"].IsString());
@@ -296,14 +296,11 @@ TEST_CASE("resources: config section with a default for every key, bad values re
     CHECK(r["overload_disk_percent"].GetDouble() == 95);
     CHECK(r["overload_load_avg"].GetDouble() == 0);
 
-    for (const char* bad : {R"({"resources":{"sample_interval_secs":0}})",
-                            R"({"resources":{"sample_interval_secs":3601}})",
-                            R"({"resources":{"history_size":100001}})",
-                            R"({"resources":{"history_size":1.5}})",
-                            R"({"resources":{"overload_cpu_percent":101}})",
-                            R"({"resources":{"overload_disk_percent":"95"}})",
-                            R"({"resources":{"overload_load_avg":-1}})",
-                            R"({"resources":[]})"}) {
+    for (const char* bad :
+         {R"({"resources":{"sample_interval_secs":0}})", R"({"resources":{"sample_interval_secs":3601}})",
+          R"({"resources":{"history_size":100001}})", R"({"resources":{"history_size":1.5}})",
+          R"({"resources":{"overload_cpu_percent":101}})", R"({"resources":{"overload_disk_percent":"95"}})",
+          R"({"resources":{"overload_load_avg":-1}})", R"({"resources":[]})"}) {
         CAPTURE(bad);
         auto doc = test::parse(bad);
         const Result res = c->put(doc);

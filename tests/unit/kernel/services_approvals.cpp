@@ -74,8 +74,8 @@ TEST_CASE("approvals: bad and unknown ids, missing fields") {
         CHECK(f.call(m, Args().set("id", "")).status == OXIOS_E_INVALID);
         CHECK(f.call(m, Args()).status == OXIOS_E_INVALID);
         // Not a UUID (approval ids are), even when a valid id otherwise.
-        for (const char* bad : {"not-a-uuid", "00000000-0000-4000-8000-00000000000", "00000000_0000-4000-8000-000000000000",
-                                "0000000g-0000-4000-8000-000000000000"}) {
+        for (const char* bad : {"not-a-uuid", "00000000-0000-4000-8000-00000000000",
+                                "00000000_0000-4000-8000-000000000000", "0000000g-0000-4000-8000-000000000000"}) {
             Result r = f.call(m, Args().set("id", bad));
             CHECK(r.status == OXIOS_E_INVALID);
             CHECK(error_of(r) == "invalid approval id: expected a UUID");

@@ -31,7 +31,7 @@ TEST_CASE("git.restore of the whole tree is a new commit and loses nothing") {
     CHECK(std::string(r["from"].GetString()) == v1);
     CHECK(r["path"].IsNull());
     CHECK(r["files_changed"].GetInt() == 3);  // a.md changed, b.md and c.md removed
-    REQUIRE(r["snapshot"].IsString());  // c.md was not in HEAD
+    REQUIRE(r["snapshot"].IsString());        // c.md was not in HEAD
     const std::string snapshot = r["snapshot"].GetString();
     const std::string commit = r["commit"].GetString();
     CHECK(commit == f.head_hash());
@@ -136,8 +136,10 @@ TEST_CASE("git.restore refuses bad hashes and paths, touching nothing") {
         if (c.path) args.set("path", c.path);
         Result r = f.call("git.restore", args);
         CHECK(r.status == c.status);
-        if (!c.error.empty()) CHECK(error_of(r) == c.error);
-        else CHECK(!error_of(r).empty());
+        if (!c.error.empty())
+            CHECK(error_of(r) == c.error);
+        else
+            CHECK(!error_of(r).empty());
     }
     for (const std::string& long_path : {std::string(5000, 'a'), "dir/" + std::string(256, 'b')}) {
         Result r = f.call("git.restore", Args().set("hash", v1).set("path", long_path));
@@ -193,8 +195,8 @@ TEST_CASE("git.tag / git.tags: lightweight tags on HEAD or a hash, names checked
     Result dup = f.call("git.tag", Args().set("tag", "v2"));
     CHECK(dup.status == OXIOS_E_CONFLICT);
     CHECK(error_of(dup) == "tag exists: v2");
-    for (const std::string& bad : std::vector<std::string>{"", "-v", ".v", "a..b", "x.lock", "a b", "a/b", "é",
-                                                            std::string(101, 'a'), "v~1"}) {
+    for (const std::string& bad :
+         std::vector<std::string>{"", "-v", ".v", "a..b", "x.lock", "a b", "a/b", "é", std::string(101, 'a'), "v~1"}) {
         CAPTURE(bad);
         Result r = f.call("git.tag", Args().set("tag", bad));
         CHECK(r.status == OXIOS_E_INVALID);

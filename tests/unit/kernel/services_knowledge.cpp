@@ -168,7 +168,8 @@ TEST_CASE("knowledge pages: chat, checklist, journal and habits through their me
 
     CHECK(error_of(f.call("knowledge.checklist_add", Args().set("path", "Shop.txt").set("item", "x"))) ==
           "path must end in .md");
-    CHECK(f.call("knowledge.checklist_add", Args().set("path", "../Shop.md").set("item", "x")).status == OXIOS_E_DENIED);
+    CHECK(f.call("knowledge.checklist_add", Args().set("path", "../Shop.md").set("item", "x")).status ==
+          OXIOS_E_DENIED);
     CHECK(f.call("knowledge.checklist_add", Args().set("path", "Shop.md").set("item", "eggs")).status == OXIOS_OK);
     CHECK(slurp(f.ws / "knowledge/Shop.md") == "- [ ] eggs\n");
 
@@ -182,7 +183,7 @@ TEST_CASE("knowledge pages: chat, checklist, journal and habits through their me
     spit(f.ws / "knowledge/habits/Run.md", "");
     spit(f.ws / "knowledge/insights/2025 Habits.md", "### March\n\U0001F7E2\U0001F7E2 Run\n");
     auto habits = f.ok("knowledge.habits", Args().set("year", 2025));
-    CHECK(habits["Run"]["60"].GetInt() == 1);  // March 1st, 2025
+    CHECK(habits["Run"]["60"].GetInt() == 1);                      // March 1st, 2025
     CHECK(f.ok("knowledge.habits", Args())["Run"].ObjectEmpty());  // 2026 has no insights file
     CHECK(error_of(f.call("knowledge.habits", Args().set("year", 1969))) == "year must be between 1970 and 9999");
 
@@ -198,7 +199,8 @@ TEST_CASE("knowledge config: defaults, partial merge of known members, validatio
     CHECK(std::string(config["mode"].GetString()) == "full");
     CHECK(config["pomodoro_duration_in_minutes"].GetInt() == 50);
     CHECK(config["channels"].IsArray());
-    CHECK(f.call("knowledge.config_put", R"({"config":{"mode":"tasks","language":null,"extra":1}})").status == OXIOS_OK);
+    CHECK(f.call("knowledge.config_put", R"({"config":{"mode":"tasks","language":null,"extra":1}})").status ==
+          OXIOS_OK);
     config = f.ok("knowledge.config_get", Args());
     CHECK(std::string(config["mode"].GetString()) == "tasks");
     CHECK(std::string(config["language"].GetString()) == "en");

@@ -56,7 +56,7 @@ TEST_CASE("knowledge history lists the commits that touched the note; restore br
     CHECK(std::string(r["path"].GetString()) == "Note.md");
     CHECK(std::string(r["from"].GetString()) == first);
     CHECK(slurp(f.ws / "knowledge/Note.md") == "v1 links [[Target]]");
-    CHECK(slurp(f.ws / "knowledge/Other.md") == "unrelated, changed");  // one file only
+    CHECK(slurp(f.ws / "knowledge/Other.md") == "unrelated, changed");                  // one file only
     CHECK(f.json("knowledge.backlinks", Args().set("path", "Target.md")).Size() == 1);  // the index followed
     CHECK(f.events.back().type == "knowledge_changed");
     CHECK(f.events.back().fields == R"({"path":"Note.md","change":"restored","source":"file"})");

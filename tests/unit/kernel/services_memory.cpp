@@ -25,7 +25,8 @@ std::string create(Fixture& f, const std::string& content, const char* type = nu
 
 TEST_CASE("memory.create stores a file and publishes memory_stored without content") {
     Fixture f;
-    auto doc = f.ok("memory.create", Args().set("content", "The sky is blue").set("tags", std::vector<std::string>{"sky", "colour"}));
+    auto doc = f.ok("memory.create",
+                    Args().set("content", "The sky is blue").set("tags", std::vector<std::string>{"sky", "colour"}));
     CHECK(std::string(doc["status"].GetString()) == "created");
     std::string id = doc["id"].GetString();
     CHECK(id.size() == 36);
@@ -113,8 +114,9 @@ TEST_CASE("memory.list and memory.get") {
 
 TEST_CASE("memory.get finds an entry written to disk after the index was loaded") {
     Fixture f;
-    spit(f.ws / "memory/knowledge/late-entry.json",
-         R"({"id":"late-entry","content":"late","memory_type":"knowledge","tags":[],"importance":0.2,"created_at":"2026-01-01T00:00:00.000000Z"})");
+    spit(
+        f.ws / "memory/knowledge/late-entry.json",
+        R"({"id":"late-entry","content":"late","memory_type":"knowledge","tags":[],"importance":0.2,"created_at":"2026-01-01T00:00:00.000000Z"})");
     auto got = f.ok("memory.get", Args().set("name", "late-entry"));
     CHECK(std::string(got["category"].GetString()) == "knowledge");
     CHECK(std::string(got["content"].GetString()) == "late");

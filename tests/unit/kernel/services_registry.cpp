@@ -22,9 +22,8 @@ ServiceRegistry echo_registry() {
     });
     reg.add("test.throw", [](const rapidjson::Value&) -> Result { throw std::runtime_error("boom"); });
     reg.add("test.throw_int", [](const rapidjson::Value&) -> Result { throw 42; });
-    reg.add("test.fail", [](const rapidjson::Value&) -> Result {
-        services::fail(OXIOS_E_CONFLICT, "already \"there\"");
-    });
+    reg.add("test.fail",
+            [](const rapidjson::Value&) -> Result { services::fail(OXIOS_E_CONFLICT, "already \"there\""); });
     return reg;
 }
 
@@ -93,10 +92,10 @@ TEST_CASE("services registry: error_result escapes its message") {
 TEST_CASE("services registry: every catalogued long-tail method of these services is registered") {
     Fixture f;
     for (const char* m :
-         {"workspace.tree", "workspace.read", "workspace.write", "seeds.list", "seeds.get",
-          "seeds.evolution", "skills.list", "skills.get", "skills.content", "skills.create",
-          "skills.delete", "skills.enable", "skills.disable", "memory.list", "memory.create",
-          "memory.search", "memory.semantic", "memory.get", "approvals.list", "approvals.approve",
+         {"workspace.tree",   "workspace.read",   "workspace.write", "seeds.list",     "seeds.get",
+          "seeds.evolution",  "skills.list",      "skills.get",      "skills.content", "skills.create",
+          "skills.delete",    "skills.enable",    "skills.disable",  "memory.list",    "memory.create",
+          "memory.search",    "memory.semantic",  "memory.get",      "approvals.list", "approvals.approve",
           "approvals.reject", "approvals.request"})
         CHECK_MESSAGE(f.registry->has(m), m);
 }

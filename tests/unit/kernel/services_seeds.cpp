@@ -7,9 +7,8 @@ using namespace services_test;
 
 namespace {
 
-void write_seed(Fixture& f, const std::string& id, const std::string& goal,
-                const std::string& created_at, const char* parent = nullptr, int generation = 1,
-                std::vector<std::string> constraints = {}) {
+void write_seed(Fixture& f, const std::string& id, const std::string& goal, const std::string& created_at,
+                const char* parent = nullptr, int generation = 1, std::vector<std::string> constraints = {}) {
     rapidjson::Document d;
     d.SetObject();
     auto& a = d.GetAllocator();
@@ -19,8 +18,10 @@ void write_seed(Fixture& f, const std::string& id, const std::string& goal,
     for (auto& c : constraints) cs.PushBack(rapidjson::Value(c.c_str(), a), a);
     d.AddMember("constraints", cs, a);
     d.AddMember("generation", generation, a);
-    if (parent) d.AddMember("parent_seed_id", rapidjson::Value(parent, a), a);
-    else d.AddMember("parent_seed_id", rapidjson::Value(), a);
+    if (parent)
+        d.AddMember("parent_seed_id", rapidjson::Value(parent, a), a);
+    else
+        d.AddMember("parent_seed_id", rapidjson::Value(), a);
     d.AddMember("created_at", rapidjson::Value(created_at.c_str(), a), a);
     d.AddMember("extra", "kept", a);
     rapidjson::StringBuffer buf;

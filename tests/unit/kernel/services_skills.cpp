@@ -95,8 +95,7 @@ TEST_CASE("skills.create: validation, conflict and size limit") {
     }
     CHECK(f.call("skills.create", Args().set("name", std::string(65, 'a')).set("content", "c")).status ==
           OXIOS_E_INVALID);
-    CHECK(f.call("skills.create", Args().set("name", std::string(64, 'a')).set("content", "c")).status ==
-          OXIOS_OK);
+    CHECK(f.call("skills.create", Args().set("name", std::string(64, 'a')).set("content", "c")).status == OXIOS_OK);
     CHECK_FALSE(fs::exists(f.tmp.path() / "evil"));
 
     Result big = f.call("skills.create", Args().set("name", "big").set("content", std::string(65537, 'x')));

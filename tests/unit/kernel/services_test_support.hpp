@@ -70,8 +70,7 @@ inline void spit(const fs::path& p, const std::string& data) {
 // Every entry below `dir`, recursively, as relative paths (sorted).
 inline std::vector<std::string> listing(const fs::path& dir) {
     std::vector<std::string> out;
-    for (auto& e : fs::recursive_directory_iterator(dir))
-        out.push_back(fs::relative(e.path(), dir).string());
+    for (auto& e : fs::recursive_directory_iterator(dir)) out.push_back(fs::relative(e.path(), dir).string());
     std::sort(out.begin(), out.end());
     return out;
 }
@@ -82,27 +81,23 @@ public:
     Args() { doc_.SetObject(); }
     Args& set(const char* key, std::string_view v) {
         doc_.AddMember(rapidjson::Value(key, doc_.GetAllocator()),
-                       rapidjson::Value(v.data(), static_cast<rapidjson::SizeType>(v.size()),
-                                        doc_.GetAllocator()),
+                       rapidjson::Value(v.data(), static_cast<rapidjson::SizeType>(v.size()), doc_.GetAllocator()),
                        doc_.GetAllocator());
         return *this;
     }
     Args& set(const char* key, const char* v) { return set(key, std::string_view(v)); }
     Args& set(const char* key, double v) {
-        doc_.AddMember(rapidjson::Value(key, doc_.GetAllocator()), rapidjson::Value(v),
-                       doc_.GetAllocator());
+        doc_.AddMember(rapidjson::Value(key, doc_.GetAllocator()), rapidjson::Value(v), doc_.GetAllocator());
         return *this;
     }
     Args& set(const char* key, int v) {
-        doc_.AddMember(rapidjson::Value(key, doc_.GetAllocator()), rapidjson::Value(v),
-                       doc_.GetAllocator());
+        doc_.AddMember(rapidjson::Value(key, doc_.GetAllocator()), rapidjson::Value(v), doc_.GetAllocator());
         return *this;
     }
     Args& set(const char* key, const std::vector<std::string>& v) {
         rapidjson::Value arr(rapidjson::kArrayType);
         for (const auto& s : v)
-            arr.PushBack(rapidjson::Value(s.data(), static_cast<rapidjson::SizeType>(s.size()),
-                                          doc_.GetAllocator()),
+            arr.PushBack(rapidjson::Value(s.data(), static_cast<rapidjson::SizeType>(s.size()), doc_.GetAllocator()),
                          doc_.GetAllocator());
         doc_.AddMember(rapidjson::Value(key, doc_.GetAllocator()), arr, doc_.GetAllocator());
         return *this;
@@ -179,9 +174,7 @@ struct Fixture {
         oxios::kernel::register_approvals_service(*registry, ctx);
     }
 
-    Result call(std::string_view method, const std::string& json = "{}") {
-        return registry->call(method, json);
-    }
+    Result call(std::string_view method, const std::string& json = "{}") { return registry->call(method, json); }
     Result call(std::string_view method, const Args& args) { return registry->call(method, args.str()); }
 
     // Calls and requires OXIOS_OK with a JSON body.

@@ -120,9 +120,14 @@ TEST_CASE("workspace.write: size limit, directories and bad arguments") {
 
 TEST_CASE("workspace: `..`, absolute and NUL paths are denied before anything is created") {
     Fixture f;
-    const std::vector<std::string> bad = {"..",       "../x",          "a/../../x", "../outside/secret.txt",
-                                          "/etc/passwd", "a/../../outside/secret.txt",
-                                          std::string("a\0b", 3), "./../ws/x"};
+    const std::vector<std::string> bad = {"..",
+                                          "../x",
+                                          "a/../../x",
+                                          "../outside/secret.txt",
+                                          "/etc/passwd",
+                                          "a/../../outside/secret.txt",
+                                          std::string("a\0b", 3),
+                                          "./../ws/x"};
     auto before_ws = listing(f.ws);
     auto before_out = listing(f.outside);
     auto before_tmp = listing(f.tmp.path());
@@ -140,8 +145,8 @@ TEST_CASE("workspace: `..`, absolute and NUL paths are denied before anything is
 
 TEST_CASE("workspace: a symlinked directory leading outside is denied for read, write and tree") {
     Fixture f;
-    fs::create_directory_symlink(f.outside, f.ws / "link");           // absolute target
-    fs::create_directory_symlink("../outside", f.ws / "rel");          // relative target
+    fs::create_directory_symlink(f.outside, f.ws / "link");    // absolute target
+    fs::create_directory_symlink("../outside", f.ws / "rel");  // relative target
     fs::create_directories(f.ws / "deep/er");
     fs::create_directory_symlink("../../../outside", f.ws / "deep/er/up");
     auto before = listing(f.outside);

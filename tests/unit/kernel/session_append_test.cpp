@@ -1,8 +1,8 @@
 // FileSessionStore appends: many threads on one id lose nothing, and the cost of
 // an append does not grow with the session's history.
 #include "clock.hpp"
-#include "json_util.hpp"
 #include "file_session_store.hpp"
+#include "json_util.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -104,7 +104,7 @@ TEST_CASE("sessions: appending to a long session writes about as much as to a sh
     std::sort(long_bytes.begin(), long_bytes.end());
     const uint64_t short_cost = short_bytes[10], long_cost = long_bytes[10];
     MESSAGE("append (median): short " << short_cost << " bytes, 10k-message " << long_cost << " bytes written");
-    REQUIRE(short_cost > 0);  // the count works here
+    REQUIRE(short_cost > 0);                    // the count works here
     CHECK(long_cost <= short_cost * 3 + 4096);  // the history is over 1 MB
     CHECK(parse(fresh.get("long").body)["user_messages"].Size() == 5021);
 }

@@ -1,7 +1,7 @@
 // Session files that cannot be parsed at start: left as they are (and
 // reported) until an append to their id, which sets them aside first.
-#include "kernel.hpp"
 #include "file_session_store.hpp"
+#include "kernel.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>

@@ -1,7 +1,7 @@
 #include "clock.hpp"
+#include "file_session_store.hpp"
 #include "json_util.hpp"
 #include "kernel.hpp"
-#include "file_session_store.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>
@@ -106,7 +106,8 @@ TEST_CASE("sessions: append, get, list, delete") {
     CHECK(std::string(d["updated_at"].GetString()) == "2023-11-14T22:13:20.000005Z");
 
     // The file itself is exactly the session format (no top-level space_id).
-    auto file = parse(std::string(std::istreambuf_iterator<char>(std::ifstream(dir.path() / "sessions/s1.json").rdbuf()), {}));
+    auto file =
+        parse(std::string(std::istreambuf_iterator<char>(std::ifstream(dir.path() / "sessions/s1.json").rdbuf()), {}));
     CHECK(!file.HasMember("space_id"));
     CHECK(file["user_messages"].Size() == 2);
     CHECK(!fs::exists(dir.path() / "sessions/s1.journal"));  // small: the file is complete, no journal
@@ -138,8 +139,8 @@ TEST_CASE("sessions: invalid ids are refused and touch nothing outside sessions/
     FileSessionStore store(dir.path() / "sessions", clock::now_us);
     std::ofstream(dir.path() / "x.json") << "{}";
     const std::string long_id(129, 'a');
-    for (const std::string& bad : {std::string("../x"), std::string("a/b"), std::string(""), long_id,
-                                   std::string("a.b"), std::string("..")}) {
+    for (const std::string& bad :
+         {std::string("../x"), std::string("a/b"), std::string(""), long_id, std::string("a.b"), std::string("..")}) {
         Exchange ex;
         ex.session_id = bad;
         CHECK(store.append(ex.view()) == OXIOS_E_INVALID);

@@ -1,7 +1,7 @@
+#include "spaces.hpp"
+#include "agents.hpp"
 #include "clock.hpp"
 #include "services/service_registry.hpp"
-#include "agents.hpp"
-#include "spaces.hpp"
 #include "store/file_record_store.hpp"
 #include "test_util.hpp"
 

@@ -1,8 +1,8 @@
 // Temp files made ahead for durable writes (host/kernel/spare_files.hpp).
+#include "spare_files.hpp"
 #include "atomic_file.hpp"
 #include "clock.hpp"
 #include "file_session_store.hpp"
-#include "spare_files.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>

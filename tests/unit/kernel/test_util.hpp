@@ -40,8 +40,8 @@ inline oxios_str s(const std::string& text) { return oxios_str{text.data(), text
 
 // An exchange whose strings live as long as it does.
 struct Exchange {
-    std::string session_id, user_id = "default", space_id, user_content = "hi", reply_content = "echo: hi",
-                                                           seed_id, phase = "execute";
+    std::string session_id, user_id = "default", space_id, user_content = "hi", reply_content = "echo: hi", seed_id,
+                            phase = "execute";
     int64_t user_us = 0, reply_us = 0;
     oxios_exchange view() const {
         oxios_exchange ex{};

@@ -20,8 +20,8 @@ TEST_CASE_FIXTURE(Fixture, "chat answers the full shape and persists before answ
         r.evaluation_passed = 1;
         return r;
     });
-    auto r = host.post("/api/chat", R"({"content":"hi there","session_id":"s1"})",
-                       {{"Content-Type", "application/json"}});
+    auto r =
+        host.post("/api/chat", R"({"content":"hi there","session_id":"s1"})", {{"Content-Type", "application/json"}});
     auto d = json_of(r, 200);
     // Persisted by the time the answer exists.
     const auto sessions = host.sessions();
@@ -118,8 +118,7 @@ TEST_CASE_FIXTURE(Fixture, "chat request validation") {
     }
     SUBCASE("wrong type -> 422 naming the field") {
         CHECK(contains(error_of(host.post("/api/chat", R"({"content":5})"), 422), "content"));
-        CHECK(contains(error_of(host.post("/api/chat", R"({"content":"x","session_id":7})"), 422),
-                       "session_id"));
+        CHECK(contains(error_of(host.post("/api/chat", R"({"content":"x","session_id":7})"), 422), "session_id"));
     }
     SUBCASE("over 65536 bytes -> 413 with sizes") {
         const std::string big(65'537, 'a');

@@ -72,7 +72,8 @@ TEST_CASE_FIXTURE(Fixture, "cron jobs: missing/empty 422, over-size 413, bad JSO
     error_of(host.put("/api/cron-jobs/x", R"({"command":""})"), 422);
     error_of(host.put("/api/cron-jobs/x", R"({"enabled":"yes"})"), 422);
     const std::string big_name(129, 'n'), big_schedule(257, '*'), big_command(65'537, 'c');
-    error_of(host.post("/api/cron-jobs", R"({"name":")" + big_name + R"(","schedule":"* * * * *","command":"c"})"), 413);
+    error_of(host.post("/api/cron-jobs", R"({"name":")" + big_name + R"(","schedule":"* * * * *","command":"c"})"),
+             413);
     error_of(host.post("/api/cron-jobs", R"({"name":"n","schedule":")" + big_schedule + R"(","command":"c"})"), 413);
     error_of(host.put("/api/cron-jobs/x", R"({"command":")" + big_command + "\"}"), 413);
     error_of(host.post("/api/cron-jobs", "{not json"), 400);

@@ -36,7 +36,9 @@ TEST_CASE_FIXTURE(Fixture, "GET and POST /api/git/tags") {
     host.set_call("git.tags", answer(OXIOS_OK, R"({"tags":["a","b"]})"));
     CHECK(json_of(host.get("/api/git/tags"), 200)["tags"].Size() == 2);
 
-    host.set_call("git.tag", answer(OXIOS_OK, R"({"status":"created","tag":"v1","hash":"0123456789abcdef0123456789abcdef01234567"})"));
+    host.set_call(
+        "git.tag",
+        answer(OXIOS_OK, R"({"status":"created","tag":"v1","hash":"0123456789abcdef0123456789abcdef01234567"})"));
     auto d = json_of(host.post("/api/git/tags", R"({"tag":"v1"})"), 200);
     CHECK(d["status"] == "created");
     auto in = parse(last_call(host, "git.tag"));
@@ -82,9 +84,9 @@ TEST_CASE_FIXTURE(Fixture, "POST /api/git/restore: whole tree or one path") {
     error_of(host.post("/api/git/restore", "nope"), 400);
     CHECK(host.calls().size() == calls);
 
-    const std::pair<oxios_status, int> statuses[] = {{OXIOS_E_INVALID, 400}, {OXIOS_E_DENIED, 403},
+    const std::pair<oxios_status, int> statuses[] = {{OXIOS_E_INVALID, 400},   {OXIOS_E_DENIED, 403},
                                                      {OXIOS_E_NOT_FOUND, 404}, {OXIOS_E_CONFLICT, 409},
-                                                     {OXIOS_E_BUSY, 503}, {OXIOS_E_IO, 500}};
+                                                     {OXIOS_E_BUSY, 503},      {OXIOS_E_IO, 500}};
     for (const auto& [s, http] : statuses) {
         host.set_call("git.restore", answer(s, R"({"error":"path traversal denied"})"));
         CHECK(error_of(host.post("/api/git/restore", R"({"hash":"0123","path":"x"})"), http) ==
@@ -116,8 +118,9 @@ TEST_CASE_FIXTURE(Fixture, "git routes need the token when auth is on") {
 TEST_CASE_FIXTURE(Fixture, "git events reach the SSE stream with their listed fields only") {
     auto [stream, resp] = host.sse_connect("/api/events");
     REQUIRE(resp.status == 200);
-    host.publish_event("git_committed",
-                       R"({"hash":"h","short_hash":"s","source":"workspace","files":2,"message":"secret","paths":["a"]})");
+    host.publish_event(
+        "git_committed",
+        R"({"hash":"h","short_hash":"s","source":"workspace","files":2,"message":"secret","paths":["a"]})");
     const std::string data = host.sse_wait(stream, "git_committed");
     CHECK(contains(data, R"("source":"workspace","files":2)"));
     CHECK_FALSE(contains(data, "secret"));

@@ -6,10 +6,12 @@ using namespace plugin_test;
 
 TEST_CASE_FIXTURE(Fixture, "GET /api/knowledge/file: raw bytes with the UI's content types") {
     host.set_call("knowledge.read", answer(OXIOS_OK, R"({"x":1})"));
-    const std::pair<const char*, const char*> types[] = {
-        {"a/Note.md", "text/markdown; charset=utf-8"}, {"data.json", "text/plain; charset=utf-8"},
-        {"pic.PNG", "image/png"},                      {"p.jpeg", "image/jpeg"},
-        {"logo.svg", "text/plain; charset=utf-8"},     {"noext", "text/plain; charset=utf-8"}};
+    const std::pair<const char*, const char*> types[] = {{"a/Note.md", "text/markdown; charset=utf-8"},
+                                                         {"data.json", "text/plain; charset=utf-8"},
+                                                         {"pic.PNG", "image/png"},
+                                                         {"p.jpeg", "image/jpeg"},
+                                                         {"logo.svg", "text/plain; charset=utf-8"},
+                                                         {"noext", "text/plain; charset=utf-8"}};
     for (const auto& [path, type] : types) {
         auto r = host.get(std::string("/api/knowledge/file/") + path);
         CHECK(r.status == 200);
@@ -119,7 +121,8 @@ TEST_CASE_FIXTURE(Fixture, "chat, checklist and journal routes: 204s, 413 and 42
     host.set_call("knowledge.chat_delete", answer(OXIOS_OK, R"({"deleted":true})"));
     CHECK(json_of(host.post("/api/knowledge/chat/delete", R"({"msg_hash":"519984d180c"})"), 200)["deleted"].GetBool());
     host.set_call("knowledge.chat_delete", answer(OXIOS_E_INVALID, R"({"error":"msg_hash must be 11 hex digits"})"));
-    CHECK(error_of(host.post("/api/knowledge/chat/delete", R"({"msg_hash":"x"})"), 400) == "msg_hash must be 11 hex digits");
+    CHECK(error_of(host.post("/api/knowledge/chat/delete", R"({"msg_hash":"x"})"), 400) ==
+          "msg_hash must be 11 hex digits");
 
     host.set_call("knowledge.checklist_add", answer(OXIOS_OK, "{}"));
     CHECK(host.post("/api/knowledge/checklist/add", R"({"path":"Shop.md","item":"milk"})").status == 204);
@@ -127,7 +130,8 @@ TEST_CASE_FIXTURE(Fixture, "chat, checklist and journal routes: 204s, 413 and 42
     CHECK(in["checked"].GetBool() == false);
     CHECK(in["item"] == "milk");
     host.set_call("knowledge.checklist_add", answer(OXIOS_E_INVALID, R"({"error":"path must end in .md"})"));
-    CHECK(error_of(host.post("/api/knowledge/checklist/add", R"({"path":"a","item":"x"})"), 400) == "path must end in .md");
+    CHECK(error_of(host.post("/api/knowledge/checklist/add", R"({"path":"a","item":"x"})"), 400) ==
+          "path must end in .md");
 
     host.set_call("knowledge.journal_today", answer(OXIOS_OK, R"({"path":"journal/2026.06 June.md","exists":false})"));
     CHECK(json_of(host.get("/api/knowledge/journal/today"), 200)["path"] == "journal/2026.06 June.md");
@@ -148,7 +152,8 @@ TEST_CASE_FIXTURE(Fixture, "habits and config routes") {
     host.set_call("knowledge.config_put", answer(OXIOS_OK, "{}"));
     CHECK(host.put("/api/knowledge/config", R"({"mode":"tasks"})").status == 204);
     CHECK(parse(last_call(host, "knowledge.config_put"))["config"]["mode"] == "tasks");
-    host.set_call("knowledge.config_put", answer(OXIOS_E_INVALID, R"({"error":"mode: must be one of chat, full, tasks, notes, journal"})"));
+    host.set_call("knowledge.config_put",
+                  answer(OXIOS_E_INVALID, R"({"error":"mode: must be one of chat, full, tasks, notes, journal"})"));
     CHECK(error_of(host.put("/api/knowledge/config", R"({"mode":"zen"})"), 400).rfind("mode: ", 0) == 0);
     error_of(host.put("/api/knowledge/config", "[1]"), 400);
 }

@@ -102,7 +102,6 @@ TEST_CASE_FIXTURE(Fixture, "GET /health: 100,000 dispatches through the harness 
     for (int i = 0; i < kN; ++i) {
         if (host.get("/health").status != 200) FAIL("bad status");
     }
-    const double us =
-        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / kN;
+    const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / kN;
     MESSAGE("GET /health through the harness: " << us << " us/request");
 }

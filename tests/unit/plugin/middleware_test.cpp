@@ -209,7 +209,9 @@ TEST_CASE_FIXTURE(Fixture, "CORS: headers on allowed origins, configured list, n
     host.set_config(R"({"security":{"cors_origins":["https://app.example"]}})");
     CHECK(host.get("/api/approvals", {{"Origin", "https://app.example"}}).header("Access-Control-Allow-Origin") ==
           "https://app.example");
-    CHECK(host.get("/api/approvals", {{"Origin", "http://localhost:4200"}}).header("Access-Control-Allow-Origin").empty());
+    CHECK(host.get("/api/approvals", {{"Origin", "http://localhost:4200"}})
+              .header("Access-Control-Allow-Origin")
+              .empty());
     // Error responses carry the CORS headers too.
     auto e = host.get("/api/nope", {{"Origin", "https://app.example"}});
     CHECK(e.status == 404);

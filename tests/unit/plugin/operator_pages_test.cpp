@@ -85,10 +85,9 @@ TEST_CASE_FIXTURE(Fixture, "scheduler: stats and tasks answer the host's JSON") 
     auto s = json_of(host.get("/api/scheduler/stats"), 200);
     CHECK(s["queued"].GetInt() == 2);
     CHECK(s["failed_total"].GetInt() == 1);
-    const char* tasks =
-        R"({"queued":[{"id":"m2","description":"hi","priority":"normal","status":"queued",)"
-        R"("created_at":"2026-05-27T10:11:12.123456Z","started_at":null,"user_id":"default",)"
-        R"("session_id":null,"agent_id":null,"error":null}],"running":[]})";
+    const char* tasks = R"({"queued":[{"id":"m2","description":"hi","priority":"normal","status":"queued",)"
+                        R"("created_at":"2026-05-27T10:11:12.123456Z","started_at":null,"user_id":"default",)"
+                        R"("session_id":null,"agent_id":null,"error":null}],"running":[]})";
     host.set_call("scheduler.tasks", answer(OXIOS_OK, tasks));
     auto t = json_of(host.get("/api/scheduler/tasks", {{"Content-Type", "application/json"}}), 200);
     CHECK(std::string(t["queued"][0]["status"].GetString()) == "queued");

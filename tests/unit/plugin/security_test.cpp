@@ -26,8 +26,9 @@ TEST_CASE_FIXTURE(Fixture, "security: list, entries, verify and permissions call
 
     host.set_call("audit.verify", answer(OXIOS_OK, R"({"valid":true,"entry_count":0,"head_hash":null})"));
     CHECK(json_of(host.get("/api/audit/verify"), 200)["valid"].GetBool());
-    host.set_call("security.permissions", answer(OXIOS_OK, R"({"roles":["public"],"policies":[],"auth_enabled":false,)"
-                                                           R"("api_keys_count":0,"rate_limit_per_minute":600,"cors_origins":[]})"));
+    host.set_call("security.permissions",
+                  answer(OXIOS_OK, R"({"roles":["public"],"policies":[],"auth_enabled":false,)"
+                                   R"("api_keys_count":0,"rate_limit_per_minute":600,"cors_origins":[]})"));
     CHECK(json_of(host.get("/api/security/permissions"), 200)["rate_limit_per_minute"].GetInt() == 600);
     CHECK(host.post("/api/audit/verify", "{}").status == 405);
 }

@@ -9,10 +9,9 @@ const char* kPage = R"({"items":[{"id":"x1"}],"total":7})";
 
 TEST_CASE_FIXTURE(Fixture, "status mapping of host call errors, message passed through") {
     const std::pair<oxios_status, int> cases[] = {
-        {OXIOS_E_INVALID, 400},   {OXIOS_E_DENIED, 403},  {OXIOS_E_NOT_FOUND, 404},
-        {OXIOS_E_CONFLICT, 409},  {OXIOS_E_TOO_LARGE, 413}, {OXIOS_E_IO, 500},
-        {OXIOS_E_INTERNAL, 500},  {OXIOS_E_UNSUPPORTED, 501}, {OXIOS_E_UPSTREAM, 502},
-        {OXIOS_E_BUSY, 503},      {OXIOS_E_TIMEOUT, 504},
+        {OXIOS_E_INVALID, 400},   {OXIOS_E_DENIED, 403}, {OXIOS_E_NOT_FOUND, 404}, {OXIOS_E_CONFLICT, 409},
+        {OXIOS_E_TOO_LARGE, 413}, {OXIOS_E_IO, 500},     {OXIOS_E_INTERNAL, 500},  {OXIOS_E_UNSUPPORTED, 501},
+        {OXIOS_E_UPSTREAM, 502},  {OXIOS_E_BUSY, 503},   {OXIOS_E_TIMEOUT, 504},
     };
     for (const auto& [s, http] : cases) {
         host.set_call("seeds.get", answer(s, R"({"error":"host says no"})"));
@@ -24,11 +23,11 @@ TEST_CASE_FIXTURE(Fixture, "status mapping of host call errors, message passed t
 }
 
 TEST_CASE_FIXTURE(Fixture, "paged lists pass page/limit and wrap the result") {
-    for (const auto& [path, method] : std::vector<std::pair<std::string, std::string>>{
-             {"/api/seeds", "seeds.list"},
-             {"/api/agents", "agents.list"},
-             {"/api/memory", "memory.list"},
-             {"/api/spaces", "spaces.list"}}) {
+    for (const auto& [path, method] :
+         std::vector<std::pair<std::string, std::string>>{{"/api/seeds", "seeds.list"},
+                                                          {"/api/agents", "agents.list"},
+                                                          {"/api/memory", "memory.list"},
+                                                          {"/api/spaces", "spaces.list"}}) {
         CAPTURE(path);
         host.set_call(method, answer(OXIOS_OK, kPage));
         auto d = json_of(host.get(path + "?page=3&limit=2"), 200);
@@ -112,9 +111,9 @@ TEST_CASE_FIXTURE(Fixture, "workspace tree") {
 TEST_CASE_FIXTURE(Fixture, "workspace file read: raw bytes, type by extension") {
     host.set_call("workspace.read", answer(OXIOS_OK, "# Title\n"));
     const std::pair<const char*, const char*> types[] = {
-        {"a/notes.md", "text/markdown"},  {"x.json", "application/json"}, {"c.toml", "text/plain"},
-        {"c.yaml", "text/plain"},         {"t.txt", "text/plain"},        {"i.html", "text/html"},
-        {"s.css", "text/css"},            {"m.js", "text/javascript"},    {"bin.dat", "text/plain"},
+        {"a/notes.md", "text/markdown"}, {"x.json", "application/json"}, {"c.toml", "text/plain"},
+        {"c.yaml", "text/plain"},        {"t.txt", "text/plain"},        {"i.html", "text/html"},
+        {"s.css", "text/css"},           {"m.js", "text/javascript"},    {"bin.dat", "text/plain"},
         {"Makefile", "text/plain"},
     };
     for (const auto& [path, type] : types) {
@@ -149,9 +148,14 @@ TEST_CASE_FIXTURE(Fixture, "workspace file write: raw body, any content type, 41
 }
 
 TEST_CASE_FIXTURE(Fixture, "seeds") {
-    host.set_call("seeds.get", answer(OXIOS_OK, R"({"id":"s1","goal":"g","constraints":[],"generation":0,"parent_seed_id":null,"created_at":"t"})"));
+    host.set_call(
+        "seeds.get",
+        answer(OXIOS_OK,
+               R"({"id":"s1","goal":"g","constraints":[],"generation":0,"parent_seed_id":null,"created_at":"t"})"));
     CHECK(std::string(json_of(host.get("/api/seeds/s1"), 200)["goal"].GetString()) == "g");
-    host.set_call("seeds.evolution", answer(OXIOS_OK, R"([{"id":"s1","generation":0,"goal":"g","parent_id":null,"score":0.5,"passed":false}])"));
+    host.set_call(
+        "seeds.evolution",
+        answer(OXIOS_OK, R"([{"id":"s1","generation":0,"goal":"g","parent_id":null,"score":0.5,"passed":false}])"));
     CHECK(json_of(host.get("/api/seeds/s1/evolution"), 200).IsArray());
     host.set_call("seeds.evolution", answer(OXIOS_E_NOT_FOUND, R"({"error":"seed evolution not found"})"));
     CHECK(error_of(host.get("/api/seeds/s1/evolution"), 404) == "seed evolution not found");
@@ -169,8 +173,8 @@ TEST_CASE_FIXTURE(Fixture, "skills") {
     host.set_call("skills.content", answer(OXIOS_E_NOT_FOUND, R"({"error":"skill not found"})"));
     error_of(host.get("/api/skills/k/content"), 404);
 
-    for (const auto& [verb, word] : std::vector<std::pair<std::string, std::string>>{
-             {"enable", "enabled"}, {"disable", "disabled"}}) {
+    for (const auto& [verb, word] :
+         std::vector<std::pair<std::string, std::string>>{{"enable", "enabled"}, {"disable", "disabled"}}) {
         host.set_call("skills." + verb, answer(OXIOS_OK, R"({"status":")" + word + R"(","name":"k"})"));
         CHECK(std::string(json_of(host.post("/api/skills/k/" + verb, ""), 200)["status"].GetString()) == word);
         CHECK(std::string(parse(last_call(host, "skills." + verb))["name"].GetString()) == "k");
@@ -199,8 +203,8 @@ TEST_CASE_FIXTURE(Fixture, "skills create: validation and limits") {
     CHECK(contains(error_of(host.post("/api/skills", R"({"name":"k"})"), 422), "content"));
     CHECK(contains(error_of(host.post("/api/skills", R"({"name":1,"content":"c"})"), 422), "name"));
     error_of(host.post("/api/skills", "{bad"), 400);
-    CHECK(error_of(host.post("/api/skills", R"({"name":"k","content":")" + std::string(65'537, 'z') + R"("})"),
-                   413) == "65537 bytes exceeds limit of 65536 bytes");
+    CHECK(error_of(host.post("/api/skills", R"({"name":"k","content":")" + std::string(65'537, 'z') + R"("})"), 413) ==
+          "65537 bytes exceeds limit of 65536 bytes");
     host.set_call("skills.create", answer(OXIOS_E_INVALID, R"({"error":"invalid skill name"})"));
     CHECK(error_of(host.post("/api/skills", R"({"name":"../k","content":"c"})"), 400) == "invalid skill name");
     host.set_call("skills.create", answer(OXIOS_E_CONFLICT, R"({"error":"skill exists"})"));
@@ -251,7 +255,11 @@ TEST_CASE_FIXTURE(Fixture, "memory search, semantic, get") {
     host.set_call("memory.semantic", answer(OXIOS_OK, R"({"count":0,"entries":[],"engine":"x"})"));
     json_of(host.post("/api/memory/semantic", R"({"query":"sky"})"), 200);
 
-    host.set_call("memory.get", answer(OXIOS_OK, R"({"id":"m1","name":"m1","category":"fact","content":"c","tags":[],"importance":0.5,"created_at":"t"})"));
+    host.set_call(
+        "memory.get",
+        answer(
+            OXIOS_OK,
+            R"({"id":"m1","name":"m1","category":"fact","content":"c","tags":[],"importance":0.5,"created_at":"t"})"));
     CHECK(std::string(json_of(host.get("/api/memory/m1"), 200)["name"].GetString()) == "m1");
     host.set_call("memory.get", answer(OXIOS_E_NOT_FOUND, R"({"error":"memory not found"})"));
     error_of(host.get("/api/memory/m1"), 404);
@@ -260,8 +268,8 @@ TEST_CASE_FIXTURE(Fixture, "memory search, semantic, get") {
 TEST_CASE_FIXTURE(Fixture, "approvals") {
     host.set_call("approvals.list", answer(OXIOS_OK, R"([{"id":"p1","status":"pending"}])"));
     CHECK(json_of(host.get("/api/approvals"), 200).IsArray());
-    for (const auto& [verb, word] : std::vector<std::pair<std::string, std::string>>{
-             {"approve", "approved"}, {"reject", "rejected"}}) {
+    for (const auto& [verb, word] :
+         std::vector<std::pair<std::string, std::string>>{{"approve", "approved"}, {"reject", "rejected"}}) {
         host.set_call("approvals." + verb, answer(OXIOS_OK, R"({"status":")" + word + R"(","id":"p1"})"));
         auto d = json_of(host.post("/api/approvals/p1/" + verb, "", {{"Content-Type", "application/json"}}), 200);
         CHECK(std::string(d["status"].GetString()) == word);

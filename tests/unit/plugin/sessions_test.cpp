@@ -72,9 +72,7 @@ TEST_CASE_FIXTURE(Fixture, "delete answers a JSON object") {
 
 TEST_CASE_FIXTURE(Fixture, "prune answers status, count and config; ignores any body") {
     host.put_session("a1", session_file("a1", ""));
-    auto d = json_of(host.post("/api/sessions/prune", "not json at all",
-                               {{"Content-Type", "application/json"}}),
-                     200);
+    auto d = json_of(host.post("/api/sessions/prune", "not json at all", {{"Content-Type", "application/json"}}), 200);
     CHECK(std::string(d["status"].GetString()) == "pruned");
     CHECK(d["count"].IsNumber());
     REQUIRE(d["config"].IsObject());

@@ -37,8 +37,10 @@ std::vector<SseMessage> messages_of(const std::string& stream) {
             lp = le + 1;
             if (line.empty() || line[0] == ':') continue;
             comment_only = false;
-            if (line.rfind("id: ", 0) == 0) m.id = std::stoull(line.substr(4));
-            else if (line.rfind("event: ", 0) == 0) m.event = line.substr(7);
+            if (line.rfind("id: ", 0) == 0)
+                m.id = std::stoull(line.substr(4));
+            else if (line.rfind("event: ", 0) == 0)
+                m.event = line.substr(7);
             else if (line.rfind("data: ", 0) == 0) {
                 CHECK_MESSAGE(line.size() > 6, "empty data line");
                 CHECK_MESSAGE(line[6] != ' ', "more than one space after data:");
@@ -111,7 +113,8 @@ TEST_CASE_FIXTURE(Fixture, "sse: admitted as text/event-stream; a fresh stream s
     CHECK(std::string(d["name"].GetString()) == "Work");
 }
 
-TEST_CASE_FIXTURE(Fixture, "sse: the bus wakes the plugin only once a stream has opened, and it starts live all the same") {
+TEST_CASE_FIXTURE(Fixture,
+                  "sse: the bus wakes the plugin only once a stream has opened, and it starts live all the same") {
     // Without an SSE client a chat's events cost no wake-up of the plugin.
     CHECK(host.event_subscriptions() == 0);
     uint64_t last = 0;
@@ -139,7 +142,8 @@ TEST_CASE_FIXTURE(Fixture, "sse: the bus wakes the plugin only once a stream has
     CHECK(again[0].id == next);
 }
 
-TEST_CASE_FIXTURE(Fixture, "sse: a stream opened while the bus refuses subscriptions is kept and catches up once it accepts") {
+TEST_CASE_FIXTURE(Fixture,
+                  "sse: a stream opened while the bus refuses subscriptions is kept and catches up once it accepts") {
     host.set_events_subscribe_status(OXIOS_E_INTERNAL);
     auto [s, resp] = host.sse_connect("/api/events");
     REQUIRE(s != 0);
@@ -178,15 +182,19 @@ TEST_CASE_FIXTURE(Fixture, "sse: sensitive fields are stripped per event type") 
         {"approval_requested",
          R"({"approval_id":"ap1","subject":"s","action":"rm","resource":"/x","reason":"secret reason"})",
          {"approval_id", "subject", "action", "resource"}},
-        {"approval_resolved", R"({"approval_id":"ap1","status":"approved","reason":"secret"})",
+        {"approval_resolved",
+         R"({"approval_id":"ap1","status":"approved","reason":"secret"})",
          {"approval_id", "status"}},
         {"memory_recalled", R"({"count":3,"memory_type":"fact","query":"secret query"})", {"count", "memory_type"}},
-        {"memory_stored", R"({"memory_id":"m","memory_type":"fact","tags":["a"],"content":"secret"})",
+        {"memory_stored",
+         R"({"memory_id":"m","memory_type":"fact","tags":["a"],"content":"secret"})",
          {"memory_id", "memory_type", "tags"}},
-        {"evaluation_complete", R"({"seed_id":"x","score":0.9,"passed":true,"feedback":"secret"})",
+        {"evaluation_complete",
+         R"({"seed_id":"x","score":0.9,"passed":true,"feedback":"secret"})",
          {"seed_id", "score", "passed"}},
         {"seed_created", R"({"seed_id":"x","goal":"g","generation":1})", {"seed_id", "goal", "generation"}},
-        {"plugin_reloaded", R"({"plugin":"web","version":"2","previous_version":"1"})",
+        {"plugin_reloaded",
+         R"({"plugin":"web","version":"2","previous_version":"1"})",
          {"plugin", "version", "previous_version"}},
         // Unknown types keep listed scalars only.
         {"brand_new_thing",
@@ -330,8 +338,10 @@ std::vector<SseMessage> read_until(MockHost& host, uint64_t stream, uint64_t seq
         all += chunk;
         auto msgs = messages_of(all);
         if (!msgs.empty() && msgs.back().id >= seq) return msgs;
-        if (!chunk.empty()) idle_since = std::chrono::steady_clock::now();
-        else if (std::chrono::steady_clock::now() - idle_since > std::chrono::seconds(5)) return msgs;
+        if (!chunk.empty())
+            idle_since = std::chrono::steady_clock::now();
+        else if (std::chrono::steady_clock::now() - idle_since > std::chrono::seconds(5))
+            return msgs;
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
 }
@@ -367,7 +377,8 @@ TEST_CASE_FIXTURE(Fixture, "sse: a slow client is held back, not cut off: it get
     CHECK(host.sse_open(s));
 }
 
-TEST_CASE_FIXTURE(Fixture, "sse: a client held back longer than the bus keeps events gets a resync, then the rest in order") {
+TEST_CASE_FIXTURE(Fixture,
+                  "sse: a client held back longer than the bus keeps events gets a resync, then the rest in order") {
     auto [s, resp] = host.sse_connect("/api/events");
     REQUIRE(s != 0);
     host.sse_set_window(s, 1000);
@@ -396,7 +407,8 @@ TEST_CASE_FIXTURE(Fixture, "sse: a client held back longer than the bus keeps ev
     CHECK(check_consecutive(after, first_kept, last) == 256);
 }
 
-TEST_CASE_FIXTURE(Fixture, "sse: a held-back stream moved to a new instance by a reload resumes without gap or repeat") {
+TEST_CASE_FIXTURE(Fixture,
+                  "sse: a held-back stream moved to a new instance by a reload resumes without gap or repeat") {
     const std::string next = next_plugin_path();
     REQUIRE(!next.empty());
     auto [s, resp] = host.sse_connect("/api/events");

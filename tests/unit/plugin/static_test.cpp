@@ -58,12 +58,16 @@ class ScopedEnv {
 public:
     ScopedEnv(const char* name, const std::optional<std::string>& value) : name_(name) {
         if (const char* old = std::getenv(name)) old_ = old;
-        if (value) ::setenv(name, value->c_str(), 1);
-        else ::unsetenv(name);
+        if (value)
+            ::setenv(name, value->c_str(), 1);
+        else
+            ::unsetenv(name);
     }
     ~ScopedEnv() {
-        if (old_) ::setenv(name_, old_->c_str(), 1);
-        else ::unsetenv(name_);
+        if (old_)
+            ::setenv(name_, old_->c_str(), 1);
+        else
+            ::unsetenv(name_);
     }
     ScopedEnv(const ScopedEnv&) = delete;
     ScopedEnv& operator=(const ScopedEnv&) = delete;
@@ -113,9 +117,7 @@ struct UiFixture : Fixture {
         std::error_code ec;
         fs::remove_all(root, ec);
     }
-    void use_dir(const fs::path& dir) {
-        host.set_config(R"({"web":{"ui_dir":)" + json_string(dir.string()) + "}}");
-    }
+    void use_dir(const fs::path& dir) { host.set_config(R"({"web":{"ui_dir":)" + json_string(dir.string()) + "}}"); }
 };
 
 void check_not_found_json(const Response& r) {
@@ -191,11 +193,10 @@ TEST_CASE_FIXTURE(UiFixture, "no path escapes the UI directory") {
     // A symlink that stays inside is fine.
     fs::create_symlink(ui / "robots.txt", ui / "robots-link.txt");
 
-    for (const char* path : {"/../secret.txt", "/assets/../../secret.txt", "/%2e%2e/secret.txt",
-                             "/%2E%2E/%2e%2e/secret.txt", "/assets/..%2f..%2fsecret.txt",
-                             "/%2e%2e%2fsecret.txt", "/..%5csecret.txt", "/./index.html",
-                             "/leak.txt", "/up/secret.txt", "/up", "/index.html%00.txt",
-                             "/assets/%00", "//etc/passwd"}) {
+    for (const char* path :
+         {"/../secret.txt", "/assets/../../secret.txt", "/%2e%2e/secret.txt", "/%2E%2E/%2e%2e/secret.txt",
+          "/assets/..%2f..%2fsecret.txt", "/%2e%2e%2fsecret.txt", "/..%5csecret.txt", "/./index.html", "/leak.txt",
+          "/up/secret.txt", "/up", "/index.html%00.txt", "/assets/%00", "//etc/passwd"}) {
         const std::string target = path;
         CAPTURE(target);
         const auto r = host.get(target);
@@ -230,8 +231,7 @@ TEST_CASE_FIXTURE(UiFixture, "Cache-Control by kind of file") {
     CHECK(host.get("/index.html").header("Cache-Control") == "no-cache");
     CHECK(host.get("/anything").header("Cache-Control") == "no-cache");
     // Fingerprinted (content-hashed) bundles under /assets/ never change.
-    CHECK(host.get("/assets/index-D3xRj5Qb.js").header("Cache-Control") ==
-          "public, max-age=31536000, immutable");
+    CHECK(host.get("/assets/index-D3xRj5Qb.js").header("Cache-Control") == "public, max-age=31536000, immutable");
     // Unhashed assets change under the same name: always revalidated.
     CHECK(host.get("/assets/app.js").header("Cache-Control") == "no-cache");
     CHECK(host.get("/favicon.svg").header("Cache-Control") == "public, max-age=3600");
@@ -263,8 +263,8 @@ TEST_CASE_FIXTURE(UiFixture, "ETag and Last-Modified give 304 without a body") {
     CHECK(host.get("/assets/app.css", {{"If-Modified-Since", "Mon, 01 Jan 2001 00:00:00 GMT"}}).status == 200);
     CHECK(host.get("/assets/app.css", {{"If-Modified-Since", "garbage"}}).status == 200);
     // If-None-Match decides when both are present.
-    CHECK(host.get("/assets/app.css", {{"If-None-Match", "\"other\""}, {"If-Modified-Since", last_modified}})
-              .status == 200);
+    CHECK(host.get("/assets/app.css", {{"If-None-Match", "\"other\""}, {"If-Modified-Since", last_modified}}).status ==
+          200);
 
     // The SPA fallback revalidates too.
     const auto index = host.get("/chat/1");

@@ -5,8 +5,8 @@ using namespace plugin_test;
 
 namespace {
 std::string status_json(bool store_healthy) {
-    return std::string(R"({"version":"host-1","uptime_secs":5025,)") +
-           R"("state_store":{"healthy":)" + (store_healthy ? "true" : "false") + R"(,"detail":"ok"},)" +
+    return std::string(R"({"version":"host-1","uptime_secs":5025,)") + R"("state_store":{"healthy":)" +
+           (store_healthy ? "true" : "false") + R"(,"detail":"ok"},)" +
            R"("event_bus":{"healthy":true,"detail":"3 subscribers"},)" +
            R"("memory":{"enabled":true,"index_size":4,"total_entries":7},)" +
            R"("agents":{"active_count":1,"total_forked":2,"total_completed":3,"total_failed":0},)" +

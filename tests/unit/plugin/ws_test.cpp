@@ -264,8 +264,8 @@ TEST_CASE_FIXTURE(Fixture, "ws: frames that are not a message get an error frame
         R"({"type":"message","content":"x","session_id":12})",
         R"({"type":"message","content":"x","space_id":"a b"})",
         "{\"type\":\"message\",\"content\":\"\xC3\x28\"}",  // invalid UTF-8
-        message(big_content),                             // content over 65,536 bytes
-        std::string(500'000, ' ') + message("x"),          // frame over the frame cap
+        message(big_content),                               // content over 65,536 bytes
+        std::string(500'000, ' ') + message("x"),           // frame over the frame cap
     };
     for (const auto& f : bad) host.ws_client_send(ws, f);
     auto frames = host.ws_wait_frames(ws, bad.size());
@@ -366,7 +366,8 @@ TEST_CASE_FIXTURE(Fixture, "ws: Origin check: same-origin and allow-listed pass,
     auto [a, ra] = host.ws_connect("/api/chat/stream", {{"Origin", "http://evil.example"}, {"Host", "127.0.0.1:4200"}});
     CHECK(a == 0);
     CHECK(contains(error_of(ra, 403), "origin"));
-    auto [b, rb] = host.ws_connect("/api/chat/stream", {{"Origin", "http://127.0.0.1:4200"}, {"Host", "127.0.0.1:4200"}});
+    auto [b, rb] =
+        host.ws_connect("/api/chat/stream", {{"Origin", "http://127.0.0.1:4200"}, {"Host", "127.0.0.1:4200"}});
     CHECK(b != 0);
     auto [c, rc] = host.ws_connect("/api/chat/stream", {{"Origin", "http://myhost:9000"}, {"Host", "myhost:9000"}});
     CHECK(c != 0);  // same origin, not on the list
@@ -410,7 +411,8 @@ TEST_CASE_FIXTURE(Fixture, "ws: reload with messages in flight: every message an
     int sent = 0;
     for (int round = 0; round < kRounds; ++round) {
         for (int i = 0; i < kPerRound; ++i, ++sent) {
-            host.ws_client_send(sent % 2 ? b : a, message("msg #" + std::to_string(sent), "reload-s" + std::to_string(sent)));
+            host.ws_client_send(sent % 2 ? b : a,
+                                message("msg #" + std::to_string(sent), "reload-s" + std::to_string(sent)));
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(30));
         host.reload(round % 2 == 0 ? next : plugin_path());
@@ -426,8 +428,10 @@ TEST_CASE_FIXTURE(Fixture, "ws: reload with messages in flight: every message an
         for (const auto& d : parsed(*frames)) {
             const std::string t = sget(d, "type");
             const std::string id = sget(d, "id");
-            if (t == "token") text_per_id[id] += sget(d, "content");
-            else ++final_per_id[id];
+            if (t == "token")
+                text_per_id[id] += sget(d, "content");
+            else
+                ++final_per_id[id];
             CHECK_MESSAGE(t != "error", str(d));
         }
     }
@@ -440,8 +444,8 @@ TEST_CASE_FIXTURE(Fixture, "ws: reload with messages in flight: every message an
         CHECK_MESSAGE(text_per_id[m.id] == want, "message " << n);
         CHECK_MESSAGE(user_messages(host, "reload-s" + std::to_string(n)) == 1, "message " << n);
     }
-    MESSAGE("ws reload: " << sent << " messages, " << final_per_id.size() << " answered, sockets open: "
-                          << host.ws_open(a) + host.ws_open(b));
+    MESSAGE("ws reload: " << sent << " messages, " << final_per_id.size()
+                          << " answered, sockets open: " << host.ws_open(a) + host.ws_open(b));
 }
 
 TEST_CASE_FIXTURE(Fixture, "ws: a closed socket does not lose the exchange") {

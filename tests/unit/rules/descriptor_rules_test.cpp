@@ -55,8 +55,8 @@ TEST_CASE("each refusal, in the order the checks run") {
     p.d.abi_major = 99;  // the major is read before the size is known to cover the rest
     CHECK(p.verdict() == "ABI major 99 does not match the host's " + std::to_string(OXIOS_ABI_MAJOR));
     p.d.abi_major = OXIOS_ABI_MAJOR;
-    CHECK(p.verdict() == "descriptor too small (16 bytes, need " + std::to_string(sizeof(oxios_plugin_descriptor)) +
-                             ")");
+    CHECK(p.verdict() ==
+          "descriptor too small (16 bytes, need " + std::to_string(sizeof(oxios_plugin_descriptor)) + ")");
     p.d.size = sizeof p.d;
     p.d.api = nullptr;
     CHECK(p.verdict() == "the descriptor has no function table");

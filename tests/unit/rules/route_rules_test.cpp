@@ -19,9 +19,12 @@ std::string pick(const RouteSet& set, const std::string& method, const std::stri
     size_t index = 0;
     Params p;
     switch (set.match(method, raw, index, p)) {
-        case Outcome::NotFound: return "404";
-        case Outcome::MethodNotAllowed: return "405";
-        case Outcome::Found: break;
+        case Outcome::NotFound:
+            return "404";
+        case Outcome::MethodNotAllowed:
+            return "405";
+        case Outcome::Found:
+            break;
     }
     if (params) *params = p;
     return set.entries()[index].method + " " + set.entries()[index].pattern;
@@ -71,15 +74,18 @@ TEST_CASE("conflicts: same method and shape, whatever the parameter names") {
     std::string why;
     CHECK(set.add("GET", "/items/{other}", &why) == OXIOS_E_CONFLICT);
     CHECK(why == "route conflict: GET /items/{other} is already registered as /items/{id}");
-    CHECK(set.add("POST", "/items/{id}") == OXIOS_OK);  // another method
+    CHECK(set.add("POST", "/items/{id}") == OXIOS_OK);    // another method
     CHECK(set.add("GET", "/items/special") == OXIOS_OK);  // another shape
     CHECK(set.add("GET", "/items/{*rest}") == OXIOS_OK);
     CHECK(set.size() == 4);
 }
 
 TEST_CASE("precedence: literal > {param} > {*rest}; an exact method beats '*'") {
-    RouteSet set = make({{"GET", "/items/{id}"}, {"GET", "/items/special"}, {"GET", "/items/{*rest}"},
-                         {"*", "/any"}, {"POST", "/any"}});
+    RouteSet set = make({{"GET", "/items/{id}"},
+                         {"GET", "/items/special"},
+                         {"GET", "/items/{*rest}"},
+                         {"*", "/any"},
+                         {"POST", "/any"}});
     Params p;
     CHECK(pick(set, "GET", "/items/special") == "GET /items/special");
     CHECK(pick(set, "GET", "/items/abc", &p) == "GET /items/{id}");

@@ -29,9 +29,12 @@ struct Host {
     explicit Host(const std::string& url, uint64_t memory_entries = 10'000) {
         pool = std::make_shared<pg::Pool>(url, 4);
         pool->run([](pg::Connection& c) { pg::migrate(c); });
-        log = std::make_unique<audit::AuditLog>(audit::AuditLog::Options{
-            std::make_unique<audit::PgAuditStore>(pool),
-            [memory_entries] { return audit::Settings{true, memory_entries}; }, nullptr, clock::now_us});
+        log =
+            std::make_unique<audit::AuditLog>(audit::AuditLog::Options{std::make_unique<audit::PgAuditStore>(pool),
+                                                                       [memory_entries] {
+                                                                           return audit::Settings{true, memory_entries};
+                                                                       },
+                                                                       nullptr, clock::now_us});
     }
 };
 
@@ -102,7 +105,8 @@ TEST_CASE("PostgreSQL audit: an edited row breaks verify at its seq") {
     Host a(url);
     for (int i = 0; i < 3; ++i) a.log->record("host", "test.append", std::to_string(i));
     a.pool->run([](pg::Connection& c) {
-        c.exec("UPDATE audit_entries SET line = replace(line, '\"resource\":\"1\"', '\"resource\":\"x\"') WHERE seq = 2");
+        c.exec(
+            "UPDATE audit_entries SET line = replace(line, '\"resource\":\"1\"', '\"resource\":\"x\"') WHERE seq = 2");
     });
     auto v = body(a.log->verify());
     CHECK_FALSE(v["valid"].GetBool());
@@ -123,10 +127,12 @@ TEST_CASE("PostgreSQL audit: while the server is down an entry is refused with 5
     CHECK(refused.body.find("state store unavailable") != std::string::npos);
     server.start();
     Result r;
-    CHECK(wait_for([&] {
-        r = registry.call("audit.record", R"({"actor":"host","action":"test.up"})");
-        return r.status == OXIOS_OK;
-    }, 10000));
+    CHECK(wait_for(
+        [&] {
+            r = registry.call("audit.record", R"({"actor":"host","action":"test.up"})");
+            return r.status == OXIOS_OK;
+        },
+        10000));
     auto v = body(a.log->verify());
     CHECK(v["valid"].GetBool());
     CHECK(v["entry_count"].GetInt() == 2);

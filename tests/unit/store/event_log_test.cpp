@@ -106,7 +106,8 @@ TEST_CASE("event log: a batch sent again (its COMMIT's answer lost) is stored on
         REQUIRE(PQntuples(rows.get()) == 3);
         for (int i = 0; i < 3; ++i) {
             CHECK(pg::to_int64(rows.get(), i, 0) == i + 1);
-            CHECK(pg::text(rows.get(), i, 1).find("\"id\":\"e-" + std::to_string(i + 1) + "\"") != std::string_view::npos);
+            CHECK(pg::text(rows.get(), i, 1).find("\"id\":\"e-" + std::to_string(i + 1) + "\"") !=
+                  std::string_view::npos);
         }
     });
 }

@@ -1,5 +1,6 @@
 // The record store's contract (store/record_store.hpp) on both backends, and
 // spaces kept through it.
+#include "clock.hpp"
 #include "services/service_registry.hpp"
 #include "spaces.hpp"
 #include "store/file_record_store.hpp"
@@ -8,13 +9,12 @@
 #include "store/pg_schema.hpp"
 #include "support/pg_server.hpp"
 #include "unit/kernel/test_util.hpp"
-#include "clock.hpp"
 
 #include <doctest/doctest.h>
 
 #include <fstream>
-#include <thread>
 #include <memory>
+#include <thread>
 
 using namespace oxios::kernel;
 using namespace oxios::kernel::test;

@@ -124,7 +124,7 @@ TEST_CASE("both backends: prune by TTL, then by count, newest kept") {
         CHECK(out["config"]["max_sessions"].GetInt64() == 3);
         CHECK(ids_of(store) == std::vector<std::string>{"p4", "p3", "p2"});
         CHECK(parse(store.prune(false, 1, 0).body)["count"].GetUint64() == 0);  // not an hour since
-        fake_now += 2 * 3600LL * 1'000'000;  // everything is two hours old
+        fake_now += 2 * 3600LL * 1'000'000;                                     // everything is two hours old
         CHECK(parse(store.prune(true, 0, 1).body)["count"].GetUint64() == 3);
         CHECK(store.count() == 0);
     }
@@ -170,8 +170,7 @@ TEST_CASE("postgres: 100 concurrent appends to one session through two hosts' po
     for (int t = 0; t < 10; ++t)
         threads.emplace_back([&, t] {
             for (int i = 0; i < 10; ++i)
-                if (append(t % 2 ? a : b, "shared", std::to_string(t) + ":" + std::to_string(i)) != OXIOS_OK)
-                    ++failed;
+                if (append(t % 2 ? a : b, "shared", std::to_string(t) + ":" + std::to_string(i)) != OXIOS_OK) ++failed;
         });
     for (auto& th : threads) th.join();
     CHECK(failed == 0);

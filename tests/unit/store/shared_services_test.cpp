@@ -79,10 +79,12 @@ TEST_CASE("two hosts on PostgreSQL: a memory stored on A is found by B's search 
     const std::string url = oxios::test::shared_pg_server().fresh_database();
     TempDir tmp;
     Host a(url, tmp.path()), b(url, tmp.path());
-    const std::string id = a.ok("memory.create", R"({"content":"the cluster remembers","tags":["pg"]})")["id"].GetString();
+    const std::string id =
+        a.ok("memory.create", R"({"content":"the cluster remembers","tags":["pg"]})")["id"].GetString();
     CHECK(wait_for([&] { return b.ok("memory.search", R"({"query":"cluster"})")["count"].GetInt() == 1; }, 5000));
     CHECK(b.ok("memory.list", "{}")["total"].GetInt() == 1);
-    CHECK(b.ok("memory.get", R"({"name":")" + id + "\"}")["content"].GetString() == std::string("the cluster remembers"));
+    CHECK(b.ok("memory.get", R"({"name":")" + id + "\"}")["content"].GetString() ==
+          std::string("the cluster remembers"));
     // Nothing went to the workspace's files.
     CHECK_FALSE(std::filesystem::exists(tmp.path() / "memory"));
 }

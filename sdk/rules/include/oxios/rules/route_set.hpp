@@ -3,8 +3,8 @@
 // {*name}); at one pattern an exact method beats "*". Immutable once built.
 #pragma once
 
-#include "oxios_plugin.h"
 #include "oxios/rules/route_pattern.hpp"
+#include "oxios_plugin.h"
 
 #include <string>
 #include <string_view>
