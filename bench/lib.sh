@@ -152,5 +152,23 @@ spread_text() {  # spread_text N MIN MAX -> "3 repeats: min 1.2, max 1.4" (or "1
 verdict() {  # verdict PASS_EXPR MIN MAX [FACTOR] -> PASS|FAIL|unsteady
   if awk -v a="$2" -v b="$3" -v f="${4:-$UNSTEADY}" 'BEGIN { exit !(a > 0 ? b > f * a : b > a) }'; then echo unsteady; else check "$1"; fi
 }
+# The machine's CPU pressure (PSI "some": the share of time at least one
+# task waited, runnable, for a core) between cpu_mark and cpu_pressure, in %;
+# -1 where the kernel has no /proc/pressure. A latency measured under high
+# pressure is the machine's weather as much as ours.
+cpu_mark() { echo "$(awk -F'total=' '/^some/ {print $2}' /proc/pressure/cpu 2>/dev/null || echo -1) $(date +%s%6N)"; }
+cpu_pressure() {  # cpu_pressure "MARK" -> percent
+  local now; now=$(cpu_mark)
+  awk -v a="$1" -v b="$now" 'BEGIN { split(a, x, " "); split(b, y, " ");
+    if (x[1] == "" || x[1] < 0 || y[2] <= x[2]) print -1; else printf "%.0f\n", 100 * (y[1] - x[1]) / (y[2] - x[2]) }'
+}
+# busy_verdict PRESSURE% VERDICT -> VERDICT, or "unsteady (cores busy)" above
+# BUSY% (a figure whose work is CPU hand-offs against a disk-bound baseline).
+BUSY=${OXIOS_BENCH_BUSY:-30}
+busy_verdict() {
+  if [[ $2 != unsteady ]] && awk -v p="$1" -v f="$BUSY" 'BEGIN { exit !(p > f) }'; then
+    echo "unsteady (cores busy)"
+  else echo "$2"; fi
+}
 med() { printf '%s\n' "$@" | median; }  # med V... -> median
 median() { sort -g | awk '{a[NR] = $1} END { if (NR == 0) print 0; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
