@@ -2,6 +2,8 @@
 // backpressure, the connection's phase and its transitions, and the close path.
 #include "http/held_connection.hpp"
 
+#include <sys/socket.h>
+
 namespace oxios::http::hub_detail {
 namespace {
 
@@ -26,11 +28,23 @@ oxios_status Held::send(std::string_view data, bool refuse_when_full) {
         return OXIOS_E_CLOSED;
     }
     if (kind_ == OXIOS_ROUTE_SSE) {
-        // A byte stream: sends coalesce into one pending buffer and one
-        // hand-off to the strand per batch, not one per event.
+        // A byte stream. While the strand has nothing to write, the bytes go
+        // to the socket here (one send(), no hand-off); what does not fit,
+        // and sends while the strand writes, coalesce into one pending buffer
+        // and one hand-off to the strand per batch, not one per event.
         bool first = false;
         {
             std::lock_guard lk(pending_mu_);
+            if (direct_fd_ >= 0 && pending_.empty()) {
+                const ssize_t w = ::send(direct_fd_, data.data(), data.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+                const size_t wrote = w > 0 ? static_cast<size_t>(w) : 0;
+                unqueue(wrote);
+                if (wrote == n) return OXIOS_OK;
+                // Full socket buffer or an error: the strand writes the rest
+                // (and reports the error).
+                data.remove_prefix(wrote);
+                direct_fd_ = -1;
+            }
             first = pending_.empty();
             pending_.append(data);
         }
@@ -64,6 +78,7 @@ bool Held::abort() {
 void Held::begin_close(uint16_t code, std::string reason, oxios_close_reason why) {
     if (!live()) return;
     closing_.store(true, std::memory_order_release);
+    stop_direct();
     const uint16_t wire = sendable_close_code(code);
     set_cause(wire, why);
     if (phase_ == Phase::ending) return;
@@ -116,6 +131,7 @@ void Held::pump() {
         return;
     }
     writing_ = true;
+    stop_direct();
     write_queued();
 }
 
@@ -125,6 +141,7 @@ void Held::on_written(beast::error_code ec, size_t bytes) {
     if (phase_ == Phase::done) return;
     if (ec) return kill(1006, OXIOS_CLOSE_PEER);
     pump();
+    if (!writing_ && queue_.empty() && phase_ == Phase::open) allow_direct();
     maybe_writable();
 }
 
@@ -151,7 +168,19 @@ void Held::maybe_writable() {
     }
 }
 
+void Held::allow_direct() {
+    if (kind_ != OXIOS_ROUTE_SSE) return;
+    std::lock_guard lk(pending_mu_);
+    if (pending_.empty()) direct_fd_ = socket().native_handle();  // else take_pending() is on its way
+}
+
+void Held::stop_direct() {
+    std::lock_guard lk(pending_mu_);
+    direct_fd_ = -1;
+}
+
 void Held::close_socket() {
+    stop_direct();  // no send() on the descriptor from here on
     beast::error_code ec;
     socket().shutdown(tcp::socket::shutdown_both, ec);
     socket().close(ec);

@@ -200,6 +200,11 @@ protected:
     void unqueue(size_t n) { queued_.fetch_sub(n); }
     // On the strand: what SSE sends put in pending_ since the last take.
     void take_pending();
+    // SSE, on the strand: while it has nothing to write, sends go straight to
+    // the socket on the sender's thread (allow_direct); stop_direct before the
+    // strand writes, ends or closes the socket.
+    void allow_direct();
+    void stop_direct();
     // After a write completed: a sender refused with OXIOS_E_BUSY is told,
     // once, that the queue drained below the low-water mark.
     void maybe_writable();
@@ -225,8 +230,9 @@ protected:
     std::atomic<bool> closing_{false};        // no more sends accepted
     std::atomic<size_t> queued_{0};           // bytes sent but not yet written
     std::atomic<bool> want_writable_{false};  // a send was refused (OXIOS_E_BUSY)
-    std::mutex pending_mu_;                   // pending_
+    std::mutex pending_mu_;                   // pending_, direct_fd_
     std::string pending_;                     // SSE: sent, not yet handed to the strand
+    int direct_fd_ = -1;                      // SSE: >= 0 while a send may write to this socket itself
 
     // On the strand.
     Phase phase_ = Phase::pending;
