@@ -232,6 +232,15 @@ double cpu_ms(int pid) {  // the process's user + system CPU time so far
     return ticks * 1000.0 / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
+double own_cpu_ms() {  // this driver's user + system CPU time so far (every thread)
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    auto ms = [](const timeval& t) {
+        return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_usec) / 1e3;
+    };
+    return ms(ru.ru_utime) + ms(ru.ru_stime);
+}
+
 double pct(std::vector<double> v, double p) {
     if (v.empty()) return -1;
     std::sort(v.begin(), v.end());
@@ -317,7 +326,7 @@ int main(int argc, char** argv) {
     std::vector<double> all_ms, first_ms, trigger_ms;
     long missed = 0, unstamped = 0;
     uint64_t seen = sse.empty() ? 0 : sse[0]->last_seq.load();
-    const double cpu_before = cpu_ms(pid);
+    const double cpu_before = cpu_ms(pid), own_before = own_cpu_ms();
     // One trigger at a time: the events it made (the ids past `seen` that the
     // first client gets) are each waited for at every subscriber.
     for (long e = 1; warmed > 0 && e <= events && seen < kMaxMessages; ++e) {
@@ -349,16 +358,18 @@ int main(int argc, char** argv) {
     }
     const double cpu_per_event =
         trigger_ms.empty() ? -1 : (cpu_ms(pid) - cpu_before) / static_cast<double>(trigger_ms.size());
+    const double own_per_event =
+        trigger_ms.empty() ? -1 : (own_cpu_ms() - own_before) / static_cast<double>(trigger_ms.size());
     const long rss_after = rss_kb(pid);
     std::printf(
         "sse_ok %ld sse_failed %ld ws_ok %ld ws_failed %ld connect_s %.2f rss_before_kb %ld rss_held_kb %ld "
         "rss_after_kb %ld warmup_delivered %d events %zu missed %ld trigger_failed %ld p50_all_ms %.2f p99_all_ms %.2f "
         "p50_first_ms %.2f sse_closed %ld ws_closed %ld p99_trigger_ms %.2f unstamped %ld sources %ld fd_limit %ld "
-        "host_cpu_ms_per_event %.1f\n",
+        "host_cpu_ms_per_event %.1f driver_cpu_ms_per_event %.1f\n",
         shared.sse_ok.load(), shared.sse_failed.load(), shared.ws_ok.load(), shared.ws_failed.load(), connect_s,
         rss_before, rss_held, rss_after, warmed, trigger_ms.size(), missed, trigger_failed, pct(all_ms, 0.5),
         pct(all_ms, 0.99), pct(first_ms, 0.5), shared.sse_closed.load(), shared.ws_closed.load(), pct(trigger_ms, 0.99),
-        unstamped, sources, static_cast<long>(fds.rlim_cur), cpu_per_event);
+        unstamped, sources, static_cast<long>(fds.rlim_cur), cpu_per_event, own_per_event);
     std::fflush(stdout);
     work.reset();
     io.stop();

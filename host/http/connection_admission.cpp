@@ -117,7 +117,7 @@ tcp protocol_of(int fd) {
 // -------------------------------------------------------------- Refusal ---
 
 // Writes one HTTP response, then closes (after a short linger so the client
-// reads it rather than a reset).
+// reads it rather than a reset). It stays pending until abort() forgets it.
 class Refusal final : public Held {
 public:
     Refusal(Impl& hub, oxios_route_kind kind, std::string out)
@@ -126,32 +126,26 @@ public:
 
 private:
     void start() override {
-        if (done_) return;
+        if (phase_ != Phase::pending) return;
         net::async_write(sock_, net::buffer(out_), [s = self<Refusal>()](beast::error_code ec, size_t) {
-            if (ec) return s->end();
+            if (ec) return (void)s->abort();
             beast::error_code ig;
             s->sock_.shutdown(tcp::socket::shutdown_send, ig);
             s->linger_.expires_after(kRefusalLinger);
             s->linger_.async_wait([s](beast::error_code e) {
-                if (!e) s->end();
+                if (!e) s->abort();
             });
             s->drain();
         });
     }
     void drain() {
         sock_.async_read_some(net::buffer(rbuf_), [s = self<Refusal>()](beast::error_code ec, size_t) {
-            if (ec) return s->end();
+            if (ec) return (void)s->abort();
             s->drain();
         });
     }
-    void end() {
-        if (done_) return;
-        done_ = true;
-        linger_.cancel();
-        close_socket();
-        hub_.drop_pending(*this);
-    }
-    void on_shutdown() override { end(); }
+    // The refusal never opens: it ends by abort(), which cancels the linger.
+    void cancel_timers() override { linger_.cancel(); }
 
     tcp::socket sock_;
     std::string out_;

@@ -18,6 +18,8 @@
 //   thread), hence serialised and in order per connection.
 // * send() / close() may be called from any thread: they look the
 //   connection up in the id map (behind a mutex) and post onto its strand.
+//   An SSE send to a stream whose strand has nothing queued or in flight is
+//   written there and then with one non-blocking send() (Held::send).
 //   The queued byte count is an atomic so overflow is detected at once.
 //   An SSE send may ask for backpressure instead (refuse_when_full): above
 //   the high-water mark it is refused (OXIOS_E_BUSY) and the handler's

@@ -16,6 +16,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -108,12 +109,22 @@ namespace hub_detail {
 
 using Impl = ConnectionHub::Impl;
 
+// Where a connection is in its life, on its strand. pending -> open ->
+// (ending ->) done; pending -> aborted when it never opens.
+enum class Phase : uint8_t {
+    pending,  // adopted: handshake or head under way, no id yet
+    aborted,  // closed before it opened: forgotten, closed() never reported
+    open,     // opened() called: sends are written
+    ending,   // a close or end of stream is under way: queued bytes go out, new sends are dropped
+    done,     // closed: socket shut, queue dropped, closed() reported
+};
+
 // One adopted connection. Everything but the atomics and the construction-time
 // fields is touched only on strand_.
 class Held : public std::enable_shared_from_this<Held> {
 public:
     Held(Impl& hub, oxios_route_kind kind, HeldRequest req)
-        : hub_(hub), strand_(net::make_strand(hub.ioc)), kind_(kind), req_(std::move(req)) {}
+        : hub_(hub), strand_(net::make_strand(hub.ioc)), kind_(kind), req_(std::move(req)), force_timer_(strand_) {}
     virtual ~Held() = default;
     Held(const Held&) = delete;
     Held& operator=(const Held&) = delete;
@@ -128,39 +139,11 @@ public:
     // the queue pair with maybe_writable()'s decrement-then-exchange (all
     // seq_cst): either this look sees the queue drained, or the write
     // completion that drains it sees the flag.
-    oxios_status send(std::string_view data, bool refuse_when_full) {
-        if (closing_.load(std::memory_order_acquire)) return OXIOS_E_CLOSED;
-        if (refuse_when_full && queued_.load() >= hub_.opt.sse_high_water) {
-            want_writable_.store(true);
-            if (queued_.load() >= hub_.opt.sse_high_water) return OXIOS_E_BUSY;
-        }
-        size_t n = data.size();
-        size_t before = queued_.fetch_add(n, std::memory_order_acq_rel);
-        // A refusing sender is bounded by the high-water mark instead.
-        if (!refuse_when_full && before + n > hub_.opt.max_queued_bytes) {
-            if (!closing_.exchange(true)) net::post(strand_, [self = shared_from_this()] { self->on_overflow(); });
-            return OXIOS_E_CLOSED;
-        }
-        if (kind_ == OXIOS_ROUTE_SSE) {
-            // A byte stream: sends coalesce into one pending buffer and one
-            // hand-off to the strand per batch, not one per event.
-            bool first = false;
-            {
-                std::lock_guard lk(pending_mu_);
-                first = pending_.empty();
-                pending_.append(data);
-            }
-            if (first) net::post(strand_, [self = shared_from_this()] { self->take_pending(); });
-            return OXIOS_OK;
-        }
-        net::post(strand_,
-                  [self = shared_from_this(), s = std::string(data)]() mutable { self->on_send(std::move(s)); });
-        return OXIOS_OK;
-    }
+    oxios_status send(std::string_view data, bool refuse_when_full);
     oxios_status close(uint16_t code, std::string_view reason) {
         closing_.store(true, std::memory_order_release);
         net::post(strand_, [self = shared_from_this(), code, r = std::string(reason)]() mutable {
-            self->on_close(code, std::move(r), OXIOS_CLOSE_BY_PLUGIN);
+            self->begin_close(code, std::move(r), OXIOS_CLOSE_BY_PLUGIN);
         });
         return OXIOS_OK;
     }
@@ -179,87 +162,65 @@ protected:
     std::shared_ptr<T> self() {
         return std::static_pointer_cast<T>(shared_from_this());
     }
-    void close_socket() {
-        beast::error_code ec;
-        socket().shutdown(tcp::socket::shutdown_both, ec);
-        socket().close(ec);
-    }
-    void unqueue(size_t n) { queued_.fetch_sub(n); }
-    // On the strand: what SSE sends put in pending_ since the last take.
-    void take_pending() {
-        std::string data;
-        {
-            std::lock_guard lk(pending_mu_);
-            data.swap(pending_);
-        }
-        if (!data.empty()) on_send(std::move(data));
-    }
-    // After a write completed: a sender refused with OXIOS_E_BUSY is told,
-    // once, that the queue drained below the low-water mark.
-    void maybe_writable() {
-        if (queued_.load() <= hub_.opt.sse_low_water && want_writable_.exchange(false)) {
-            try {
-                hub_.handler.writable(id_);
-            } catch (...) {
-            }
-        }
-    }
 
-    // On the strand: queued for pump() unless the connection is done or ending.
-    void on_send(std::string data) {
-        if (done_ || ending_) {
-            unqueue(data.size());
-            return;
-        }
-        queue_.push_back(std::move(data));
-        pump();
-    }
-    void drop_queue() {
-        for (auto& q : queue_) unqueue(q.size());
-        queue_.clear();
-    }
-    // A connection that never opened is closed and forgotten (once); false
-    // when it is open.
-    bool abort_pending() {
-        if (open_) return false;
-        if (!aborted_) {
-            aborted_ = true;
-            close_socket();
-            hub_.drop_pending(*this);
-        }
-        return true;
-    }
-
-    // The first cause of a close wins; finish() reports it.
-    void set_cause(uint16_t code, oxios_close_reason why) {
-        if (why_) return;
-        why_ = why;
-        code_ = code;
-    }
+    // ---- the phase: every transition is one of these (held_connection.cpp)
+    bool live() const { return phase_ == Phase::open || phase_ == Phase::ending; }
+    // pending -> open: registered under an id. False (and aborted) when the
+    // hub is stopping.
+    bool promote();
+    // pending -> aborted: timers and socket closed, forgotten. False when it
+    // was not pending.
+    bool abort();
+    // open -> ending: no more sends; what is queued goes out, then end_stream()
+    // (or the force timer after the close grace cuts it). The first cause wins.
+    void begin_close(uint16_t code, std::string reason, oxios_close_reason why);
+    // open|ending -> done, the one way an open connection ends: no more sends,
+    // timers and socket closed, the queue dropped, closed() reported once.
+    void finish();
     void kill(uint16_t code, oxios_close_reason why) {
         set_cause(code, why);
         finish();
     }
-    // The one way an open connection ends: no more sends, timers and socket
-    // closed, the queue dropped, closed() reported once.
-    void finish() {
-        if (done_ || !open_) return;
-        done_ = true;
-        closing_.store(true, std::memory_order_release);
-        cancel_timers();
-        close_socket();
-        drop_queue();
-        hub_.report_closed(*this, code_, why_.value_or(OXIOS_CLOSE_PEER));
+    // The first cause of a close wins; finish() reports it. SSE reports 0.
+    void set_cause(uint16_t code, oxios_close_reason why) {
+        if (why_) return;
+        why_ = why;
+        code_ = kind_ == OXIOS_ROUTE_WEBSOCKET ? code : 0;
     }
 
-    // On the strand.
+    // ---- writing
+    // On the strand: queued for pump() unless the connection is done or ending.
+    void on_send(std::string data);
+    // Starts the next write of what queue_ holds, or ends the stream once
+    // an ending connection's queue is out.
+    void pump();
+    // A write of `bytes` queued bytes completed.
+    void on_written(beast::error_code ec, size_t bytes);
+    void drop_queue();
+    void unqueue(size_t n) { queued_.fetch_sub(n); }
+    // On the strand: what SSE sends put in pending_ since the last take.
+    void take_pending();
+    // SSE, on the strand: while it has nothing to write, sends go straight to
+    // the socket on the sender's thread (allow_direct); stop_direct before the
+    // strand writes, ends or closes the socket.
+    void allow_direct();
+    void stop_direct();
+    // After a write completed: a sender refused with OXIOS_E_BUSY is told,
+    // once, that the queue drained below the low-water mark.
+    void maybe_writable();
+    void close_socket();
+
+    // On the strand, per kind.
     virtual void start() = 0;
-    virtual void pump() {}  // writes what queue_ holds
-    virtual void cancel_timers() {}
-    virtual void on_close(uint16_t, std::string, oxios_close_reason) {}
-    virtual void on_overflow() {}
-    virtual void on_shutdown() = 0;
-    virtual void on_force() { on_shutdown(); }
+    virtual bool can_write() { return true; }
+    virtual void write_queued() {}  // writes (some of) queue_, then on_written()
+    virtual void end_stream() {}    // an ending connection's queue is out
+    virtual void on_ending(uint16_t /*wire code*/, std::string /*reason*/) {}
+    virtual void cancel_timers() {}  // the kind's own timers (force_timer_ is the base's)
+    virtual void on_overflow() { kill(1008, OXIOS_CLOSE_ERROR); }
+    // Server shutdown: graceful (WebSocket 1001 after the queue), then forced.
+    void on_shutdown();
+    void on_force();
 
     Impl& hub_;
     Strand strand_;
@@ -269,15 +230,17 @@ protected:
     std::atomic<bool> closing_{false};        // no more sends accepted
     std::atomic<size_t> queued_{0};           // bytes sent but not yet written
     std::atomic<bool> want_writable_{false};  // a send was refused (OXIOS_E_BUSY)
-    std::mutex pending_mu_;                   // pending_
+    std::mutex pending_mu_;                   // pending_, direct_fd_
     std::string pending_;                     // SSE: sent, not yet handed to the strand
+    int direct_fd_ = -1;                      // SSE: >= 0 while a send may write to this socket itself
 
-    // On the strand. Pending until open_ (or aborted_), then open until done_.
-    bool open_ = false, done_ = false, aborted_ = false;
-    bool ending_ = false;            // a close or end of stream is under way: sends are dropped
+    // On the strand.
+    Phase phase_ = Phase::pending;
+    bool writing_ = false;           // a write is in flight
     std::deque<std::string> queue_;  // sent, not yet written
     std::optional<oxios_close_reason> why_;
-    uint16_t code_ = 0;  // WebSocket close code reported (SSE: 0)
+    uint16_t code_ = 0;              // WebSocket close code reported (SSE: 0)
+    net::steady_timer force_timer_;  // cuts an ending connection after the close grace
 };
 
 // The connection kinds (ws_connection.cpp, sse_connection.cpp).

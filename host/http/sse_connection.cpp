@@ -18,8 +18,7 @@ public:
         : Held(hub, OXIOS_ROUTE_SSE, std::move(req)),
           sock_(strand_),
           last_event_id_(last_event_id),
-          ping_timer_(strand_),
-          force_timer_(strand_) {
+          ping_timer_(strand_) {
         head_ =
             "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
             "Connection: keep-alive\r\nX-Accel-Buffering: no\r\n";
@@ -39,52 +38,32 @@ private:
     // is one the stream is already waiting for. Sends from opened() queue
     // behind the head (writing_ is held until it is out).
     void start() override {
-        if (aborted_) return;
-        if (!hub_.promote(*this)) {
-            aborted_ = true;
-            close_socket();
-            return;
-        }
-        open_ = true;
+        if (phase_ != Phase::pending || !promote()) return;
         writing_ = true;
         try {
             hub_.handler.opened(id_, kind_, req_, last_event_id_);
         } catch (...) {
         }
-        if (done_) return;
-        net::async_write(sock_, net::buffer(head_),
-                         [s = self<SseConn>()](beast::error_code ec, size_t) { s->on_head(ec); });
+        if (phase_ == Phase::done) return;
+        net::async_write(sock_, net::buffer(head_), [s = self<SseConn>()](beast::error_code ec, size_t) {
+            std::string().swap(s->head_);
+            s->on_written(ec, 0);
+        });
         do_read();
         arm_ping();
-    }
-
-    void on_head(beast::error_code ec) {
-        writing_ = false;
-        if (done_) return;
-        if (ec) return kill(0, OXIOS_CLOSE_PEER);
-        std::string().swap(head_);
-        pump();
     }
 
     // A pending read notices the peer going away; whatever it sends is ignored.
     void do_read() {
         sock_.async_read_some(net::buffer(rbuf_), [s = self<SseConn>()](beast::error_code ec, size_t) {
-            if (s->done_) return;
+            if (s->phase_ == Phase::done) return;
             if (ec) return s->kill(0, OXIOS_CLOSE_PEER);
             s->do_read();
         });
     }
 
-    void pump() override {
-        if (done_ || writing_ || !open_) return;
-        if (queue_.empty()) {
-            if (ending_) {
-                beast::error_code ig;
-                sock_.shutdown(tcp::socket::shutdown_send, ig);
-                kill(0, OXIOS_CLOSE_BY_PLUGIN);  // cause already set
-            }
-            return;
-        }
+    // One write takes what is queued, up to kSseWriteBatch bytes.
+    void write_queued() override {
         inflight_.clear();
         bufs_.clear();
         inflight_bytes_ = 0;
@@ -94,24 +73,26 @@ private:
             queue_.pop_front();
         }
         for (const auto& s : inflight_) bufs_.push_back(net::buffer(s));
-        writing_ = true;
         net::async_write(sock_, bufs_, [s = self<SseConn>()](beast::error_code ec, size_t) {
-            s->writing_ = false;
-            s->unqueue(s->inflight_bytes_);
+            const size_t n = s->inflight_bytes_;
             s->inflight_bytes_ = 0;
-            if (s->done_) return;
-            if (ec) return s->kill(0, OXIOS_CLOSE_PEER);
-            s->pump();
-            s->maybe_writable();
+            s->on_written(ec, n);
         });
+    }
+
+    // The queue is out after a close: the stream ends (cause already set).
+    void end_stream() override {
+        beast::error_code ig;
+        sock_.shutdown(tcp::socket::shutdown_send, ig);
+        kill(0, OXIOS_CLOSE_BY_PLUGIN);
     }
 
     void arm_ping() {
         if (hub_.opt.sse_ping_interval.count() <= 0) return;  // pings off
         ping_timer_.expires_after(hub_.opt.sse_ping_interval);
         ping_timer_.async_wait([s = self<SseConn>()](beast::error_code ec) {
-            if (ec || s->done_) return;
-            if (!s->ending_) {
+            if (ec || s->phase_ == Phase::done) return;
+            if (s->phase_ == Phase::open) {
                 static constexpr std::string_view ping = ": ping\n\n";
                 s->queued_.fetch_add(ping.size(), std::memory_order_acq_rel);
                 s->queue_.emplace_back(ping);
@@ -121,39 +102,9 @@ private:
         });
     }
 
-    void on_close(uint16_t, std::string, oxios_close_reason why) override {
-        if (done_ || !open_) return;
-        closing_.store(true, std::memory_order_release);
-        set_cause(0, why);
-        if (ending_) return;
-        ending_ = true;
-        force_timer_.expires_after(hub_.close_grace);
-        force_timer_.async_wait([s = self<SseConn>()](beast::error_code e) {
-            if (!e) s->kill(0, OXIOS_CLOSE_ERROR);
-        });
-        pump();
-    }
-
-    void on_overflow() override {
-        if (done_ || !open_) return;
-        kill(0, OXIOS_CLOSE_ERROR);
-    }
-
-    void on_shutdown() override {
-        if (done_ || abort_pending()) return;
-        on_close(0, {}, OXIOS_CLOSE_SHUTDOWN);
-    }
-
-    void on_force() override {
-        if (done_) return;
-        if (!open_) return on_shutdown();
-        kill(0, OXIOS_CLOSE_SHUTDOWN);
-    }
-
     void cancel_timers() override {
         beast::error_code ig;
         ping_timer_.cancel(ig);
-        force_timer_.cancel(ig);
     }
 
     tcp::socket sock_;
@@ -163,8 +114,7 @@ private:
     std::vector<net::const_buffer> bufs_;
     size_t inflight_bytes_ = 0;
     std::array<char, 512> rbuf_{};
-    net::steady_timer ping_timer_, force_timer_;
-    bool writing_ = false;
+    net::steady_timer ping_timer_;
 };
 
 }  // namespace

@@ -10,11 +10,6 @@ namespace {
 
 namespace ws = boost::beast::websocket;
 
-uint16_t sendable_close_code(uint16_t code) {
-    bool ok = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
-    return ok ? code : 1000;
-}
-
 std::string truncate_utf8(std::string_view s, size_t max) {
     if (s.size() <= max) return std::string(s);
     size_t n = max;
@@ -30,13 +25,12 @@ public:
           upgrade_(std::move(upgrade)),
           extra_(std::move(extra)),
           ping_timer_(strand_),
-          silence_timer_(strand_),
-          force_timer_(strand_) {}
+          silence_timer_(strand_) {}
     tcp::socket& socket() override { return beast::get_lowest_layer(ws_).socket(); }
 
 private:
     void start() override {
-        if (aborted_) return;
+        if (phase_ != Phase::pending) return;
         ws::stream_base::timeout t{};
         t.handshake_timeout = hub_.close_grace;  // also bounds Beast's close handshake
         t.idle_timeout = ws::stream_base::none();
@@ -60,18 +54,13 @@ private:
     }
 
     void on_accept(beast::error_code ec) {
-        if (aborted_) return;
+        if (phase_ != Phase::pending) return;
         if (ec) {
-            abort_pending();
+            abort();
             return;
         }
         upgrade_ = {};
-        if (!hub_.promote(*this)) {
-            aborted_ = true;
-            close_socket();
-            return;
-        }
-        open_ = true;
+        if (!promote()) return;
         last_seen_ = Clock::now();
         try {
             hub_.handler.opened(id_, kind_, req_, 0);
@@ -87,7 +76,7 @@ private:
     }
 
     void on_read(beast::error_code ec) {
-        if (done_) return;
+        if (phase_ == Phase::done) return;
         if (ec) {
             if (ec == ws::error::closed)
                 set_cause(ws_.reason().code, OXIOS_CLOSE_PEER);
@@ -101,7 +90,7 @@ private:
             return;
         }
         last_seen_ = Clock::now();
-        if (!ending_) {
+        if (phase_ == Phase::open) {
             auto data = rbuf_.data();
             std::string_view view(static_cast<const char*>(data.data()), data.size());
             try {
@@ -114,53 +103,35 @@ private:
         do_read();
     }
 
-    void pump() override {
-        if (done_ || writing_ || close_started_ || !open_) return;
-        if (!ws_.is_open()) return;  // the peer's close is under way: the read ends it
-        if (queue_.empty()) {
-            if (ending_) start_close();
-            return;
-        }
+    bool can_write() override {
+        return !close_started_ && ws_.is_open();  // not open: the peer's close is under way, the read ends it
+    }
+
+    void write_queued() override {
         inflight_ = std::move(queue_.front());
         queue_.pop_front();
-        writing_ = true;
-        ws_.async_write(net::buffer(inflight_),
-                        [s = self<WsConn>()](beast::error_code ec, size_t) { s->on_write(ec); });
+        ws_.async_write(net::buffer(inflight_), [s = self<WsConn>()](beast::error_code ec, size_t) {
+            const size_t n = s->inflight_.size();
+            s->inflight_.clear();
+            s->on_written(ec, n);
+        });
     }
 
-    void on_write(beast::error_code ec) {
-        writing_ = false;
-        unqueue(inflight_.size());
-        inflight_.clear();
-        if (done_) return;
-        if (ec) return kill(1006, OXIOS_CLOSE_PEER);
-        pump();
-    }
-
-    void on_close(uint16_t code, std::string reason, oxios_close_reason why) override {
-        if (done_ || !open_) return;
-        closing_.store(true, std::memory_order_release);
-        uint16_t wire = sendable_close_code(code);
-        set_cause(wire, why);
-        if (ending_) return;
-        ending_ = true;
+    void on_ending(uint16_t wire, std::string reason) override {
         close_code_ = wire;
         close_text_ = truncate_utf8(reason, 123);
-        force_timer_.expires_after(hub_.close_grace);
-        force_timer_.async_wait([s = self<WsConn>()](beast::error_code e) {
-            if (!e) s->kill(1006, OXIOS_CLOSE_ERROR);
-        });
-        pump();
     }
 
     void on_overflow() override {
-        if (done_ || !open_) return;
+        if (!live()) return;
         drop_queue();
         // A write still in flight means the peer does not keep up: a close
         // frame would wait behind it, so cut the connection at once.
         if (writing_ && !close_started_) return kill(1008, OXIOS_CLOSE_ERROR);
-        on_close(1008, "send queue overflow", OXIOS_CLOSE_ERROR);
+        begin_close(1008, "send queue overflow", OXIOS_CLOSE_ERROR);
     }
+
+    void end_stream() override { start_close(); }
 
     void start_close() {
         close_started_ = true;
@@ -175,7 +146,7 @@ private:
         if (hub_.opt.ws_ping_interval.count() <= 0) return;  // pings off
         ping_timer_.expires_after(hub_.opt.ws_ping_interval);
         ping_timer_.async_wait([s = self<WsConn>()](beast::error_code ec) {
-            if (ec || s->done_) return;
+            if (ec || s->phase_ == Phase::done) return;
             if (!s->ping_in_flight_ && !s->close_started_ && s->ws_.is_open()) {
                 s->ping_in_flight_ = true;
                 s->ws_.async_ping({}, [s](beast::error_code) { s->ping_in_flight_ = false; });
@@ -188,7 +159,7 @@ private:
         if (hub_.opt.ws_silence_limit.count() <= 0) return;  // no silence limit
         silence_timer_.expires_at(last_seen_ + hub_.opt.ws_silence_limit);
         silence_timer_.async_wait([s = self<WsConn>()](beast::error_code ec) {
-            if (ec || s->done_) return;
+            if (ec || s->phase_ == Phase::done) return;
             if (Clock::now() - s->last_seen_ >= s->hub_.opt.ws_silence_limit)
                 s->kill(1006, OXIOS_CLOSE_ERROR);
             else
@@ -196,22 +167,10 @@ private:
         });
     }
 
-    void on_shutdown() override {
-        if (done_ || abort_pending()) return;
-        on_close(1001, "server shutting down", OXIOS_CLOSE_SHUTDOWN);
-    }
-
-    void on_force() override {
-        if (done_) return;
-        if (!open_) return on_shutdown();
-        kill(1001, OXIOS_CLOSE_SHUTDOWN);
-    }
-
     void cancel_timers() override {
         beast::error_code ig;
         ping_timer_.cancel(ig);
         silence_timer_.cancel(ig);
-        force_timer_.cancel(ig);
     }
 
     ws::stream<beast::tcp_stream> ws_;
@@ -219,9 +178,9 @@ private:
     Headers extra_;
     beast::flat_buffer rbuf_;
     std::string inflight_;
-    net::steady_timer ping_timer_, silence_timer_, force_timer_;
+    net::steady_timer ping_timer_, silence_timer_;
     Clock::time_point last_seen_{};
-    bool writing_ = false, ping_in_flight_ = false;
+    bool ping_in_flight_ = false;
     bool close_started_ = false;
     uint16_t close_code_ = 1000;
     std::string close_text_;

@@ -6,6 +6,18 @@
 
 using namespace hubtest;
 
+namespace {
+// A raw client of the acceptor at `port` that sent its request: the socket, or -1.
+int open_stream(uint16_t port, std::string_view request = "GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n") {
+    int fd = raw_connect(port);
+    if (fd >= 0 && !raw_send(fd, request)) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+}  // namespace
+
 TEST_CASE("SSE: headers, Last-Event-ID, data, pings, peer close") {
     Recorder rec;
     rec.set_admission(admitted_with({{"X-Stream", "1"}, {"Content-Length", "5"}}));
@@ -14,9 +26,8 @@ TEST_CASE("SSE: headers, Last-Event-ID, data, pings, peer close") {
     ConnectionHub hub(o, rec);
     Acceptor acc(hub, OXIOS_ROUTE_SSE);
 
-    int fd = raw_connect(acc.port);
+    int fd = open_stream(acc.port, "GET /api/events?x=1 HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 42\r\n\r\n");
     REQUIRE(fd >= 0);
-    REQUIRE(raw_send(fd, "GET /api/events?x=1 HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 42\r\n\r\n"));
     std::string in;
     REQUIRE(raw_read_until(fd, in, "\r\n\r\n"));
     std::string head = in.substr(0, in.find("\r\n\r\n") + 4);
@@ -60,9 +71,8 @@ TEST_CASE("SSE: the stream is open before the client sees its 200; what opened()
     ConnectionHub hub(quick_options(), rec);
     rec.hub = &hub;
     Acceptor acc(hub, OXIOS_ROUTE_SSE);
-    int fd = raw_connect(acc.port);
+    int fd = open_stream(acc.port);
     REQUIRE(fd >= 0);
-    REQUIRE(raw_send(fd, "GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n"));
     std::string in;
     REQUIRE(raw_read_until(fd, in, "\r\n\r\n"));
     CHECK(rec.wait_opened(0, 0ms));  // already there, no waiting
@@ -77,9 +87,8 @@ TEST_CASE("SSE: a bad Last-Event-ID is 0; the plugin's end flushes queued bytes 
     ConnectionHub hub(quick_options(), rec);
     Acceptor acc(hub, OXIOS_ROUTE_SSE);
 
-    int fd = raw_connect(acc.port);
+    int fd = open_stream(acc.port, "GET /api/events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 12abc\r\n\r\n");
     REQUIRE(fd >= 0);
-    REQUIRE(raw_send(fd, "GET /api/events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 12abc\r\n\r\n"));
     auto op = rec.wait_opened();
     REQUIRE(op);
     CHECK(op->last_event_id == 0);
@@ -109,9 +118,8 @@ TEST_CASE("SSE: a client that never reads is closed when its queue overflows (no
     ConnectionHub hub(o, rec);
     Acceptor acc(hub, OXIOS_ROUTE_SSE);
 
-    int fd = raw_connect(acc.port);
+    int fd = open_stream(acc.port);
     REQUIRE(fd >= 0);
-    REQUIRE(raw_send(fd, "GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n"));
     auto op = rec.wait_opened();
     REQUIRE(op);
     const std::string chunk = "data: " + std::string(16 * 1024, 'q') + "\n\n";
@@ -199,4 +207,48 @@ TEST_CASE("SSE backpressure: a client that stops reading is refused, not closed;
     CHECK(rec.count(Event::Closed) == 0);
     ::close(fd);
     REQUIRE(rec.wait_closed(id));
+}
+
+TEST_CASE("SSE: events sent while pings are written arrive whole and in order") {
+    // Sends go straight to an idle socket on the sender's thread and through
+    // the strand while it writes a ping: neither may split or reorder the other.
+    Recorder rec;
+    auto o = quick_options();
+    o.sse_ping_interval = 1ms;
+    ConnectionHub hub(o, rec);
+    Acceptor acc(hub, OXIOS_ROUTE_SSE);
+    int fd = open_stream(acc.port);
+    REQUIRE(fd >= 0);
+    auto op = rec.wait_opened();
+    REQUIRE(op);
+    constexpr int kEvents = 3000;
+    std::thread sender([&] {
+        for (int i = 1; i <= kEvents; ++i) {
+            CHECK(hub.send(op->id, "id: " + std::to_string(i) + "\ndata: " + std::string(100, 'x') + "\n\n") ==
+                  OXIOS_OK);
+            if (i % 100 == 0) std::this_thread::sleep_for(1ms);
+        }
+    });
+    std::string in;
+    const std::string last = "id: " + std::to_string(kEvents) + "\ndata: " + std::string(100, 'x') + "\n\n";
+    CHECK(raw_read_until(fd, in, last, 10000ms));
+    sender.join();
+    std::string body = in.substr(in.find("\r\n\r\n") + 4);
+    int next = 1, pings = 0;
+    for (size_t at = 0; at < body.size() && next <= kEvents;) {
+        const size_t end = body.find("\n\n", at);
+        REQUIRE(end != std::string::npos);
+        const std::string block = body.substr(at, end - at);
+        if (block == ": ping") {
+            ++pings;
+        } else {
+            REQUIRE(block == "id: " + std::to_string(next) + "\ndata: " + std::string(100, 'x'));
+            ++next;
+        }
+        at = end + 2;
+    }
+    CHECK(next == kEvents + 1);
+    CHECK(pings > 0);
+    ::close(fd);
+    CHECK(rec.wait_closed(op->id));
 }
