@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <deque>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -32,8 +33,59 @@ using tcp = asio::ip::tcp;
 // Counters the main thread watches while the io thread runs.
 struct Progress {
     std::atomic<long> ws_open{0}, ws_failed{0}, sse_open{0}, sse_failed{0};
-    std::atomic<long> in_flight{0};  // sent, neither done nor error yet (all sockets)
+    std::atomic<long> in_flight{0};   // sent, neither done nor error yet (all sockets)
+    std::atomic<long> mid_stream{0};  // replies with tokens received and no final frame yet
 };
+
+// ------------------------------------------------------ streamed replies ---
+// With the fake provider's --echo --tokens N, the reply to content C is the
+// tokens "C " "0;" "1;" ... "<N-1>;". What one message's token frames spelled,
+// taken apart into those tokens: each token that came more than once counts
+// its extra copies as duplicated, each one that never came as missing, and
+// anything else (or another order) makes the reply inexact.
+struct StreamCheck {
+    std::string content;  // C, the text before the first space
+    long duplicated = 0, missing = 0;
+    bool exact = false;
+};
+
+inline std::string expected_stream(const std::string& content, long n_tokens) {
+    std::string out = content + " ";
+    for (long k = 0; k < n_tokens; ++k) out += std::to_string(k) + ";";
+    return out;
+}
+
+inline StreamCheck check_stream(const std::string& text, long n_tokens) {
+    StreamCheck c;
+    const size_t sp = text.find(' ');
+    if (sp == std::string::npos) {
+        c.missing = n_tokens + 1;
+        return c;
+    }
+    c.content = text.substr(0, sp);
+    const std::string echo = c.content + " ";
+    std::vector<long> seen(static_cast<size_t>(n_tokens) + 1, 0);  // [0]: the echo token, [k + 1]: "k;"
+    for (size_t at = 0; at < text.size();) {
+        if (text.compare(at, echo.size(), echo) == 0) {
+            ++seen[0];
+            at += echo.size();
+            continue;
+        }
+        const size_t semi = text.find(';', at);
+        const std::string piece = text.substr(at, semi == std::string::npos ? std::string::npos : semi - at);
+        const bool digits =
+            !piece.empty() && piece.size() < 10 && piece.find_first_not_of("0123456789") == std::string::npos;
+        if (semi == std::string::npos || !digits || std::stol(piece) >= n_tokens) break;  // not a token: inexact
+        ++seen[static_cast<size_t>(std::stol(piece)) + 1];
+        at = semi + 1;
+    }
+    for (long n : seen) {
+        c.duplicated += n > 1 ? n - 1 : 0;
+        c.missing += n == 0 ? 1 : 0;
+    }
+    c.exact = text == expected_stream(c.content, n_tokens);
+    return c;
+}
 
 // ------------------------------------------------------------- WS client ---
 class WsChat : public std::enable_shared_from_this<WsChat> {
@@ -43,12 +95,15 @@ public:
         std::string prefix;      // contents are prefix + "-m<k>;"
         long max_messages = -1;  // -1: until stop_sending()
         long window = 1;         // messages in flight at a time
+        long stream_tokens = 0;  // > 0: replies come from the fake provider (--echo --tokens N), not echo
     };
     struct Figures {
         bool opened = false, closed = false;  // closed: by the server or an error, not by us
         std::string close_reason;
         long sent = 0, answered = 0, not_once = 0, duplicate_finals = 0, foreign = 0, errors = 0, refusals = 0,
              unparsable = 0;
+        // Streamed replies (stream_tokens > 0) of answered messages: see check_stream.
+        long token_frames = 0, tokens_duplicated = 0, tokens_missing = 0, replies_inexact = 0;
     };
 
     WsChat(asio::io_context& io, Progress& progress, tcp::endpoint ep, Config cfg)
@@ -104,6 +159,11 @@ public:
             if (n >= 1) out.push_back(content);
         return out;
     }
+    // The reply text the token frames spelled, for an acknowledged content ("" if not kept).
+    std::string received(const std::string& content) const {
+        auto it = received_.find(content);
+        return it == received_.end() ? std::string() : it->second;
+    }
 
 private:
     void failed_to_open(beast::error_code ec) {
@@ -145,6 +205,8 @@ private:
     void lost(beast::error_code ec) {
         if (closing_ || fig_.closed) return;
         fig_.closed = true;
+        progress_.mid_stream -= open_streams_;
+        open_streams_ = 0;
         fig_.close_reason = ec.message();
         if (ec == websocket::error::closed)
             fig_.close_reason +=
@@ -158,6 +220,10 @@ private:
             progress_.in_flight--;
         }
         pump();
+    }
+    void stream_opened(long n) {
+        open_streams_ += n;
+        progress_.mid_stream += n;
     }
     void on_frame(const std::string& text) {
         rapidjson::Document d;
@@ -173,20 +239,39 @@ private:
                 ++fig_.foreign;  // no id, or a token after its message's final frame
                 return;
             }
-            tokens_[id] += sfield(d, "content");
+            auto [t, fresh] = tokens_.try_emplace(id);
+            if (fresh) stream_opened(1);
+            t->second += sfield(d, "content");
+            ++fig_.token_frames;
         } else if (type == "done") {
             if (!finals_.insert(id).second) {
                 ++fig_.duplicate_finals;
                 return;
             }
             auto t = tokens_.find(id);
+            if (t != tokens_.end()) stream_opened(-1);
             static constexpr std::string_view kEcho = "echo: ";
             std::string content;
-            if (t != tokens_.end() && t->second.rfind(kEcho, 0) == 0) content = t->second.substr(kEcho.size());
+            StreamCheck sc;
+            if (t != tokens_.end() && cfg_.stream_tokens > 0) {
+                sc = check_stream(t->second, cfg_.stream_tokens);
+                content = sc.content;
+            } else if (t != tokens_.end() && t->second.rfind(kEcho, 0) == 0) {
+                content = t->second.substr(kEcho.size());
+            }
             auto a = answers_.find(content);
             if (t == tokens_.end() || a == answers_.end() || sfield(d, "session_id") != cfg_.session) {
                 ++fig_.foreign;  // an id this socket never saw tokens for, or not its content/session
                 return;
+            }
+            if (cfg_.stream_tokens > 0) {
+                fig_.tokens_duplicated += sc.duplicated;
+                fig_.tokens_missing += sc.missing;
+                fig_.replies_inexact += sc.exact ? 0 : 1;
+                if (!sc.exact && fig_.replies_inexact <= 3)
+                    std::fprintf(stderr, "ws %s: streamed reply %s: duplicated %ld missing %ld: %s\n",
+                                 cfg_.prefix.c_str(), id.c_str(), sc.duplicated, sc.missing, t->second.c_str());
+                received_[content] = t->second;
             }
             if (++a->second == 1) ++fig_.answered;
             settle_one();
@@ -199,6 +284,7 @@ private:
                 ++fig_.duplicate_finals;
                 return;
             }
+            if (tokens_.count(id)) stream_opened(-1);
             ++fig_.errors;
             if (fig_.errors <= 3) std::fprintf(stderr, "ws %s: error frame %s\n", cfg_.prefix.c_str(), text.c_str());
             settle_one();
@@ -214,16 +300,18 @@ private:
     beast::flat_buffer buf_;
     std::deque<std::string> outq_;
     bool writing_ = false, sending_ = false, closing_ = false;
-    long in_flight_ = 0;
+    long in_flight_ = 0, open_streams_ = 0;
     Figures fig_;
     std::map<std::string, int> answers_;                   // content sent -> done frames for it
     std::unordered_map<std::string, std::string> tokens_;  // message id -> token text so far
     std::unordered_set<std::string> finals_;               // ids that had their done/error
+    std::map<std::string, std::string> received_;          // content -> streamed reply text (stream_tokens > 0)
 };
 
 struct WsTotals {
     long opened = 0, failed = 0, closed = 0, sent = 0, answered = 0, not_once = 0, duplicate_finals = 0, foreign = 0,
-         errors = 0, refusals = 0, unparsable = 0;
+         errors = 0, refusals = 0, unparsable = 0, token_frames = 0, tokens_duplicated = 0, tokens_missing = 0,
+         replies_inexact = 0;
     std::string first_close;
 };
 
@@ -244,6 +332,10 @@ inline WsTotals ws_totals(const std::vector<std::shared_ptr<WsChat>>& clients) {
         t.errors += f.errors;
         t.refusals += f.refusals;
         t.unparsable += f.unparsable;
+        t.token_frames += f.token_frames;
+        t.tokens_duplicated += f.tokens_duplicated;
+        t.tokens_missing += f.tokens_missing;
+        t.replies_inexact += f.replies_inexact;
     }
     return t;
 }
@@ -253,16 +345,22 @@ inline void write_log(const std::string& path, const std::vector<std::shared_ptr
     if (path.empty()) return;
     std::ofstream out(path, std::ios::app);
     for (const auto& c : clients)
-        for (const auto& content : c->acknowledged()) out << c->config().session << '\t' << content << '\n';
+        for (const auto& content : c->acknowledged()) {
+            out << c->config().session << '\t' << content;
+            // A streamed reply: check_sessions.py also checks the stored reply is this text.
+            if (c->config().stream_tokens > 0) out << '\t' << c->received(content);
+            out << '\n';
+        }
     for (const auto& [s, content] : extra) out << s << '\t' << content << '\n';
 }
 
 inline void print_ws(const WsTotals& t) {
     std::printf(
         "ws_open %ld ws_failed %ld ws_closed %ld sent %ld answered %ld not_once %ld duplicate_finals %ld foreign %ld "
-        "errors %ld refusals %ld unparsable %ld",
+        "errors %ld refusals %ld unparsable %ld token_frames %ld tokens_duplicated %ld tokens_missing %ld "
+        "replies_inexact %ld",
         t.opened, t.failed, t.closed, t.sent, t.answered, t.not_once, t.duplicate_finals, t.foreign, t.errors,
-        t.refusals, t.unparsable);
+        t.refusals, t.unparsable, t.token_frames, t.tokens_duplicated, t.tokens_missing, t.replies_inexact);
 }
 
 // Opens the WS clients (sending right away or not) and waits until all opened or failed.

@@ -12,11 +12,18 @@
 //             default all M); sockets share K session ids (default 4), so a
 //             reply routed by session instead of by connection shows up.
 //   reload    --port P --ws N --sse N --reloads R --plugin-dir D --so-a A --ver-a VA --so-b B --ver-b VB
-//             --log FILE [--window W] [--gap-ms G] [--hold-ms H] [--max-seconds S]
+//             --log FILE [--window W] [--gap-ms G] [--hold-ms H] [--max-seconds S] [--stream-tokens T]
 //             N sockets chat continuously (W messages in flight each, own
 //             session each) and N SSE clients listen while R reloads run
 //             (install A/B alternately by rename, wait until /health shows
 //             the new version, then G ms more); H ms of chat before the first.
+//             --stream-tokens T: the host's engine is fake-openai --echo
+//             --tokens T; every reply's token frames are checked token by
+//             token (check_stream: duplicated, missing, inexact), and each
+//             reload counts the replies that were mid-stream when it started.
+//   selftest  --stream-tokens T
+//             feeds check_stream replies with a token repeated, one missing,
+//             the whole reply sent again after its stream: each must be caught.
 // (E1, the engine job, is oxios-bench-e1: e1_driver.cpp.)
 //
 // How replies are attributed: the server assigns the message id, so a socket
@@ -26,8 +33,10 @@
 // anything else delivered to the socket (a done for an unknown id, a token
 // whose text is not this socket's, tokens never followed by a done) is a
 // reply delivered to the wrong connection.
+// With --stream-tokens the reply starts with "<what was sent> " instead.
 // --log FILE gets "session_id<TAB>content" per acknowledged exchange (WS done,
-// POST 200) for bench/check_sessions.py. Prints one line of key/value pairs;
+// POST 200) for bench/check_sessions.py (with --stream-tokens, "<TAB>reply
+// text received" too). Prints one line of key/value pairs;
 // with OXIOS_WS_DRIVER_VERBOSE set, reload also lists each stream's first SSE
 // anomalies and the ids of the plugin_reloaded events on stderr.
 #include <utility>  // before Boost 1.74 Asio: its awaitable.hpp uses std::exchange without it
@@ -198,6 +207,7 @@ int cmd_reload(const Args& a) {
     const long window = std::clamp<long>(a.num("window", 2), 1, 100);
     const long gap_ms = std::clamp<long>(a.num("gap-ms", 100), 0, 10000);
     const long hold_ms = std::clamp<long>(a.num("hold-ms", 500), 0, 600000);
+    const long stream_tokens = std::clamp<long>(a.num("stream-tokens", 0), 0, 100000);
     const auto limit = std::chrono::seconds(std::clamp<long>(a.num("max-seconds", 600), 10, 3600));
     const fs::path dir = a.need("plugin-dir");
     const std::string so[2] = {a.need("so-a"), a.need("so-b")};
@@ -221,17 +231,20 @@ int cmd_reload(const Args& a) {
     wait_until([&] { return pr.sse_open + pr.sse_failed >= n_sse; }, 20s);
     std::vector<WsChat::Config> cfgs;
     for (long s = 0; s < n_ws; ++s)
-        cfgs.push_back({"r10-ws" + std::to_string(s), "r10-c" + std::to_string(s), -1, window});
+        cfgs.push_back({"r10-ws" + std::to_string(s), "r10-c" + std::to_string(s), -1, window, stream_tokens});
     auto ws = open_sockets(io, pr, ep, cfgs, true);
     std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms));  // chatting before the first reload
 
     // Reloads on this thread: A/B by rename, until /health shows the new version.
     std::vector<double> reload_ms;
-    long reload_timeouts = 0, done_reloads = 0;
+    long reload_timeouts = 0, done_reloads = 0, reloads_mid_stream = 0, mid_stream_sum = 0;
     for (long i = 1; i <= reloads && left() > 60s; ++i) {
         const int next = static_cast<int>(i % 2);
         const fs::path tmp = dir / ".web_plugin.so.r10-tmp";
         fs::copy_file(so[next], tmp, fs::copy_options::overwrite_existing);
+        const long mid = pr.mid_stream.load();  // replies the swap cuts through
+        reloads_mid_stream += mid > 0 ? 1 : 0;
+        mid_stream_sum += mid;
         const auto r0 = Clock::now();
         fs::rename(tmp, dir / "web_plugin.so");
         if (wait_version(*health, ver[next], 10s))
@@ -306,10 +319,12 @@ int cmd_reload(const Args& a) {
         " drained %d sse_open %ld sse_failed %ld sse_closed %ld sse_events %ld sse_gaps %ld sse_gaps_after_resync %ld "
         "sse_missed %ld sse_repeats %ld sse_resyncs %ld sse_behind %ld sse_streams_bad %ld sse_reloaded_min %ld "
         "sse_top %llu "
-        "reloads %ld reload_timeouts %ld reload_p50_ms %.1f reload_max_ms %.1f seconds %.1f\n",
+        "reloads %ld reload_timeouts %ld reload_p50_ms %.1f reload_max_ms %.1f reloads_mid_stream %ld "
+        "mid_stream_avg %.1f seconds %.1f\n",
         drained ? 1 : 0, sse_open, sse_failed, sse_closed, events, gaps, announced, missed, repeats, resyncs, behind,
         streams_bad, reloaded_min, static_cast<unsigned long long>(top), done_reloads, reload_timeouts,
-        percentile(reload_ms, 0.5), percentile(reload_ms, 1.0),
+        percentile(reload_ms, 0.5), percentile(reload_ms, 1.0), reloads_mid_stream,
+        done_reloads > 0 ? static_cast<double>(mid_stream_sum) / static_cast<double>(done_reloads) : 0.0,
         std::chrono::duration<double>(Clock::now() - t0).count());
     if (!t.first_close.empty()) std::fprintf(stderr, "reload: first closed socket: %s\n", t.first_close.c_str());
     if (!first_sse_close.empty()) std::fprintf(stderr, "reload: first closed stream: %s\n", first_sse_close.c_str());
@@ -317,17 +332,56 @@ int cmd_reload(const Args& a) {
     return 0;
 }
 
+// ---------------------------------------------------------------- selftest ---
+// Prints "selftest_cases N selftest_failed F"; F > 0 means the R10s counts cannot be trusted.
+int cmd_selftest(const Args& a) {
+    const long n = std::clamp<long>(a.num("stream-tokens", 40), 3, 100000);
+    const std::string good = expected_stream("selftest;", n);
+    const std::string tok1 = "1;", tok2 = "2;";
+    std::string repeated = good, dropped = good, swapped = good;
+    repeated.insert(repeated.find(tok1) + tok1.size(), tok1);  // a token frame delivered twice
+    dropped.erase(dropped.find(tok2), tok2.size());            // a token frame lost
+    std::swap(swapped[swapped.find(tok1)], swapped[swapped.find(tok2)]);
+    struct Case {
+        const char* name;
+        std::string text;
+        long duplicated, missing;
+        bool exact;
+    };
+    const Case cases[] = {
+        {"exact", good, 0, 0, true},
+        {"token repeated", repeated, 1, 0, false},
+        {"token missing", dropped, 0, 1, false},
+        {"reordered", swapped, 0, 0, false},
+        {"whole reply again after its stream", good + good, n + 1, 0, false},
+        {"whole reply only, no stream", good, 0, 0, true},
+        {"stream cut after the echo", "selftest; ", 0, n, false},
+    };
+    long failed = 0;
+    for (const auto& c : cases) {
+        const auto r = check_stream(c.text, n);
+        if (r.duplicated != c.duplicated || r.missing != c.missing || r.exact != c.exact || r.content != "selftest;") {
+            ++failed;
+            std::fprintf(stderr, "selftest %s: duplicated %ld missing %ld exact %d (want %ld %ld %d)\n", c.name,
+                         r.duplicated, r.missing, r.exact ? 1 : 0, c.duplicated, c.missing, c.exact ? 1 : 0);
+        }
+    }
+    std::printf("selftest_cases %zu selftest_failed %ld\n", std::size(cases), failed);
+    return failed == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::fprintf(stderr, "usage: oxios-bench-ws r2|isolation|reload --key value ...\n");
+        std::fprintf(stderr, "usage: oxios-bench-ws r2|isolation|reload|selftest --key value ...\n");
         return 2;
     }
     ::signal(SIGPIPE, SIG_IGN);
     const std::string cmd = argv[1];
     try {
         const Args a = parse_args(argc, argv, 2);
+        if (cmd == "selftest") return cmd_selftest(a);
         if (a.num("port", 0) <= 0) throw std::runtime_error("need --port");
         if (cmd == "r2") return cmd_r2(a);
         if (cmd == "isolation") return cmd_isolation(a);

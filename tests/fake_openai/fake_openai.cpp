@@ -79,6 +79,21 @@ Reply stream_of(const std::vector<std::string>& tokens, int64_t prompt, int64_t 
     return r;
 }
 
+std::string last_user_content(std::string_view request_body) {
+    rapidjson::Document d;
+    d.Parse(request_body.data(), request_body.size());
+    if (d.HasParseError() || !d.IsObject() || !d.HasMember("messages") || !d["messages"].IsArray()) return {};
+    std::string last;
+    for (const auto& m : d["messages"].GetArray()) {
+        if (!m.IsObject() || !m.HasMember("role") || !m["role"].IsString() || !m.HasMember("content") ||
+            !m["content"].IsString())
+            continue;
+        if (std::string_view(m["role"].GetString()) == "user")
+            last.assign(m["content"].GetString(), m["content"].GetStringLength());
+    }
+    return last;
+}
+
 Reply error_reply(int status, std::string_view message) {
     rapidjson::Document d(rapidjson::kObjectType);
     auto& a = d.GetAllocator();
@@ -134,6 +149,8 @@ FakeOpenAI::FakeOpenAI(int threads) : server_(std::make_unique<httplib::Server>(
                 reply = default_;
             }
         }
+        if (reply.echo_user && !reply.chunks.empty())
+            reply.chunks.insert(reply.chunks.begin(), sse_delta(last_user_content(req.body) + " "));
         serve_chat(std::move(reply), &res);
     });
     server_->Get("/v1/models", [this, record](const httplib::Request& req, httplib::Response& res) {

@@ -39,6 +39,9 @@ struct Reply {
     Ms chunk_delay{0};                                         // between chunks
     bool disconnect = false;  // after the chunks: drop the connection (no end of stream)
     bool hang = false;        // after the chunks: keep the stream open, pinging every 50 ms
+    // Before the chunks: one token chunk "<content of the request's last user
+    // message> ", so a client can tell which message a streamed reply answers.
+    bool echo_user = false;
 };
 
 // SSE pieces.
@@ -48,6 +51,8 @@ std::string sse_error(std::string_view message);            // data: {"error":{"
 std::string sse_done();                                     // data: [DONE]\n\n
 // A normal stream: one chunk per token, a usage chunk, [DONE].
 Reply stream_of(const std::vector<std::string>& tokens, int64_t prompt = 12, int64_t completion = 5);
+// The content of the last "user" message of a chat request body ("" if none).
+std::string last_user_content(std::string_view request_body);
 // An error answer {"error":{"message","type"}} with `status`.
 Reply error_reply(int status, std::string_view message);
 

@@ -6,6 +6,8 @@
 //   --tokens N          stream the N tokens "0;" "1;" ... "<N-1>;" instead
 //   --chunk-delay-ms D  between chunks (default 200)
 //   --threads T         request threads (default: cpp-httplib's pool)
+//   --echo              start each reply with the token "<last user message> "
+//                       (scripts/reliability R10s tells the replies apart by it)
 //   --send-log FILE     after each stream, append "<stream> <chunk> <ns>" per
 //                       token chunk: CLOCK_MONOTONIC ns just before its write
 #include "fake_openai.hpp"
@@ -28,8 +30,13 @@ void on_signal(int) { g_stop = 1; }
 int main(int argc, char** argv) {
     long tokens = 0, delay_ms = 200, threads = 0;
     std::string send_log;
+    bool echo = false;
     for (int i = 1; i < argc; ++i) {
         const std::string k = argv[i];
+        if (k == "--echo") {
+            echo = true;
+            continue;
+        }
         if (i + 1 >= argc) {
             std::fprintf(stderr, "fake-openai: %s needs a value\n", k.c_str());
             return 2;
@@ -62,6 +69,7 @@ int main(int argc, char** argv) {
         list = {"Hello", ",", " world", "!"};
     auto reply = oxios::fake::stream_of(list, 12, static_cast<int64_t>(list.size()));
     reply.chunk_delay = std::chrono::milliseconds(delay_ms);
+    reply.echo_user = echo;
     fake.set_default(reply);
 
     // Send times, kept per stream and written once the stream's last chunk
@@ -73,7 +81,7 @@ int main(int argc, char** argv) {
     }
     std::mutex log_mutex;
     std::map<int, std::vector<int64_t>> pending;
-    const size_t n_tokens = list.size();
+    const size_t n_tokens = list.size() + (echo ? 1 : 0);
     if (log != nullptr)
         fake.set_chunk_observer([&](int stream, size_t index, size_t count, int64_t ns) {
             std::lock_guard lock(log_mutex);
