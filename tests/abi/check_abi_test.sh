@@ -6,14 +6,19 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-# variant NAME OLD NEW: a copy of the header with OLD (exactly once) replaced by NEW.
+# variant NAME OLD NEW: a copy of the header with OLD (exactly once) replaced
+# by NEW; a run of blanks in OLD matches any run of white space (the layout
+# is clang-format's, the test is about the declarations).
 variant() {
   python3 - "$root/abi/oxios_plugin.h" "$tmp/$1.h" "$2" "$3" <<'PY'
-import sys
+import re, sys
 src, dst, old, new = sys.argv[1:]
 text = open(src).read()
-assert text.count(old) == 1, "not exactly once in the header: " + old
-open(dst, "w").write(text.replace(old, new))
+pattern = r"\s+".join(re.escape(part) for part in re.split(r"\s+", old.strip()))
+found = list(re.finditer(pattern, text))
+assert len(found) == 1, "not exactly once in the header: " + old
+m = found[0]
+open(dst, "w").write(text[:m.start()] + new.strip() + text[m.end():])
 PY
 }
 check() {  # check NAME WANT_EXIT
