@@ -72,15 +72,15 @@ struct Gateway::Job {
         }
         return finish(d);
     }
-    void token(std::string_view chunk, const std::string& session_id, const std::string& space_id) {
+    void token(std::string_view chunk, const std::string& turn_session_id, const std::string& turn_space_id) {
         std::lock_guard lock(mutex);
         if (finished || cancelled.load()) return;
         Delivery d;
         d.kind = OXIOS_DELIVERY_TOKEN;
         d.message = message;
         d.content = std::string(chunk);
-        d.session_id = session_id;
-        d.space_id = space_id;
+        d.session_id = turn_session_id;
+        d.space_id = turn_space_id;
         try {
             sink(d);
         } catch (...) {

@@ -55,13 +55,13 @@ public:
 
     // A stream was admitted or re-attached. last_seq: the highest seq the
     // host wrote to it (resumed) or the client's Last-Event-ID (fresh).
-    oxios_status open(uint64_t stream, uint64_t last_seq, bool resumed);
+    oxios_status open(uint64_t id, uint64_t last_seq, bool resumed);
     // The instance loses the stream; no write to it after this returns.
-    void close(uint64_t stream);
+    void close(uint64_t id);
     // The host takes writes again on a stream that refused one (backpressure):
     // what was held back is written by this instance's catch-up thread, not on
     // the calling (host I/O) thread, which must stay free to write sockets.
-    void writable(uint64_t stream);
+    void writable(uint64_t id);
 
     // Hand-over: {"head":N,"streams":[[id,pos],...]}.
     void export_state(json::Builder& out) const;

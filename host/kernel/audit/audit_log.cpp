@@ -36,7 +36,7 @@ AuditLog::AuditLog(Options options) : options_(std::move(options)) {
     const uint64_t keep = options_.settings().memory_entries;
     const uint64_t from = head_seq > keep ? head_seq - keep + 1 : 1;
     store_->scan(from, head_seq, [this, from](std::string_view line) {
-        if (const auto head = read_head(line); head && head->seq >= from) remember(line);
+        if (const auto entry = read_head(line); entry && entry->seq >= from) remember(line);
         return true;
     });
 }

@@ -233,13 +233,13 @@ void register_approvals_service(ServiceRegistry& registry, const ServiceContext&
     svc->load_all();
     if (ctx.on_event)
         ctx.on_event({"approval_requested", "approval_resolved"}, [w = std::weak_ptr(svc)](const rapidjson::Value& e) {
-            auto svc = w.lock();
-            if (!svc) return;
+            auto live = w.lock();
+            if (!live) return;
             const std::string id = json::get_string(e, "approval_id");
             if (json::get_string(e, "type") == "lagged")
-                svc->stale.mark_all();
+                live->stale.mark_all();
             else if (kernel::valid_uuid(id))
-                svc->stale.mark(id);
+                live->stale.mark(id);
         });
     registry.add("approvals.request", [svc](const rapidjson::Value& in) { return svc->request(in); });
     registry.add("approvals.list", [svc](const rapidjson::Value& in) { return svc->list(in); });

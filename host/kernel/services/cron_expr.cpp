@@ -148,8 +148,8 @@ struct Wall {
 
 bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 int days_in_month(int y, int mo) {
-    static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return mo == 2 && leap(y) ? 29 : kDays[mo - 1];
+    static constexpr int kMonthDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return mo == 2 && leap(y) ? 29 : kMonthDays[mo - 1];
 }
 int weekday(int y, int mo, int d) {  // 0 = Sunday (Sakamoto)
     static constexpr int t[] = {0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4};

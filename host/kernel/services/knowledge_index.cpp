@@ -260,8 +260,8 @@ std::vector<LinkIndex::Hit> LinkIndex::search(std::string_view query, size_t lim
     std::string q = lower(query);
     const auto terms = match == Match::every_term ? terms_of(q) : words_of(q);
     if (terms.empty()) return {};
-    const size_t first = q.find_first_not_of(" \t\r\n"), last = q.find_last_not_of(" \t\r\n");
-    q = q.substr(first, last + 1 - first);  // the trimmed query, for name_similarity
+    const size_t q_begin = q.find_first_not_of(" \t\r\n"), q_last = q.find_last_not_of(" \t\r\n");
+    q = q.substr(q_begin, q_last + 1 - q_begin);  // the trimmed query, for name_similarity
     std::shared_lock lock(mutex_);
     struct Candidate {
         const std::string* path;

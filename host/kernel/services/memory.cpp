@@ -363,13 +363,13 @@ void register_memory_service(ServiceRegistry& registry, const ServiceContext& ct
     if (ctx.git != nullptr) ctx.git->on_restored([svc](const GitService::RestoreReport&) { svc->load_all(); });
     if (ctx.on_event)
         ctx.on_event({"memory_stored"}, [w = std::weak_ptr(svc)](const rapidjson::Value& e) {
-            auto svc = w.lock();
-            if (!svc) return;
+            auto live = w.lock();
+            if (!live) return;
             const std::string id = json::get_string(e, "memory_id"), category = json::get_string(e, "memory_type");
             if (json::get_string(e, "type") == "lagged")
-                svc->stale.mark_all();
+                live->stale.mark_all();
             else if (kernel::valid_id(id) && services::valid_category(category))
-                svc->stale.mark(category + "/" + id);
+                live->stale.mark(category + "/" + id);
         });
     registry.add("memory.create", [svc](const rapidjson::Value& in) { return svc->create(in); });
     registry.add("memory.list", [svc](const rapidjson::Value& in) { return svc->list(in); });
