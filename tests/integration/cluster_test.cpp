@@ -4,6 +4,7 @@
 // Last-Event-ID sees no gap and no repeat (R11 in miniature).
 #include "host_process.hpp"
 #include "sse_client.hpp"
+#include "ws_client.hpp"
 
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
@@ -151,4 +152,28 @@ TEST_CASE("cluster: kill -9 of a host under chat load through nginx loses nothin
     uint64_t first = 0, end = 0;
     std::string why;
     CHECK_MESSAGE(consecutive(all, first, end, why), why);
+}
+
+// A browser sends its Origin on the WebSocket and the event stream; the hosts
+// accept them only when it names the Host the browser used (nginx's).
+TEST_CASE("cluster: a browser's WebSocket chat and event stream pass nginx with their Origin") {
+    Cluster cluster(2);
+    const std::string origin = "http://127.0.0.1:" + std::to_string(cluster.lb_port);
+    WsClient ws(cluster.lb_port, "/api/chat/stream", {{"Origin", origin}});
+    Watchdog dog(std::chrono::seconds(30));
+    dog.watch(ws.fd());
+    INFO("WebSocket answer: " << ws.response().result_int() << " " << ws.response().body());
+    REQUIRE(ws.open());
+    REQUIRE(ws.send(R"({"type":"message","content":"through nginx","session_id":"nginx-ws"})"));
+    std::string frames, frame;
+    while (frames.find(R"("type":"done")") == std::string::npos && !(frame = ws.read()).empty()) frames += frame;
+    CHECK(frames.find(R"("content":"echo: through nginx")") != std::string::npos);
+    CHECK(frames.find(R"("type":"done")") != std::string::npos);
+
+    SseClient sse(cluster.lb_port, "/api/events", "Origin: " + origin + "\r\n");
+    CHECK(sse.status() == 200);
+    // Another site's page is still refused, through nginx as without it.
+    WsClient evil(cluster.lb_port, "/api/chat/stream", {{"Origin", "http://evil.example"}});
+    CHECK_FALSE(evil.open());
+    CHECK(evil.response().result_int() == 403);
 }

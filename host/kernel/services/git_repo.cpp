@@ -3,10 +3,15 @@
 #include "services/fs_util.hpp"
 #include "services/service_error.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <system_error>
 
 namespace oxios::kernel::services::git {
@@ -39,6 +44,20 @@ Signature signature(const Author& author) {
 
 }  // namespace
 
+RepoLock::RepoLock(const GitRepo& repo) {
+    const fs::path file = fs::path(git_repository_path(repo.get())) / "oxios.lock";
+    fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw GitError(GIT_ERROR, "cannot open " + file.string() + ": " + std::strerror(errno));
+    while (::flock(fd_, LOCK_EX) != 0) {
+        if (errno == EINTR) continue;
+        const int err = errno;
+        ::close(fd_);
+        throw GitError(GIT_ERROR, "cannot lock " + file.string() + ": " + std::strerror(err));
+    }
+}
+
+RepoLock::~RepoLock() { ::close(fd_); }  // closing releases the lock
+
 GitRepo GitRepo::open_or_init(const fs::path& root, const Author& author) {
     git_repository* raw = nullptr;
     const int rc = git_repository_open_ext(&raw, root.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr);
@@ -58,6 +77,7 @@ GitRepo GitRepo::open_or_init(const fs::path& root, const Author& author) {
     if (git_repository_is_bare(raw) || workdir == nullptr ||
         fs::path(workdir).lexically_normal() != (root / "").lexically_normal())
         throw GitError(GIT_ERROR, root.string() + " is not the working tree of its repository");
+    RepoLock lock(repo);
     repo.ensure_excludes();
     if (created) {
         Index index = repo.index();
@@ -144,7 +164,7 @@ Index GitRepo::index() const {
     git_index* raw = nullptr;
     check(git_repository_index(&raw, repo_.get()), "cannot open the index");
     Index index(raw);
-    check(git_index_read(index.get(), false), "cannot read the index");
+    check(git_index_read(index.get(), true), "cannot read the index");
     return index;
 }
 

@@ -1,6 +1,7 @@
 // The workspace's git repository through libgit2: open or initialise it,
 // stage paths, commit on top of HEAD, resolve a request's hash, compare trees.
-// Not thread-safe: GitService serialises every use of one GitRepo.
+// Not thread-safe: GitService serialises every use of one GitRepo, and holds a
+// RepoLock against the other hosts of a cluster that share the workspace.
 #pragma once
 
 #include "services/git_handles.hpp"
@@ -34,6 +35,24 @@ struct Change {
     bool deleted = false;  // absent from the newer tree
 };
 
+class GitRepo;
+
+// Hosts sharing one workspace (a cluster) take it around every read-modify-
+// write of the index, HEAD or refs: an exclusive flock on .git/oxios.lock.
+// git's own *.lock files guard one file each, not "read the index, commit on
+// HEAD, write the index", so without it one host's commit drops the files the
+// other staged a moment before. Blocks; throws GitError.
+class RepoLock {
+public:
+    explicit RepoLock(const GitRepo& repo);
+    ~RepoLock();
+    RepoLock(const RepoLock&) = delete;
+    RepoLock& operator=(const RepoLock&) = delete;
+
+private:
+    int fd_ = -1;
+};
+
 class GitRepo {
 public:
     // Opens the repository at `root` itself (never one of its parents), or
@@ -51,7 +70,7 @@ public:
     CommitInfo info(const git_oid& commit) const;
     bool ignored(const std::string& path) const;  // by .gitignore or info/exclude
 
-    Index index() const;
+    Index index() const;  // read again from disk: another host may have written it
     // Stages a file or a directory (relative path): added when present,
     // removed from the index when not. A path libgit2 refuses is logged and
     // skipped; the rest of the batch still commits.

@@ -96,12 +96,14 @@ GitRepo& GitService::repo_locked() {
     return *repo_;
 }
 
-// Runs fn(repo) under the repository's lock; a libgit2 failure becomes IO.
+// Runs fn(repo) under the repository's locks (this host's, then the
+// cluster's); a libgit2 failure becomes IO.
 template <class Fn>
 auto GitService::with_repo(Fn&& fn) {
     std::lock_guard lock(repo_mutex_);
     GitRepo& repo = repo_locked();
     try {
+        services::git::RepoLock hosts(repo);
         return fn(repo);
     } catch (const GitError& e) {
         fail(OXIOS_E_IO, std::string("git: ") + e.what());
@@ -192,6 +194,7 @@ bool GitService::commit_batch(const Batch& batch) {
     try {
         std::lock_guard lock(repo_mutex_);
         GitRepo& repo = repo_locked();
+        services::git::RepoLock hosts(repo);
         auto index = repo.index();
         for (const auto& [path, p] : batch) repo.stage(index.get(), path);
         id = repo.commit(
