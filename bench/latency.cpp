@@ -62,7 +62,7 @@ httplib::Result send(httplib::Client& c, const Spec& s) {
 
 // A temp file created ahead of its write, in the same directory: the store
 // takes one its spare-file thread made after the previous write
-// (host/kernel/spare_files.hpp), so neither side times an inode allocation.
+// (host/kernel/infra/spare_files.hpp), so neither side times an inode allocation.
 struct Spare {
     int fd = -1;
     fs::path path;
@@ -77,7 +77,7 @@ Spare make_spare(const fs::path& dir, int kind, long i) {
 }
 
 // Write into the spare, fsync, close, rename to `target` (+ fsync of the
-// directory if asked), as host/kernel/atomic_file.cpp does; microseconds.
+// directory if asked), as host/kernel/infra/atomic_file.cpp does; microseconds.
 double baseline_write(Spare& spare, const std::string& bytes, const fs::path& target, bool dir_sync) {
     const auto t0 = Clock::now();
     size_t off = 0;

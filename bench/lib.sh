@@ -75,7 +75,7 @@ build_release() {
   local fixtures
   fixtures=$(ls tests/fixtures/*.cpp 2>/dev/null | xargs -n1 basename | sed 's/\.cpp$//; s/^/fixture_/' | tr '\n' ' ')
   # GCC 12 reports a false -Wrestrict and -Wstringop-overflow inside libstdc++'s
-  # operator+ at -O3 (host/kernel/atomic_file.cpp, config_report.cpp); keep
+  # operator+ at -O3 (host/kernel/infra/atomic_file.cpp, config/config_report.cpp); keep
   # them warnings in this tree only.
   cmake -S . -B "$BENCH_BUILD" -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS=-Wno-error=restrict -Wno-error=stringop-overflow" >"$BENCH_ROOT/cmake.log" 2>&1 \
     || { cat "$BENCH_ROOT/cmake.log" >&2; return 1; }

@@ -1,7 +1,7 @@
 // oxios-host: the kernel process. Loads the config, starts the kernel
 // services, loads the plugins, serves HTTP/WebSocket/SSE on one port, reloads
 // plugins when their files change or on SIGHUP, and drains on SIGTERM/SIGINT.
-#include "config_report.hpp"
+#include "config/config_report.hpp"
 #include "http/connection_hub.hpp"
 #include "http/front.hpp"
 #include "kernel.hpp"

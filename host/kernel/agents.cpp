@@ -1,9 +1,9 @@
 #include "agents.hpp"
 
-#include "clock.hpp"
-#include "json_util.hpp"
+#include "infra/clock.hpp"
+#include "infra/json_util.hpp"
+#include "infra/uuid.hpp"
 #include "services/service_registry.hpp"
-#include "uuid.hpp"
 
 #include <algorithm>
 #include <vector>

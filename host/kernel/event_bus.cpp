@@ -1,8 +1,8 @@
 #include "event_bus.hpp"
 
-#include "clock.hpp"
-#include "json_util.hpp"
-#include "uuid.hpp"
+#include "infra/clock.hpp"
+#include "infra/json_util.hpp"
+#include "infra/uuid.hpp"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>

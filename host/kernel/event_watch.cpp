@@ -1,6 +1,6 @@
 #include "event_watch.hpp"
 
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
 
 #include <algorithm>
 

@@ -1,10 +1,10 @@
 #include "file_session_store.hpp"
 
-#include "atomic_file.hpp"
-#include "ids.hpp"
-#include "json_util.hpp"
+#include "infra/atomic_file.hpp"
+#include "infra/ids.hpp"
+#include "infra/json_util.hpp"
+#include "infra/set_aside.hpp"
 #include "services/service_registry.hpp"
-#include "set_aside.hpp"
 
 #include <rapidjson/document.h>
 

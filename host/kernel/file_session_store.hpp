@@ -43,11 +43,11 @@
 // only to swap its own entry.
 #pragma once
 
+#include "infra/spare_files.hpp"
+#include "infra/unreadable_files.hpp"
 #include "kernel.hpp"
 #include "session_doc.hpp"
 #include "session_store.hpp"
-#include "spare_files.hpp"
-#include "unreadable_files.hpp"
 
 #include <atomic>
 #include <filesystem>

@@ -1,11 +1,11 @@
 #include "gateway.hpp"
 
 #include "agents.hpp"
-#include "clock.hpp"
-#include "ids.hpp"
-#include "json_util.hpp"
+#include "infra/clock.hpp"
+#include "infra/ids.hpp"
+#include "infra/json_util.hpp"
+#include "infra/uuid.hpp"
 #include "spaces.hpp"
-#include "uuid.hpp"
 
 #include <algorithm>
 #include <atomic>

@@ -28,7 +28,7 @@ struct Result {
 };
 
 // ---------------------------------------------------------------- config ---
-class Config;        // host/kernel/config.hpp
+class Config;        // host/kernel/config/config.hpp
 class SessionStore;  // host/kernel/session_store.hpp
 
 // ---------------------------------------------------------------- gateway ---

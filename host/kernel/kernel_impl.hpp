@@ -4,10 +4,11 @@
 
 #include "agents.hpp"
 #include "audit/audit_log.hpp"
-#include "config.hpp"
+#include "config/config.hpp"
 #include "engines/openai_hub.hpp"
 #include "event_bus.hpp"
 #include "gateway.hpp"
+#include "infra/unreadable_files.hpp"
 #include "kernel.hpp"
 #include "security.hpp"
 #include "services/budget_ledger.hpp"
@@ -18,7 +19,6 @@
 #include "spaces.hpp"
 #include "store/pg_event_log.hpp"
 #include "store/state_store.hpp"
-#include "unreadable_files.hpp"
 
 #include <chrono>
 #include <memory>

@@ -1,6 +1,6 @@
 #include "security.hpp"
 
-#include "config.hpp"
+#include "config/config.hpp"
 
 namespace oxios::kernel {
 

@@ -1,8 +1,8 @@
 #include "session_doc.hpp"
 
-#include "atomic_file.hpp"
-#include "clock.hpp"
-#include "json_util.hpp"
+#include "infra/atomic_file.hpp"
+#include "infra/clock.hpp"
+#include "infra/json_util.hpp"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>

@@ -1,8 +1,8 @@
 #include "spaces.hpp"
 
-#include "clock.hpp"
-#include "ids.hpp"
-#include "json_util.hpp"
+#include "infra/clock.hpp"
+#include "infra/ids.hpp"
+#include "infra/json_util.hpp"
 #include "services/service_registry.hpp"
 #include "session_store.hpp"
 

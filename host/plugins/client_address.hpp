@@ -4,7 +4,7 @@
 // itself trusted. Rate limits and the audit log key on it.
 #pragma once
 
-#include "address_range.hpp"
+#include "infra/address_range.hpp"
 #include "kernel.hpp"
 
 #include <atomic>

@@ -12,7 +12,7 @@
 // engine.api_key never leaves through get(); the secret-hidden config of a
 // valid config loads again; a refused put changes nothing; after a put the
 // file on disk loads to the same config.
-#include "config.hpp"
+#include "config/config.hpp"
 #include "fuzz_common.hpp"
 
 #include <rapidjson/document.h>

@@ -1,7 +1,7 @@
 #include "audit/audit_chain.hpp"
 
-#include "clock.hpp"
-#include "json_util.hpp"
+#include "infra/clock.hpp"
+#include "infra/json_util.hpp"
 
 #include <openssl/evp.h>
 #include <rapidjson/stringbuffer.h>

@@ -1,7 +1,7 @@
 #include "audit/audit_log.hpp"
 
 #include "audit/audit_chain.hpp"
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
 #include "services/service_registry.hpp"
 
 #include <cstdio>

@@ -1,7 +1,7 @@
 // audit.* methods (abi/METHODS.md): the list, stored ranges, verification,
 // and entries the plugin records.
 #include "audit/audit_service.hpp"
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
 
 #include <cstdint>
 

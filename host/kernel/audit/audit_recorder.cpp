@@ -1,6 +1,6 @@
 #include "audit/audit_recorder.hpp"
 
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
 
 namespace oxios::kernel {
 

@@ -2,7 +2,7 @@
 // (docs/api-operator.md, "Security"). Resources name things, never values: a config
 // change records its keys, an API key its provider.
 #include "audit/audit_service.hpp"
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
 #include "services/service_error.hpp"
 
 #include <string>

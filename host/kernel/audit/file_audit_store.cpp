@@ -1,7 +1,7 @@
 #include "audit/file_audit_store.hpp"
 
-#include "atomic_file.hpp"
 #include "audit/audit_chain.hpp"
+#include "infra/atomic_file.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

@@ -1,8 +1,8 @@
 // security.permissions (docs/api-operator.md, "Security"): roles and policies derived
 // from the live config; there is no RBAC behind them.
 #include "audit/audit_service.hpp"
-#include "config.hpp"
-#include "json_util.hpp"
+#include "config/config.hpp"
+#include "infra/json_util.hpp"
 
 #include <string>
 #include <vector>

@@ -1,4 +1,4 @@
-#include "config.hpp"
+#include "config/config.hpp"
 #include "engines/engine.hpp"
 #include "engines/openai_hub.hpp"
 

@@ -1,6 +1,6 @@
 #include "engines/openai_client.hpp"
 
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
 
 #include <httplib.h>
 

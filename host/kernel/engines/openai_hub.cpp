@@ -1,7 +1,7 @@
 #include "engines/openai_hub.hpp"
 
-#include "config.hpp"
-#include "json_util.hpp"
+#include "config/config.hpp"
+#include "infra/json_util.hpp"
 
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>

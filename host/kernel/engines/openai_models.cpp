@@ -1,6 +1,6 @@
 #include "engines/openai_models.hpp"
 
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
 
 #include <cstdlib>
 #include <functional>

@@ -1,7 +1,7 @@
 #include "engines/providers.hpp"
 
-#include "config.hpp"
-#include "json_util.hpp"
+#include "config/config.hpp"
+#include "infra/json_util.hpp"
 
 #include <cstdlib>
 

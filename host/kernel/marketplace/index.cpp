@@ -1,7 +1,7 @@
 #include "marketplace/index.hpp"
 
-#include "clock.hpp"
-#include "json_util.hpp"
+#include "infra/clock.hpp"
+#include "infra/json_util.hpp"
 #include "services/service_error.hpp"
 
 #include <algorithm>

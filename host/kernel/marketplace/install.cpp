@@ -1,13 +1,13 @@
 #include "marketplace/install.hpp"
 
 #include "audit/audit_chain.hpp"
-#include "clock.hpp"
-#include "json_util.hpp"
+#include "infra/clock.hpp"
+#include "infra/json_util.hpp"
+#include "infra/uuid.hpp"
 #include "marketplace/remote.hpp"
 #include "services/front_matter.hpp"
 #include "services/fs_util.hpp"
 #include "services/service_error.hpp"
-#include "uuid.hpp"
 
 #include <fcntl.h>
 #include <stdio.h>

@@ -2,7 +2,7 @@
 // "Marketplace"): skills from the configured registry directory or HTTP(S) index.
 #include "marketplace/marketplace.hpp"
 #include "audit/audit_recorder.hpp"
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
 #include "marketplace/index.hpp"
 #include "marketplace/install.hpp"
 #include "marketplace/remote.hpp"

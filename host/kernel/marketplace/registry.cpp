@@ -1,7 +1,7 @@
 #include "marketplace/registry.hpp"
 
-#include "config.hpp"
-#include "ids.hpp"
+#include "config/config.hpp"
+#include "infra/ids.hpp"
 #include "services/front_matter.hpp"
 #include "services/fs_util.hpp"
 

@@ -5,12 +5,12 @@
 // changed one. A pending approval older than one hour expires: it is listed
 // as "expired" and can no longer be approved or rejected. At most kMaxKept
 // approvals are kept; when over, the oldest resolved or expired ones go first.
-#include "clock.hpp"
-#include "json_util.hpp"
+#include "infra/clock.hpp"
+#include "infra/json_util.hpp"
+#include "infra/uuid.hpp"
 #include "services/service_error.hpp"
 #include "services/service_registry.hpp"
 #include "store/stale_keys.hpp"
-#include "uuid.hpp"
 
 #include <algorithm>
 #include <memory>

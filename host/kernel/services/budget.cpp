@@ -1,6 +1,6 @@
 // budget.list / get / set / reset / delete (abi/METHODS.md; docs/api-operator.md,
 // "Budget"): the ledger's items in and out.
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
 #include "services/budget_ledger.hpp"
 #include "services/service_error.hpp"
 #include "services/service_registry.hpp"

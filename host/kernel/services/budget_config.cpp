@@ -1,7 +1,7 @@
 // budget.* config keys -> BudgetSettings, parsed again only when the config
 // changed (its generation), since the gateway reads them for every message.
-#include "config.hpp"
-#include "json_util.hpp"
+#include "config/config.hpp"
+#include "infra/json_util.hpp"
 #include "services/budget_ledger.hpp"
 
 #include <memory>

@@ -1,9 +1,9 @@
 // The budget ledger (budget_ledger.hpp; docs/api-operator.md, "Budget").
 #include "services/budget_ledger.hpp"
 
-#include "clock.hpp"
 #include "engines/engine.hpp"
-#include "json_util.hpp"
+#include "infra/clock.hpp"
+#include "infra/json_util.hpp"
 #include "services/service_error.hpp"
 
 #include <algorithm>

@@ -1,11 +1,11 @@
 // The cron.* operations on jobs: list, get, create, update, delete, trigger
 // (the scheduler and runs are in cron_service.cpp).
-#include "clock.hpp"
-#include "json_util.hpp"
+#include "infra/clock.hpp"
+#include "infra/json_util.hpp"
+#include "infra/uuid.hpp"
 #include "services/cron_service.hpp"
 #include "services/cron_store.hpp"
 #include "services/service_error.hpp"
-#include "uuid.hpp"
 
 #include <algorithm>
 

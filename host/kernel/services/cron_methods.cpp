@@ -1,6 +1,6 @@
 // cron.list / get / create / update / delete / trigger (abi/METHODS.md;
 // docs/api-operator.md, "Cron jobs"): argument checks, then the CronService.
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
 #include "services/cron_service.hpp"
 #include "services/service_error.hpp"
 #include "services/service_registry.hpp"

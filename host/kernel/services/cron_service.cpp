@@ -1,9 +1,9 @@
 #include "services/cron_service.hpp"
 
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
+#include "infra/uuid.hpp"
 #include "services/cron_store.hpp"
 #include "services/service_error.hpp"
-#include "uuid.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -1,8 +1,8 @@
 #include "services/cron_store.hpp"
 
-#include "clock.hpp"
-#include "json_util.hpp"
-#include "uuid.hpp"
+#include "infra/clock.hpp"
+#include "infra/json_util.hpp"
+#include "infra/uuid.hpp"
 
 #include <cstdio>
 

@@ -1,7 +1,7 @@
 // git.log / git.tags / git.tag / git.restore / git.verify / git.history
 // (abi/METHODS.md): arguments in, the shapes of docs/api-operator.md "Git" out.
-#include "clock.hpp"
-#include "json_util.hpp"
+#include "infra/clock.hpp"
+#include "infra/json_util.hpp"
 #include "services/git_service.hpp"
 #include "services/service_error.hpp"
 #include "services/service_registry.hpp"

@@ -2,7 +2,7 @@
 // differs from HEAD is committed first as a snapshot, the files are made the
 // target's, and the result is a new commit on top of HEAD. Nothing written
 // since the target is lost: it stays in the snapshot or in earlier commits.
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
 #include "services/fs_util.hpp"
 #include "services/git_ops.hpp"
 #include "services/service_error.hpp"

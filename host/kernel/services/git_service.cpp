@@ -2,8 +2,8 @@
 // the locked entry points the git.* methods and the knowledge vault use.
 #include "services/git_service.hpp"
 
-#include "clock.hpp"
-#include "json_util.hpp"
+#include "infra/clock.hpp"
+#include "infra/json_util.hpp"
 #include "services/service_error.hpp"
 #include "services/workspace_paths.hpp"
 

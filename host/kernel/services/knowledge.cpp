@@ -2,7 +2,7 @@
 // links, search, graph, and one note's git history and restore.
 #include "services/knowledge_service.hpp"
 
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
 #include "services/fs_util.hpp"
 #include "services/git_service.hpp"
 #include "services/service_error.hpp"

@@ -2,10 +2,10 @@
 // from the context note and the top search hits, sent through the gateway
 // as a host-initiated chat (user `copilot`, session `copilot-<uuid>`).
 #include "gateway.hpp"
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
+#include "infra/uuid.hpp"
 #include "services/knowledge_vault.hpp"
 #include "services/service_registry.hpp"
-#include "uuid.hpp"
 
 #include <algorithm>
 #include <condition_variable>

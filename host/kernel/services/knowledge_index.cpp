@@ -1,6 +1,6 @@
 #include "services/knowledge_index.hpp"
 
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
 
 #include <string.h>
 

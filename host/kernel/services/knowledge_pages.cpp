@@ -1,6 +1,6 @@
 // knowledge.chat_*, checklist_add, journal_*, habits, config_* (abi/METHODS.md;
 // docs/api-knowledge.md, "Knowledge", rules 12-20): the quick-capture pages' files.
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
 #include "services/knowledge_service.hpp"
 #include "services/knowledge_text.hpp"
 #include "services/service_error.hpp"

@@ -9,14 +9,14 @@
 // updated on create, so list/get/search read no record; entries another host
 // stored are fetched when its memory_stored event arrives (get also falls
 // back to the store for an entry written since).
-#include "clock.hpp"
-#include "ids.hpp"
-#include "json_util.hpp"
+#include "infra/clock.hpp"
+#include "infra/ids.hpp"
+#include "infra/json_util.hpp"
+#include "infra/uuid.hpp"
 #include "services/git_service.hpp"
 #include "services/service_error.hpp"
 #include "services/service_registry.hpp"
 #include "store/stale_keys.hpp"
-#include "uuid.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -2,11 +2,11 @@
 // `active` both mean "is the active one" (the UI stars `enabled`).
 #include "services/personas.hpp"
 
-#include "clock.hpp"
-#include "json_util.hpp"
+#include "infra/clock.hpp"
+#include "infra/json_util.hpp"
+#include "infra/uuid.hpp"
 #include "services/service_error.hpp"
 #include "services/service_registry.hpp"
-#include "uuid.hpp"
 
 #include <algorithm>
 #include <cstdio>

@@ -1,7 +1,7 @@
 #include "services/resource_sampler.hpp"
 
-#include "clock.hpp"
-#include "json_util.hpp"
+#include "infra/clock.hpp"
+#include "infra/json_util.hpp"
 
 #include <unistd.h>
 

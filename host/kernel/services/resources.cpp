@@ -1,8 +1,8 @@
 // resources.current / history / overload (abi/METHODS.md; docs/api-operator.md, "Resources"): the
 // sampler's ring as JSON. Every figure is a finite number (the UI formats
 // them with toFixed).
-#include "clock.hpp"
-#include "json_util.hpp"
+#include "infra/clock.hpp"
+#include "infra/json_util.hpp"
 #include "services/resource_sampler.hpp"
 #include "services/service_registry.hpp"
 

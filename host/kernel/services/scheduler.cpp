@@ -1,9 +1,9 @@
 // scheduler.stats / scheduler.tasks (abi/METHODS.md; docs/api-operator.md, "Scheduler"): the
 // gateway's queue and running set as the Scheduler page shows them. A copy
 // taken under the gateway's lock, no I/O: answered even when saturated.
-#include "clock.hpp"
 #include "gateway.hpp"
-#include "json_util.hpp"
+#include "infra/clock.hpp"
+#include "infra/json_util.hpp"
 #include "services/service_registry.hpp"
 
 #include <string>

@@ -10,12 +10,12 @@
 //       case-insensitive; a leading list marker (`- `, `* `) and bold markup
 //       (`**score**: 0.8`) are allowed. A missing file or line gives null.
 // Ids follow ^[A-Za-z0-9_-]{1,128}$.
-#include "ids.hpp"
-#include "json_util.hpp"
+#include "infra/ids.hpp"
+#include "infra/json_util.hpp"
+#include "infra/uuid.hpp"
 #include "services/fs_util.hpp"
 #include "services/service_error.hpp"
 #include "services/service_registry.hpp"
-#include "uuid.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -4,7 +4,7 @@
 
 #include "session_store.hpp"
 
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
 #include "services/service_error.hpp"
 
 #include <rapidjson/error/en.h>

@@ -2,11 +2,11 @@
 // a name -> method table. Each service registers its methods here.
 #pragma once
 
+#include "infra/unreadable_files.hpp"
 #include "kernel.hpp"
 #include "services/cron_service.hpp"
 #include "store/duty_lock.hpp"
 #include "store/record_store.hpp"
-#include "unreadable_files.hpp"
 
 #include <rapidjson/document.h>
 

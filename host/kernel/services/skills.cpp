@@ -23,14 +23,14 @@
 //   body...
 // A skill is disabled while the marker file <workspace>/skills/<name>/.disabled
 // exists (written atomically; deleted with the skill).
-#include "ids.hpp"
-#include "json_util.hpp"
+#include "infra/ids.hpp"
+#include "infra/json_util.hpp"
+#include "infra/uuid.hpp"
 #include "services/front_matter.hpp"
 #include "services/fs_util.hpp"
 #include "services/git_service.hpp"
 #include "services/service_error.hpp"
 #include "services/service_registry.hpp"
-#include "uuid.hpp"
 
 #include <sys/stat.h>
 #include <unistd.h>

@@ -3,7 +3,7 @@
 // Every path is relative to the workspace root and resolved by
 // workspace_paths::resolve before anything is created or read, so no request
 // reaches outside the root (`..`, absolute paths, NUL bytes, symlinks).
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
 #include "services/fs_util.hpp"
 #include "services/git_service.hpp"
 #include "services/service_error.hpp"

@@ -1,6 +1,6 @@
 #include "services/workspace_paths.hpp"
 
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
 #include "services/service_error.hpp"
 
 #include <sys/stat.h>

@@ -1,9 +1,9 @@
 #include "store/file_record_store.hpp"
 
-#include "atomic_file.hpp"
-#include "ids.hpp"
-#include "json_util.hpp"
-#include "set_aside.hpp"
+#include "infra/atomic_file.hpp"
+#include "infra/ids.hpp"
+#include "infra/json_util.hpp"
+#include "infra/set_aside.hpp"
 
 #include <unistd.h>
 

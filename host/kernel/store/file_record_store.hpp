@@ -1,8 +1,8 @@
 // The files backend of the record store (record_store.hpp).
 #pragma once
 
+#include "infra/unreadable_files.hpp"
 #include "store/record_store.hpp"
-#include "unreadable_files.hpp"
 
 #include <filesystem>
 #include <functional>

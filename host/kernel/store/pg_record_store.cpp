@@ -1,6 +1,6 @@
 #include "store/pg_record_store.hpp"
 
-#include "ids.hpp"
+#include "infra/ids.hpp"
 #include "store/pg_store_call.hpp"
 
 namespace oxios::kernel {

@@ -1,7 +1,7 @@
 #include "store/pg_session_store.hpp"
 
-#include "clock.hpp"
-#include "ids.hpp"
+#include "infra/clock.hpp"
+#include "infra/ids.hpp"
 #include "services/service_registry.hpp"
 #include "session_doc.hpp"
 

@@ -1,8 +1,8 @@
 #include "store/session_transfer.hpp"
 
-#include "atomic_file.hpp"
-#include "ids.hpp"
-#include "json_util.hpp"
+#include "infra/atomic_file.hpp"
+#include "infra/ids.hpp"
+#include "infra/json_util.hpp"
 #include "session_doc.hpp"
 
 #include <cstdio>

@@ -4,11 +4,11 @@
 // migrated on open). Every stateful service gets its backend from here.
 #pragma once
 
-#include "config.hpp"
+#include "config/config.hpp"
+#include "infra/unreadable_files.hpp"
 #include "session_store.hpp"
 #include "store/duty_lock.hpp"
 #include "store/record_store.hpp"
-#include "unreadable_files.hpp"
 
 #include <functional>
 #include <memory>

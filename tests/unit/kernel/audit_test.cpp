@@ -6,7 +6,7 @@
 #include "audit/audit_log.hpp"
 #include "audit/audit_service.hpp"
 #include "audit/file_audit_store.hpp"
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
 #include "services_test_support.hpp"
 
 #include <cstdio>

@@ -1,9 +1,9 @@
 // The budget ledger: metering, estimation, prices, windows on a fake clock,
 // the exhaustion event once per transition, persistence, the LRU cap.
-#include "clock.hpp"
-#include "config.hpp"
+#include "config/config.hpp"
 #include "engines/engine.hpp"
-#include "json_util.hpp"
+#include "infra/clock.hpp"
+#include "infra/json_util.hpp"
 #include "services/budget_ledger.hpp"
 #include "services/service_error.hpp"
 #include "services/service_registry.hpp"

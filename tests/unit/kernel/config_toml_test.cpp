@@ -1,8 +1,8 @@
 // The Rust original's config.toml: read as is (same tree and rules as JSON),
 // refused with the line and key, written back as TOML, explained by
 // --check-config's report.
-#include "config.hpp"
-#include "config_report.hpp"
+#include "config/config.hpp"
+#include "config/config_report.hpp"
 #include "kernel.hpp"
 #include "services_test_support.hpp"
 #include "test_util.hpp"

@@ -2,7 +2,7 @@
 // refused forms, the cron(8) day rule, and next fire times in UTC and in real
 // zones across DST gaps and overlaps (TZ set per test).
 #include "services/cron_expr.hpp"
-#include "clock.hpp"
+#include "infra/clock.hpp"
 
 #include <doctest/doctest.h>
 

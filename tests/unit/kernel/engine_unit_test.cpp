@@ -1,6 +1,6 @@
 // Pieces of the OpenAI-compatible engine: the SSE parser, providers, model
 // lists, and the engine.* methods (against the fake server).
-#include "config.hpp"
+#include "config/config.hpp"
 #include "engine_support.hpp"
 #include "engines/openai_client.hpp"
 #include "engines/openai_models.hpp"

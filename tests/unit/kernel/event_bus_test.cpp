@@ -1,5 +1,5 @@
 #include "event_bus.hpp"
-#include "clock.hpp"
+#include "infra/clock.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>

@@ -1,8 +1,8 @@
 // Inputs found by the libFuzzer targets (tests/fuzz, scripts/fuzz), replayed
 // through the normal suite so the fixes stay fixed.
-#include "config.hpp"
+#include "config/config.hpp"
 #include "file_session_store.hpp"
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
 #include "session_doc.hpp"
 #include "test_util.hpp"
 

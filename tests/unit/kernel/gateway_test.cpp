@@ -1,7 +1,7 @@
 #include "gateway.hpp"
 #include "agents.hpp"
-#include "clock.hpp"
 #include "engines/echo_engine.hpp"
+#include "infra/clock.hpp"
 #include "spaces.hpp"
 #include "store/file_record_store.hpp"
 #include "test_util.hpp"

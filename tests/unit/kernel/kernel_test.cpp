@@ -1,7 +1,7 @@
 #include "kernel.hpp"
+#include "infra/uuid.hpp"
 #include "security.hpp"
 #include "test_util.hpp"
-#include "uuid.hpp"
 
 #include <doctest/doctest.h>
 

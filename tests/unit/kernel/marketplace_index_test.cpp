@@ -4,7 +4,7 @@
 // / redirect / non-loopback refusals, the cache, and HTTPS with a CA trusted
 // (or not) through SSL_CERT_FILE.
 #include "audit/audit_chain.hpp"
-#include "config_schema.hpp"
+#include "config/config_schema.hpp"
 #include "marketplace/marketplace.hpp"
 #include "services_test_support.hpp"
 

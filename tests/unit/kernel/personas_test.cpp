@@ -1,8 +1,8 @@
 // Personas: the store's methods, limits, events, persistence, and the
 // engine's system message composed from engine.system_prompt + the persona.
 #include "services/personas.hpp"
-#include "clock.hpp"
 #include "engines/openai_hub.hpp"
+#include "infra/clock.hpp"
 #include "services/service_registry.hpp"
 #include "store/file_record_store.hpp"
 #include "test_util.hpp"

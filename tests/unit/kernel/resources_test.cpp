@@ -1,7 +1,7 @@
 // The resources sampler (docs/api-operator.md, "Resources"): /proc parsing from fixture files
 // (tests/fixtures/proc), CPU percentage from two samples, overload
 // transitions, history, and the resources.* methods.
-#include "config.hpp"
+#include "config/config.hpp"
 #include "services/proc_stats.hpp"
 #include "services/resource_sampler.hpp"
 #include "services/service_registry.hpp"

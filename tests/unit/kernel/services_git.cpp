@@ -1,6 +1,6 @@
 // The git service: the repository at start, batching of reported changes,
 // what is tracked, the commit messages and events, the flush at shutdown.
-#include "config.hpp"
+#include "config/config.hpp"
 #include "git_test_support.hpp"
 
 #include <chrono>

@@ -1,8 +1,8 @@
 // FileSessionStore appends: many threads on one id lose nothing, and the cost of
 // an append does not grow with the session's history.
-#include "clock.hpp"
 #include "file_session_store.hpp"
-#include "json_util.hpp"
+#include "infra/clock.hpp"
+#include "infra/json_util.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>

@@ -1,6 +1,6 @@
-#include "clock.hpp"
 #include "file_session_store.hpp"
-#include "json_util.hpp"
+#include "infra/clock.hpp"
+#include "infra/json_util.hpp"
 #include "kernel.hpp"
 #include "test_util.hpp"
 

@@ -1,6 +1,6 @@
 #include "spaces.hpp"
 #include "agents.hpp"
-#include "clock.hpp"
+#include "infra/clock.hpp"
 #include "services/service_registry.hpp"
 #include "store/file_record_store.hpp"
 #include "test_util.hpp"

@@ -1,8 +1,8 @@
-// Temp files made ahead for durable writes (host/kernel/spare_files.hpp).
-#include "spare_files.hpp"
-#include "atomic_file.hpp"
-#include "clock.hpp"
+// Temp files made ahead for durable writes (host/kernel/infra/spare_files.hpp).
+#include "infra/spare_files.hpp"
 #include "file_session_store.hpp"
+#include "infra/atomic_file.hpp"
+#include "infra/clock.hpp"
 #include "test_util.hpp"
 
 #include <doctest/doctest.h>

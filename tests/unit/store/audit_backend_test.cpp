@@ -3,7 +3,7 @@
 #include "audit/audit_log.hpp"
 #include "audit/audit_service.hpp"
 #include "audit/pg_audit_store.hpp"
-#include "clock.hpp"
+#include "infra/clock.hpp"
 #include "services/service_registry.hpp"
 #include "store/pg_pool.hpp"
 #include "store/pg_schema.hpp"

@@ -1,7 +1,7 @@
 // The cluster's event log: events published on one host reach the others
 // with one global, gapless seq; since() reads the table past the ring.
-#include "clock.hpp"
 #include "event_bus.hpp"
+#include "infra/clock.hpp"
 #include "store/pg_event_log.hpp"
 #include "store/pg_pool.hpp"
 #include "store/pg_schema.hpp"

@@ -1,6 +1,6 @@
 // The record store's contract (store/record_store.hpp) on both backends, and
 // spaces kept through it.
-#include "clock.hpp"
+#include "infra/clock.hpp"
 #include "services/service_registry.hpp"
 #include "spaces.hpp"
 #include "store/file_record_store.hpp"

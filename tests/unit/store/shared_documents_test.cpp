@@ -1,8 +1,8 @@
 // Personas, cron jobs and budgets are whole documents: two hosts changing
 // them through one PostgreSQL store (or two threads on files) keep both
 // changes, even when a host's copy is stale (no event delivered yet).
-#include "clock.hpp"
 #include "engines/engine.hpp"
+#include "infra/clock.hpp"
 #include "services/budget_ledger.hpp"
 #include "services/cron_service.hpp"
 #include "services/personas.hpp"

@@ -1,9 +1,9 @@
 // Services that keep records, on two hosts sharing one PostgreSQL: what one
 // host changes, the other sees without a restart (its events arrive through
 // the cluster's log and the service fetches the record again).
-#include "clock.hpp"
 #include "event_bus.hpp"
 #include "event_watch.hpp"
+#include "infra/clock.hpp"
 #include "store/duty_lock.hpp"
 #include "store/pg_event_log.hpp"
 #include "store/pg_pool.hpp"

@@ -1,4 +1,4 @@
-#include "config_toml.hpp"
+#include "config/config_toml.hpp"
 
 #include <toml++/toml.h>
 

@@ -1,6 +1,6 @@
-#include "config_schema.hpp"
+#include "config/config_schema.hpp"
 
-#include "address_range.hpp"
+#include "infra/address_range.hpp"
 #include "marketplace/remote.hpp"
 
 #include <cmath>

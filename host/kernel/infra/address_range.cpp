@@ -1,4 +1,4 @@
-#include "address_range.hpp"
+#include "infra/address_range.hpp"
 
 #include <arpa/inet.h>
 

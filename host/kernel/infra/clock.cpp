@@ -1,4 +1,4 @@
-#include "clock.hpp"
+#include "infra/clock.hpp"
 
 #include <chrono>
 #include <cstdio>

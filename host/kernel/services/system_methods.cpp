@@ -1,5 +1,5 @@
 // system.components and system.status (JSON), system.metrics (Prometheus text).
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
 #include "kernel_impl.hpp"
 
 #include <chrono>

@@ -1,6 +1,6 @@
 // config.get / config.put (abi/METHODS.md).
-#include "config.hpp"
-#include "json_util.hpp"
+#include "config/config.hpp"
+#include "infra/json_util.hpp"
 #include "kernel_impl.hpp"
 #include "services/service_registry.hpp"
 

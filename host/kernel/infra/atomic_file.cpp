@@ -1,8 +1,8 @@
-#include "atomic_file.hpp"
+#include "infra/atomic_file.hpp"
 
+#include "infra/spare_files.hpp"
+#include "infra/uuid.hpp"
 #include "services/fs_util.hpp"
-#include "spare_files.hpp"
-#include "uuid.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

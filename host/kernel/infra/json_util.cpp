@@ -1,4 +1,4 @@
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
 
 #include "services/service_error.hpp"
 

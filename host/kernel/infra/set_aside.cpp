@@ -1,6 +1,6 @@
-#include "set_aside.hpp"
+#include "infra/set_aside.hpp"
 
-#include "atomic_file.hpp"
+#include "infra/atomic_file.hpp"
 
 #include <cstdio>
 #include <string>

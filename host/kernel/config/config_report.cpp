@@ -1,10 +1,10 @@
-#include "config_report.hpp"
+#include "config/config_report.hpp"
 
-#include "config.hpp"
-#include "config_file.hpp"
-#include "config_schema.hpp"
+#include "config/config.hpp"
+#include "config/config_file.hpp"
+#include "config/config_schema.hpp"
 #include "engines/providers.hpp"
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
 
 #include <cstdlib>
 #include <functional>

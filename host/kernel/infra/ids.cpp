@@ -1,4 +1,4 @@
-#include "ids.hpp"
+#include "infra/ids.hpp"
 
 namespace oxios::kernel {
 

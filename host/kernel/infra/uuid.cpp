@@ -1,4 +1,4 @@
-#include "uuid.hpp"
+#include "infra/uuid.hpp"
 
 #include <array>
 #include <cstdint>

@@ -1,10 +1,10 @@
-#include "config.hpp"
+#include "config/config.hpp"
 
-#include "atomic_file.hpp"
-#include "config_file.hpp"
-#include "config_schema.hpp"
-#include "config_toml.hpp"
-#include "json_util.hpp"
+#include "config/config_file.hpp"
+#include "config/config_schema.hpp"
+#include "config/config_toml.hpp"
+#include "infra/atomic_file.hpp"
+#include "infra/json_util.hpp"
 #include "services/service_registry.hpp"
 
 #include <cstdlib>

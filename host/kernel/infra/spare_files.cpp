@@ -1,6 +1,6 @@
-#include "spare_files.hpp"
+#include "infra/spare_files.hpp"
 
-#include "uuid.hpp"
+#include "infra/uuid.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,9 +1,9 @@
 // engine.* methods (abi/METHODS.md): providers, live model lists, the engine
 // config and its live changes (model, API key, provider options), key checks.
 // No result and no error ever carries an API key.
-#include "config.hpp"
+#include "config/config.hpp"
 #include "engines/openai_hub.hpp"
-#include "json_util.hpp"
+#include "infra/json_util.hpp"
 #include "kernel_impl.hpp"
 #include "services/service_registry.hpp"
 

@@ -1,4 +1,4 @@
-#include "unreadable_files.hpp"
+#include "infra/unreadable_files.hpp"
 
 #include <algorithm>
 #include <cstdio>

@@ -3,7 +3,7 @@
 // deep-merging partial updates that are written back in the file's format.
 #pragma once
 
-#include "config_file.hpp"
+#include "config/config_file.hpp"
 #include "kernel.hpp"
 
 #include <rapidjson/document.h>

@@ -1,8 +1,8 @@
-#include "config_file.hpp"
+#include "config/config_file.hpp"
 
-#include "atomic_file.hpp"
-#include "config_toml.hpp"
-#include "json_util.hpp"
+#include "config/config_toml.hpp"
+#include "infra/atomic_file.hpp"
+#include "infra/json_util.hpp"
 
 #include <rapidjson/error/en.h>
 
