@@ -13,6 +13,16 @@
 
 namespace oxios::test {
 
+// A WebSocket upgrade sent as a plain request, to read a refusal's status and body.
+inline httplib::Result upgrade_request(httplib::Client c, const std::string& target, httplib::Headers extra = {}) {
+    httplib::Headers h = {{"Upgrade", "websocket"},
+                          {"Connection", "Upgrade"},
+                          {"Sec-WebSocket-Version", "13"},
+                          {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}};
+    h.insert(extra.begin(), extra.end());
+    return c.Get(target.c_str(), h);
+}
+
 std::string env_or(const char* name, const std::string& fallback = "");
 std::string read_file(const std::filesystem::path& p);  // "" when unreadable
 

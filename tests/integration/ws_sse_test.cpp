@@ -42,6 +42,7 @@ using oxios::test::consecutive;
 using oxios::test::env_or;
 using oxios::test::HostProcess;
 using oxios::test::SseClient;
+using oxios::test::upgrade_request;
 using oxios::test::Watchdog;
 using oxios::test::WsClient;
 namespace beast = boost::beast;
@@ -141,17 +142,6 @@ size_t session_messages(const HostProcess& host, const std::string& id, std::str
     return count;
 }
 
-// A WebSocket upgrade request through plain HTTP, to see a refusal as sent.
-httplib::Result upgrade_request(const HostProcess& host, const std::string& target, httplib::Headers extra = {}) {
-    auto c = host.client();
-    httplib::Headers h = {{"Upgrade", "websocket"},
-                          {"Connection", "Upgrade"},
-                          {"Sec-WebSocket-Version", "13"},
-                          {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}};
-    h.insert(extra.begin(), extra.end());
-    return c.Get(target.c_str(), h);
-}
-
 }  // namespace
 
 TEST_CASE("ws over the real host: echo reply as token then done, persisted on disk; bad frames answered") {
@@ -205,12 +195,12 @@ TEST_CASE("ws and sse admission on the real host: 401 without upgrade, ?token= a
         WsClient refused(host.port());
         CHECK_FALSE(refused.open());
         // Beast 1.74 does not hand out a declined response: look at it raw.
-        auto r = upgrade_request(host, "/api/chat/stream");
+        auto r = upgrade_request(host.client(), "/api/chat/stream");
         REQUIRE(r);
         CHECK(r->status == 401);
         CHECK(r->body == R"({"error":"unauthorized"})");
         CHECK(r->get_header_value("Upgrade").empty());
-        auto bad = upgrade_request(host, "/api/chat/stream?token=nope");
+        auto bad = upgrade_request(host.client(), "/api/chat/stream?token=nope");
         REQUIRE(bad);
         CHECK(bad->status == 401);
     }
@@ -226,7 +216,7 @@ TEST_CASE("ws and sse admission on the real host: 401 without upgrade, ?token= a
     {
         WsClient evil(host.port(), "/api/chat/stream?token=k-int-1", {{"Origin", "http://evil.example"}});
         CHECK_FALSE(evil.open());
-        auto r = upgrade_request(host, "/api/chat/stream?token=k-int-1", {{"Origin", "http://evil.example"}});
+        auto r = upgrade_request(host.client(), "/api/chat/stream?token=k-int-1", {{"Origin", "http://evil.example"}});
         REQUIRE(r);
         CHECK(r->status == 403);
         CHECK(r->body.find("origin") != std::string::npos);
