@@ -7,6 +7,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <thread>
@@ -16,6 +17,7 @@ namespace oxios::kernel {
 
 struct EventBus::Subscriber {
     EventFn fn;
+    std::vector<std::string> types;  // empty: all
     std::mutex mutex;
     std::condition_variable cv;
     std::deque<Event> queue;
@@ -26,6 +28,20 @@ struct EventBus::Subscriber {
 };
 
 namespace {
+
+// publish() writes "id", "timestamp", then "type" first, so the first "type"
+// member is the event's: read without parsing the event.
+std::string_view type_of(std::string_view text) {
+    constexpr std::string_view key = "\"type\":\"";
+    const size_t at = text.find(key);
+    if (at == std::string_view::npos) return {};
+    const size_t begin = at + key.size(), end = text.find('"', begin);
+    return end == std::string_view::npos ? std::string_view{} : text.substr(begin, end - begin);
+}
+
+bool wants(const EventBus::Subscriber& sub, std::string_view type) {
+    return sub.types.empty() || std::find(sub.types.begin(), sub.types.end(), type) != sub.types.end();
+}
 
 std::string lagged_event(uint64_t missed, int64_t now_us) {
     rapidjson::Document doc(rapidjson::kObjectType);
@@ -140,7 +156,9 @@ uint64_t EventBus::publish(std::string_view type, const rapidjson::Value& fields
 void EventBus::fan_out_locked(uint64_t seq, const Text& text) {
     ring_.emplace_back(seq, text);
     while (ring_.size() > capacity_) ring_.pop_front();
+    const std::string_view type = type_of(*text);
     for (auto& [id, sub] : subscribers_) {
+        if (!wants(*sub, type)) continue;
         bool wake = false;
         {
             std::lock_guard sl(sub->mutex);
@@ -176,9 +194,10 @@ void EventBus::deliver(uint64_t seq, Text event) {
     fan_out_locked(seq, event);
 }
 
-uint64_t EventBus::subscribe(EventFn fn) {
+uint64_t EventBus::subscribe(EventFn fn, std::vector<std::string> types) {
     auto sub = std::make_shared<Subscriber>();
     sub->fn = std::move(fn);
+    sub->types = std::move(types);
     std::lock_guard lock(mutex_);
     const uint64_t id = next_subscription_++;
     sub->thread = std::thread([sub, now = now_us_] { run_subscriber(sub, now); });

@@ -21,6 +21,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace oxios::kernel {
 
@@ -57,7 +58,9 @@ public:
     // The seq the log starts from (no events before it are delivered here).
     void start_at(uint64_t seq);
 
-    uint64_t subscribe(EventFn fn);
+    // types: the event types fn is called for ("lagged" always comes); empty:
+    // every event. A subscriber's thread wakes only for the events it wants.
+    uint64_t subscribe(EventFn fn, std::vector<std::string> types = {});
     // After return fn is not running and will not be called again. Called from
     // inside fn it only stops further calls.
     void unsubscribe(uint64_t subscription);
