@@ -212,6 +212,7 @@ void BudgetLedger::record(const std::string& agent_id, std::string_view message,
     const int64_t now = options_.now_us();
     const Usage u{prompt, completion, estimated,
                   1,      now,        (static_cast<double>(prompt) * in + static_cast<double>(completion) * out) / 1e6};
+    bool wake = false;
     {
         std::lock_guard lock(mutex_);
         Entry& e = touch(entries_, agent_id);
@@ -225,9 +226,10 @@ void BudgetLedger::record(const std::string& agent_id, std::string_view message,
         p.calls += u.calls;
         p.cost += u.cost;
         p.last_used_us = u.last_used_us;
+        wake = !dirty_;  // the flusher waits for clean -> dirty, then for its interval
         dirty_ = true;
     }
-    cv_.notify_one();
+    if (wake) cv_.notify_one();
 }
 
 void BudgetLedger::add_usage(Entry& e, const Usage& u, const Limits& l, int64_t now) const {
