@@ -88,4 +88,21 @@ constexpr std::string_view status_message(oxios_status s) noexcept {
     }
 }
 
+// What a chat the gateway did not answer says of it (HTTP and WebSocket):
+// the kernel's own text, when it gave one, goes with or instead of it.
+constexpr std::string_view chat_failure_message(oxios_status s) noexcept {
+    switch (s) {
+        case OXIOS_E_TIMEOUT:
+            return "no reply from the engine in time";
+        case OXIOS_E_BUSY:
+            return "the gateway queue is full, try again later";
+        case OXIOS_E_UPSTREAM:
+            return "the engine failed";
+        case OXIOS_E_CLOSED:
+            return "the message was cancelled";
+        default:
+            return status_message(s);
+    }
+}
+
 }  // namespace web

@@ -51,29 +51,10 @@ void send_error(Instance& inst, uint64_t ws, std::string_view id, std::string_vi
     send(inst, ws, b.view());
 }
 
+// The category, then the kernel's own text; the budget's refusal says it all.
 std::string failure_text(oxios_status s, std::string_view detail) {
-    std::string message;
-    switch (s) {
-        case OXIOS_E_TIMEOUT:
-            message = "no reply from the engine in time";
-            break;
-        case OXIOS_E_BUSY:
-            message = "the gateway queue is full, try again later";
-            break;
-        case OXIOS_E_UPSTREAM:
-            message = "the engine failed";
-            break;
-        case OXIOS_E_CLOSED:
-            message = "the message was cancelled";
-            break;
-        case OXIOS_E_DENIED:  // the budget's refusal says it all
-            if (!detail.empty()) return std::string(detail);
-            message = std::string(status_message(s));
-            break;
-        default:
-            message = std::string(status_message(s));
-            break;
-    }
+    if (s == OXIOS_E_DENIED && !detail.empty()) return std::string(detail);
+    std::string message(chat_failure_message(s));
     if (!detail.empty() && detail != message) message.append(": ").append(detail);
     return message;
 }

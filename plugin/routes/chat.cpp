@@ -56,22 +56,7 @@ std::optional<std::string_view> non_empty(std::optional<std::string_view> s) {
         if (s == OXIOS_E_DENIED) budget_refused(ctx, r.content);
         throw HttpError(chat_http_status(s), r.content);
     }
-    std::string message;
-    switch (s) {
-        case OXIOS_E_TIMEOUT:
-            message = "no reply from the engine in time";
-            break;
-        case OXIOS_E_BUSY:
-            message = "the gateway queue is full, try again later";
-            break;
-        case OXIOS_E_UPSTREAM:
-            message = "engine: the engine failed";
-            break;
-        default:
-            message = std::string(status_message(s));
-            break;
-    }
-    throw HttpError(chat_http_status(s), message);
+    throw HttpError(chat_http_status(s), std::string(chat_failure_message(s)));
 }
 
 void auto_prune(Ctx& ctx) noexcept {
