@@ -3,7 +3,7 @@
 //   latency  --req 'PORT|METHOD|PATH|BODY' [--req ...] --n N [--warmup W]
 //            [--fsync-dir D --fsync-bytes F] [--settle-ms MS]
 // Requests cycle through the --req specs on one keep-alive connection per
-// port; percentiles per spec. With --fsync-dir (P3: the host's own sessions
+// port, each request written whole; percentiles per spec. With --fsync-dir (P3: the host's own sessions
 // directory), each round also writes F's bytes the way the session store
 // does, without the store: into a temp file created ahead of time, fsync,
 // rename to a new name ("fsync", the baseline); then the same plus a
@@ -13,10 +13,16 @@
 // creation, the disk's after a write).
 #include "driver_common.hpp"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 
 namespace fs = std::filesystem;
@@ -52,13 +58,87 @@ Spec parse_spec(const std::string& s) {
     return spec;
 }
 
-httplib::Result send(httplib::Client& c, const Spec& s) {
-    if (s.method == "GET") return c.Get(s.path.c_str());
-    if (s.method == "POST") return c.Post(s.path.c_str(), s.body, "application/json");
-    if (s.method == "PUT") return c.Put(s.path.c_str(), s.body, "application/json");
-    if (s.method == "DELETE") return c.Delete(s.path.c_str());
-    throw std::runtime_error("unsupported method " + s.method);
-}
+// One keep-alive connection that writes each request whole, head and body
+// in one send(), as curl does with a small body. cpp-httplib's client writes
+// the body apart, which makes the server wait for a second segment: a cost
+// of that client, not of the server P3 measures.
+class Connection {
+public:
+    explicit Connection(int port) : port_(port) {}
+    ~Connection() { close_fd(); }
+    Connection(const Connection&) = delete;
+    Connection& operator=(const Connection&) = delete;
+
+    // The response's status, or -1 when the exchange failed (reconnects next time).
+    int exchange(const Spec& s) {
+        if (s.method != "GET" && s.method != "POST" && s.method != "PUT" && s.method != "DELETE")
+            throw std::runtime_error("unsupported method " + s.method);
+        std::string req = s.method + " " + s.path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+        if (s.method == "POST" || s.method == "PUT")
+            req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(s.body.size()) + "\r\n\r\n" +
+                   s.body;
+        else
+            req += "\r\n";
+        if (fd_ < 0 && !open_fd()) return -1;
+        const int status = round_trip(req);
+        if (status < 0) close_fd();
+        return status;
+    }
+
+private:
+    bool open_fd() {
+        fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd_ < 0) return false;
+        const int one = 1;
+        ::setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(static_cast<uint16_t>(port_));
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+            close_fd();
+            return false;
+        }
+        return true;
+    }
+    void close_fd() {
+        if (fd_ >= 0) ::close(fd_);
+        fd_ = -1;
+        in_.clear();
+    }
+    int round_trip(const std::string& req) {
+        for (size_t off = 0; off < req.size();) {
+            const ssize_t w = ::send(fd_, req.data() + off, req.size() - off, MSG_NOSIGNAL);
+            if (w <= 0) return -1;
+            off += static_cast<size_t>(w);
+        }
+        size_t head_end;
+        while ((head_end = in_.find("\r\n\r\n")) == std::string::npos)
+            if (!fill()) return -1;
+        int status = -1;
+        if (std::sscanf(in_.c_str(), "HTTP/1.%*d %d", &status) != 1) return -1;
+        size_t length = 0;
+        std::string head = in_.substr(0, head_end);
+        std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return std::tolower(c); });
+        if (const size_t at = head.find("\r\ncontent-length:"); at != std::string::npos)
+            length = std::strtoul(head.c_str() + at + 17, nullptr, 10);
+        while (in_.size() < head_end + 4 + length)
+            if (!fill()) return -1;
+        in_.erase(0, head_end + 4 + length);
+        return status;
+    }
+    bool fill() {
+        char buf[16384];
+        const ssize_t r = ::recv(fd_, buf, sizeof buf, 0);
+        if (r <= 0) return false;
+        in_.append(buf, static_cast<size_t>(r));
+        return true;
+    }
+
+    int port_;
+    int fd_ = -1;
+    std::string in_;
+};
 
 // A temp file created ahead of its write, in the same directory: the store
 // takes one its spare-file thread made after the previous write
@@ -117,9 +197,9 @@ int cmd_latency(const Args& a) {
         while (Clock::now() < until) {
         }
     };
-    std::map<int, std::unique_ptr<httplib::Client>> clients;
+    std::map<int, std::unique_ptr<Connection>> clients;
     for (auto& s : specs)
-        if (!clients.count(s.port)) clients[s.port] = make_client(s.port);
+        if (!clients.count(s.port)) clients[s.port] = std::make_unique<Connection>(s.port);
     // --fsync-dir D --fsync-bytes F: the baseline writes, after each round of
     // requests, side by side with them (P3).
     const fs::path fsync_dir = a.get("fsync-dir");
@@ -138,12 +218,12 @@ int cmd_latency(const Args& a) {
             auto& c = *clients[specs[k].port];
             quiet();
             const auto t0 = Clock::now();
-            auto r = send(c, specs[k]);
+            const int status = c.exchange(specs[k]);
             const double us = since_us(t0);
             if (i < warmup) continue;
-            if (!r || r->status != 200) {
+            if (status != 200) {
                 ++bad[k];
-                last_bad_status[k] = r ? r->status : -1;
+                last_bad_status[k] = status;
                 continue;
             }
             lat[k].push_back(us);
