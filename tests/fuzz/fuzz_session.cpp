@@ -176,9 +176,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             if (st != OXIOS_OK) oxios_fuzz::fail("append to a readable session failed", before.body);
             const auto after = store.get(kId);
             if (after.status != OXIOS_OK) oxios_fuzz::fail("get after append failed", after.body);
-            size_t users = 0, agents = 0;
-            count_items(before.body, users, agents);
-            check_rebuilt(after.body, users, agents, users + 1);
+            size_t stored_users = 0, stored_agents = 0;
+            count_items(before.body, stored_users, stored_agents);
+            check_rebuilt(after.body, stored_users, stored_agents, stored_users + 1);
             served = after.body;
         } else if (st == OXIOS_OK) {
             served = store.get(kId).body;

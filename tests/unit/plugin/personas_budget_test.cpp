@@ -108,10 +108,10 @@ TEST_CASE_FIXTURE(Fixture, "chat: a budget refusal (gateway ERROR DENIED) is 429
     CHECK(r.header("Retry-After") == "61");
 
     host.set_gateway([](const ChatMessage&) {
-        GatewayReply r;
-        r.error = OXIOS_E_DENIED;
-        r.error_text = "budget exhausted for agent 'u': 9/5 tokens";
-        return r;
+        GatewayReply refusal;
+        refusal.error = OXIOS_E_DENIED;
+        refusal.error_text = "budget exhausted for agent 'u': 9/5 tokens";
+        return refusal;
     });
     r = host.post("/api/chat", R"({"content":"hi","user_id":"u"})");
     error_of(r, 429);
