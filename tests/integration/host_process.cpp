@@ -1,5 +1,6 @@
 #include "host_process.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,10 +32,12 @@ int spawn(const std::vector<std::string>& args, const fs::path& out, const fs::p
     int pid = ::fork();
     if (pid == 0) {
         for (const auto& e : env) ::putenv(const_cast<char*>(e.c_str()));
-        FILE* o = std::freopen(out.c_str(), "w", stdout);
-        FILE* e = std::freopen(err.c_str(), "w", stderr);
-        (void)o;
-        (void)e;
+        // dup2, not freopen: freopen would flush the test's own unwritten
+        // output (doctest's report so far) into the log a second time.
+        const int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        const int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (o >= 0) ::dup2(o, STDOUT_FILENO);
+        if (e >= 0) ::dup2(e, STDERR_FILENO);
         std::vector<char*> argv;
         for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
         argv.push_back(nullptr);
