@@ -3,14 +3,14 @@
 //   latency  --req 'PORT|METHOD|PATH|BODY' [--req ...] --n N [--warmup W]
 //            [--fsync-dir D --fsync-bytes F] [--settle-ms MS]
 // Requests cycle through the --req specs on one keep-alive connection per
-// port, each request written whole; percentiles per spec. With --fsync-dir (P3: the host's own sessions
-// directory), each round also writes F's bytes the way the session store
-// does, without the store: into a temp file created ahead of time, fsync,
-// rename to a new name ("fsync", the baseline); then the same plus a
-// directory fsync ("protocol", the store's whole protocol). --settle-ms: a
-// pause (spun) before each timed operation, so that none overlaps what the
-// previous one left running (the host's work after a reply, its spare-file
-// creation, the disk's after a write).
+// port, each request built once and written whole; percentiles per spec.
+// With --fsync-dir (P3: the host's own sessions directory), each round also
+// writes F's bytes the way the session store does, without the store: into a
+// temp file created ahead of time, fsync, rename to a new name ("fsync", the
+// baseline); then the same plus a directory fsync ("protocol", the store's
+// whole protocol). --settle-ms: a pause (spun) before each timed operation,
+// so that none overlaps what the previous one left running (the host's work
+// after a reply, its spare-file creation, the disk's after a write).
 #include "driver_common.hpp"
 
 #include <arpa/inet.h>
@@ -20,9 +20,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 namespace fs = std::filesystem;
@@ -33,7 +33,7 @@ namespace {
 
 struct Spec {
     int port = 0;
-    std::string method, path, body;
+    std::string request;  // the whole request as written to the socket
 };
 
 Spec parse_spec(const std::string& s) {
@@ -52,9 +52,16 @@ Spec parse_spec(const std::string& s) {
     }
     if (parts.size() < 3) throw std::runtime_error("bad --req " + s);
     spec.port = std::atoi(parts[0].c_str());
-    spec.method = parts[1];
-    spec.path = parts[2];
-    if (at <= s.size()) spec.body = s.substr(at);
+    const std::string& method = parts[1];
+    const std::string body = at <= s.size() ? s.substr(at) : std::string();
+    if (method != "GET" && method != "POST" && method != "PUT" && method != "DELETE")
+        throw std::runtime_error("unsupported method " + method);
+    spec.request = method + " " + parts[2] + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    if (method == "POST" || method == "PUT")
+        spec.request +=
+            "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    else
+        spec.request += "\r\n";
     return spec;
 }
 
@@ -71,16 +78,8 @@ public:
 
     // The response's status, or -1 when the exchange failed (reconnects next time).
     int exchange(const Spec& s) {
-        if (s.method != "GET" && s.method != "POST" && s.method != "PUT" && s.method != "DELETE")
-            throw std::runtime_error("unsupported method " + s.method);
-        std::string req = s.method + " " + s.path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-        if (s.method == "POST" || s.method == "PUT")
-            req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(s.body.size()) + "\r\n\r\n" +
-                   s.body;
-        else
-            req += "\r\n";
         if (fd_ < 0 && !open_fd()) return -1;
-        const int status = round_trip(req);
+        const int status = round_trip(s.request);
         if (status < 0) close_fd();
         return status;
     }
@@ -117,12 +116,10 @@ private:
             if (!fill()) return -1;
         int status = -1;
         if (std::sscanf(in_.c_str(), "HTTP/1.%*d %d", &status) != 1) return -1;
-        size_t length = 0;
-        std::string head = in_.substr(0, head_end);
-        std::transform(head.begin(), head.end(), head.begin(), [](unsigned char c) { return std::tolower(c); });
-        const size_t at = head.find("\r\ncontent-length:");
-        if (at == std::string::npos) return -1;  // every route timed here sends one; chunked is not read
-        length = std::strtoul(head.c_str() + at + 17, nullptr, 10);
+        // Every route timed here sends a length; a chunked answer is not read.
+        const char* field = ::strcasestr(in_.c_str(), "\r\ncontent-length:");
+        if (field == nullptr || field > in_.c_str() + head_end) return -1;
+        const size_t length = std::strtoul(field + 17, nullptr, 10);
         while (in_.size() < head_end + 4 + length)
             if (!fill()) return -1;
         in_.erase(0, head_end + 4 + length);
