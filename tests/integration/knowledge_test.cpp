@@ -13,6 +13,7 @@
 #include <string>
 
 using oxios::test::HostProcess;
+using oxios::test::read_file;
 
 namespace {
 
@@ -27,13 +28,6 @@ rapidjson::Document call(httplib::Client& c, const char* method, const std::stri
     doc.Parse(r->body.empty() ? "{}" : r->body.c_str());
     REQUIRE_MESSAGE(!doc.HasParseError(), "not JSON: " << r->body);
     return doc;
-}
-
-std::string slurp(const std::filesystem::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 }  // namespace
@@ -89,7 +83,7 @@ TEST_CASE("knowledge over HTTP: the UI's editing, linking, search, history and r
         call(c, "POST", "/api/knowledge/file/Projects/New%20file.md/restore", R"({"hash":")" + first + R"("})");
     CHECK(std::string(restored["status"].GetString()) == "restored");
     CHECK(std::string(restored["path"].GetString()) == "Projects/New file.md");
-    CHECK(slurp(vault / "Projects/New file.md") == "# Plan\nfirst version");
+    CHECK(read_file(vault / "Projects/New file.md") == "# Plan\nfirst version");
 
     // Delete: the folder is not empty; the note goes, then the folder.
     auto del = c.Delete("/api/knowledge/file/Projects");
@@ -128,11 +122,11 @@ TEST_CASE("knowledge over HTTP: chat, checklist, journal, habits, config and the
 
     CHECK(c.Post("/api/knowledge/checklist/add", R"({"path":"Shop.md","item":"eggs"})", "application/json")->status ==
           204);
-    CHECK(slurp(vault / "Shop.md") == "- [ ] eggs\n");
+    CHECK(read_file(vault / "Shop.md") == "- [ ] eggs\n");
     CHECK(c.Post("/api/knowledge/journal/add", R"({"record":"Buy milk jj"})", "application/json")->status == 204);
     auto today = call(c, "GET", "/api/knowledge/journal/today");
     CHECK(today["exists"].GetBool());
-    const std::string journal = slurp(vault / today["path"].GetString());
+    const std::string journal = read_file(vault / today["path"].GetString());
     CHECK(journal.rfind("## ", 0) == 0);
     CHECK(journal.find("` Buy milk jj\n") != std::string::npos);
     call(c, "GET", "/api/knowledge/habits?year=1969", "", 400);

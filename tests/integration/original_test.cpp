@@ -17,19 +17,13 @@
 #include <sstream>
 
 using oxios::test::HostProcess;
+using oxios::test::read_file;
 namespace fs = std::filesystem;
 using oxios::test::parse;
 
 namespace {
 
 fs::path fixtures() { return oxios::test::env_or("OXIOS_ORIGINAL_FIXTURES"); }
-
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 // Every regular file under `dir` with its bytes, by relative path, but those
 // the host adds: .git/ (docs/api-operator.md "Git") and its state in .oxios/.
@@ -39,7 +33,7 @@ std::map<std::string, std::string> files_of(const fs::path& dir) {
         if (it->path() == dir / ".git" || it->path() == dir / ".oxios")
             it.disable_recursion_pending();
         else if (it->is_regular_file())
-            out[fs::relative(it->path(), dir).string()] = slurp(it->path());
+            out[fs::relative(it->path(), dir).string()] = read_file(it->path());
     }
     return out;
 }
@@ -58,7 +52,7 @@ int free_port() {
 
 // The fixture config.toml with its port and workspace replaced.
 std::string original_config(int port, const fs::path& workspace) {
-    std::string text = slurp(fixtures() / "config.toml");
+    std::string text = read_file(fixtures() / "config.toml");
     text = std::regex_replace(text, std::regex("port = 4311"), "port = " + std::to_string(port));
     text = std::regex_replace(text, std::regex("~/.oxios/workspace"), workspace.string());
     return text;
@@ -156,7 +150,7 @@ TEST_CASE("original: ~/.oxios/config.toml and its workspace are served as they a
 TEST_CASE("original: PUT /api/config and the engine routes write TOML back to config.toml") {
     HostProcess::Options o;
     o.config_file = "config.toml";
-    o.config_json = slurp(fixtures() / "config.toml");
+    o.config_json = read_file(fixtures() / "config.toml");
     HostProcess host(o);
     auto c = host.client();
     const auto t = bearer("tok-beta");
@@ -169,7 +163,7 @@ TEST_CASE("original: PUT /api/config and the engine routes write TOML back to co
     auto bad = c.Put("/api/config", t, R"({"gateway":{"port":"x"}})", "application/json");
     CHECK(bad->status == 400);
 
-    const std::string text = slurp(file);
+    const std::string text = read_file(file);
     CHECK(text.find("ttl_hours = 5") != std::string::npos);
     CHECK(text.find("default_model = 'openai/gpt-4o-mini'") != std::string::npos);
     CHECK(text.find("api_key = 'sk-original-provider-key'") != std::string::npos);

@@ -5,6 +5,7 @@
 // must know of) keep arriving while the state is handed over.
 #include "fake_openai.hpp"
 #include "host_process.hpp"
+#include "json_answer.hpp"
 #include "ws_client.hpp"
 
 #include <doctest/doctest.h>
@@ -18,6 +19,7 @@
 
 using oxios::test::env_or;
 using oxios::test::HostProcess;
+using oxios::test::sget;
 using oxios::test::Watchdog;
 using oxios::test::WsClient;
 
@@ -29,11 +31,6 @@ std::vector<std::string> tokens_of_reply() {
     std::vector<std::string> t;
     for (int i = 0; i < kTokens; ++i) t.push_back("tok" + std::to_string(i) + " ");
     return t;
-}
-
-std::string sget(const rapidjson::Value& v, const char* key) {
-    if (!v.IsObject() || !v.HasMember(key) || !v[key].IsString()) return {};
-    return v[key].GetString();
 }
 
 // One client's count over its replies: token frames against the tokens sent.

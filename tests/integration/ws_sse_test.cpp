@@ -5,6 +5,7 @@
 // and leaves no gap or repeat in any SSE sequence. Also many idle clients
 // while /api/status keeps answering.
 #include "host_process.hpp"
+#include "json_answer.hpp"
 #include "sse_client.hpp"
 #include "ws_client.hpp"
 
@@ -41,6 +42,8 @@
 using oxios::test::consecutive;
 using oxios::test::env_or;
 using oxios::test::HostProcess;
+using oxios::test::parse;
+using oxios::test::sget;
 using oxios::test::SseClient;
 using oxios::test::upgrade_request;
 using oxios::test::Watchdog;
@@ -52,17 +55,6 @@ using tcp = net::ip::tcp;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-rapidjson::Document parse(const std::string& text) {
-    rapidjson::Document d;
-    d.Parse(text.c_str(), text.size());
-    return d;
-}
-
-std::string sget(const rapidjson::Value& v, const char* key) {
-    if (!v.IsObject() || !v.HasMember(key) || !v[key].IsString()) return {};
-    return v[key].GetString();
-}
 
 std::string chat_frame(const std::string& content, const std::string& session) {
     rapidjson::StringBuffer b;

@@ -54,7 +54,7 @@ struct Fixture {
     }
 };
 
-rapidjson::Document parse(const Result& r) {
+rapidjson::Document ok_json(const Result& r) {
     REQUIRE(r.status == OXIOS_OK);
     auto doc = json::parse_object(r.body);
     REQUIRE(doc);
@@ -91,7 +91,7 @@ TEST_CASE("audit: the chain continues across a restart and verifies") {
     const auto second = json::parse_object(lines[1]);
     CHECK(json::get_int(*second, "seq", 0) == 2);
     CHECK(json::get_string(*second, "prev_hash") == json::get_string(*first, "hash"));
-    const auto v = parse(log->verify());
+    const auto v = ok_json(log->verify());
     CHECK(json::get_bool(v, "valid", false));
     CHECK(json::get_int(v, "entry_count", 0) == 2);
     CHECK(json::get_string(v, "head_hash") == json::get_string(*second, "hash"));
@@ -108,7 +108,7 @@ TEST_CASE("audit: a flipped byte is found by verify at its seq") {
     REQUIRE(at != std::string::npos);
     text[at] = 'N';
     { std::ofstream(f.dir / "audit.jsonl", std::ios::binary | std::ios::trunc) << text; }
-    const auto v = parse(f.open()->verify());
+    const auto v = ok_json(f.open()->verify());
     CHECK_FALSE(json::get_bool(v, "valid", true));
     CHECK(json::get_int(v, "broken_at_seq", 0) == 3);
     CHECK(json::get_int(v, "entry_count", 0) == 2);
@@ -123,7 +123,7 @@ TEST_CASE("audit: an incomplete last line is cut at start and the chain goes on"
     auto log = f.open();
     CHECK(f.lines().size() == 1);
     log->record("host", "host.stop", "ws");
-    const auto v = parse(log->verify());
+    const auto v = ok_json(log->verify());
     CHECK(json::get_bool(v, "valid", false));
     CHECK(json::get_int(v, "entry_count", 0) == 2);
 }
@@ -139,17 +139,17 @@ TEST_CASE("audit: rotation at max_file_bytes; verify and entries walk every file
     std::sort(rotated.begin(), rotated.end());
     REQUIRE(rotated.size() >= 2);
     CHECK(rotated[0].rfind("audit.1-", 0) == 0);
-    const auto v = parse(log->verify());
+    const auto v = ok_json(log->verify());
     CHECK(json::get_bool(v, "valid", false));
     CHECK(json::get_int(v, "entry_count", 0) == 10);
-    const auto e = parse(log->entries(2, 9));
+    const auto e = ok_json(log->entries(2, 9));
     CHECK(json::get_int(e, "count", 0) == 8);
     CHECK(e["entries"][0]["seq"].GetInt() == 2);
     CHECK(e["entries"][7]["seq"].GetInt() == 9);
     // A reopened log continues after the newest file.
     auto again = f.open();
     again->record("host", "git.tag", "v10");
-    CHECK(json::get_int(parse(again->verify()), "entry_count", 0) == 11);
+    CHECK(json::get_int(ok_json(again->verify()), "entry_count", 0) == 11);
 }
 
 TEST_CASE("audit: list is newest first over the last memory_entries") {
@@ -157,13 +157,13 @@ TEST_CASE("audit: list is newest first over the last memory_entries") {
     f.settings.memory_entries = 3;
     auto log = f.open();
     for (int i = 0; i < 5; ++i) log->record("token:abcdef12", "skill.create", "s" + std::to_string(i));
-    const auto page = parse(log->list(1, 50));
+    const auto page = ok_json(log->list(1, 50));
     CHECK(json::get_int(page, "total", 0) == 3);
     CHECK(page["items"][0]["seq"].GetInt() == 5);
     CHECK(std::string(page["items"][0]["agent_name"].GetString()) == "token:abcdef12");
     CHECK(page["items"][2]["seq"].GetInt() == 3);
     // A restart refills the memory from the store.
-    CHECK(json::get_int(parse(f.open()->list(1, 50)), "total", 0) == 3);
+    CHECK(json::get_int(ok_json(f.open()->list(1, 50)), "total", 0) == 3);
 }
 
 TEST_CASE("audit: disabled records nothing and verifies as empty") {
@@ -173,7 +173,7 @@ TEST_CASE("audit: disabled records nothing and verifies as empty") {
     log->record("host", "host.start", "ws");
     CHECK(f.lines().empty());
     CHECK(log->verify().body == "{\"valid\":true,\"entry_count\":0,\"head_hash\":null}");
-    CHECK(json::get_int(parse(log->list(1, 50)), "total", 1) == 0);
+    CHECK(json::get_int(ok_json(log->list(1, 50)), "total", 1) == 0);
 }
 
 TEST_CASE("audit: audit.record checks its limits; long text is truncated") {

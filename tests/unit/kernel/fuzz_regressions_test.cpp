@@ -53,11 +53,6 @@ Arrays arrays(const std::string& text, const char* name) {
     return a;
 }
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 }  // namespace
 
 // fuzz_session crash-fdc2cf533897d85597d297b336bbfc1b4e6c2fec: a session file

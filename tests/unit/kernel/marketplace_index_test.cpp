@@ -22,10 +22,6 @@ using Ms = std::chrono::milliseconds;
 
 namespace {
 
-std::string skill_md(const std::string& name, const std::string& description) {
-    return "---\nname: " + name + "\ndescription: " + description + "\nversion: 2.0.0\n---\nbody\n";
-}
-
 // Serves `files` by path; "/stall..." answers only when the server stops (or
 // after 5 s); counts the requests of each path.
 class IndexServer {
@@ -91,7 +87,7 @@ private:
 struct IndexMarket : Fixture {
     Settings settings;
     IndexServer server;
-    const std::string notes_md = skill_md("Notes", "Write notes with git history");
+    const std::string notes_md = skill_md("Notes", "Write notes with git history", "2.0.0");
 
     IndexMarket() {
         settings.registry = server.url("/reg/index.json");
@@ -116,8 +112,8 @@ struct IndexMarket : Fixture {
           {"slug":"slow","name":"Slow","summary":"x","files":[{"path":"SKILL.md","url":"/stall/slow.md"}]},
           {"slug":"../bad slug","files":[]}
         ]})");
-        server.serve("/reg/files/git-helper.md", skill_md("Git Helper", "Commits and branches"));
-        server.serve("/other/docker.md", skill_md("Docker", "Containers"));
+        server.serve("/reg/files/git-helper.md", skill_md("Git Helper", "Commits and branches", "2.0.0"));
+        server.serve("/other/docker.md", skill_md("Docker", "Containers", "2.0.0"));
         server.serve("/reg/files/notes.md", notes_md);
         server.serve("/reg/files/daily.md", "# day\n");
     }
@@ -191,7 +187,7 @@ TEST_CASE_FIXTURE(IndexMarket, "marketplace index: a failed install leaves nothi
     CHECK(error_of(bad) == "invalid skill 'bad-sha': sha256 mismatch for SKILL.md");
     CHECK(error_of(install("escape")) == "invalid skill 'escape': dot path ../../outside/x");
     CHECK_FALSE(fs::exists(outside / "x"));
-    server.serve("/reg/files/notes.md", skill_md("Notes", std::string(5000, 'n')));
+    server.serve("/reg/files/notes.md", skill_md("Notes", std::string(5000, 'n'), "2.0.0"));
     settings.cache_secs = 0;
     CHECK(install("notes").status == OXIOS_E_TOO_LARGE);
     settings.max_files = 1;
@@ -274,7 +270,7 @@ TEST_CASE_FIXTURE(Fixture, "marketplace index: HTTPS with the certificate verifi
     make_cert(outside / "other");
     IndexServer tls(
         std::make_unique<httplib::SSLServer>((outside / "cert.pem").c_str(), (outside / "key.pem").c_str()));
-    const std::string md = skill_md("Secure", "over TLS");
+    const std::string md = skill_md("Secure", "over TLS", "2.0.0");
     tls.serve("/index.json", R"({"skills":[{"slug":"secure","files":[{"path":"SKILL.md","url":"secure.md"}]}]})");
     tls.serve("/secure.md", md);
     Settings settings;

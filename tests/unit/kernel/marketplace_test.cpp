@@ -12,10 +12,6 @@ using oxios::kernel::marketplace::Settings;
 
 namespace {
 
-std::string skill_md(const std::string& name, const std::string& description, const std::string& version = "1.0.0") {
-    return "---\nname: " + name + "\ndescription: " + description + "\nversion: " + version + "\n---\nbody\n";
-}
-
 struct Market : Fixture {
     Settings settings;
     fs::path registry_dir = ws / "marketplace";

@@ -17,8 +17,8 @@ std::string file(const char* path, std::string_view content) {
 }
 
 // The services fixture with knowledge.* registered.
-struct Vault : Fixture {
-    Vault() {
+struct VaultFixture : Fixture {
+    VaultFixture() {
         with_knowledge = true;
         reopen();
     }
@@ -30,7 +30,7 @@ int status_of(Fixture& f, const char* method, const std::string& args) { return 
 }  // namespace
 
 TEST_CASE("knowledge: the traversal catalogue is refused before anything is created") {
-    Vault f;
+    VaultFixture f;
     fs::create_symlink(f.outside, f.ws / "knowledge" / "out");
     for (const char* bad : {"../x.md", "a/../../x.md", "/etc/passwd", "a\\..\\x.md", "out/secret.txt", "out/new.md",
                             "a/b/../../../ws/x.md"}) {
@@ -48,7 +48,7 @@ TEST_CASE("knowledge: the traversal catalogue is refused before anything is crea
 }
 
 TEST_CASE("knowledge: hidden components, .keep and long names") {
-    Vault f;
+    VaultFixture f;
     Result hidden = f.call("knowledge.write", file(".obsidian/x.md", "x"));
     CHECK(hidden.status == OXIOS_E_INVALID);
     CHECK(error_of(hidden) == "hidden path");
@@ -76,7 +76,7 @@ TEST_CASE("knowledge: hidden components, .keep and long names") {
 }
 
 TEST_CASE("knowledge: write, read, tree order, binary files kept, size, delete") {
-    Vault f;
+    VaultFixture f;
     const fs::path vault = f.ws / "knowledge";
     CHECK(status_of(f, "knowledge.write", file("b.md", "# B")) == OXIOS_OK);
     CHECK(status_of(f, "knowledge.write", file("a/deep/c.json", "{\"x\":1}")) == OXIOS_OK);
@@ -119,7 +119,7 @@ TEST_CASE("knowledge: write, read, tree order, binary files kept, size, delete")
 }
 
 TEST_CASE("knowledge: writes publish knowledge_changed without content and keep the index current") {
-    Vault f;
+    VaultFixture f;
     CHECK(status_of(f, "knowledge.write", file("Target.md", "secret words")) == OXIOS_OK);
     CHECK(status_of(f, "knowledge.write", file("Target.md", "secret words again")) == OXIOS_OK);
     CHECK(status_of(f, "knowledge.delete", Args().set("path", "Target.md")) == OXIOS_OK);
@@ -150,7 +150,7 @@ TEST_CASE("knowledge: writes publish knowledge_changed without content and keep 
 }
 
 TEST_CASE("knowledge pages: chat, checklist, journal and habits through their methods") {
-    Vault f;
+    VaultFixture f;
     f.now = int64_t{1780823100} * 1000000;  // 2026-06-07 09:05 UTC
     CHECK(f.call("knowledge.config_put", R"({"config":{"timezone":"UTC"}})").status == OXIOS_OK);
     CHECK(f.call("knowledge.chat_append", Args().set("message", " Buy\nmilk ")).status == OXIOS_OK);
@@ -194,7 +194,7 @@ TEST_CASE("knowledge pages: chat, checklist, journal and habits through their me
 }
 
 TEST_CASE("knowledge config: defaults, partial merge of known members, validation naming the key") {
-    Vault f;
+    VaultFixture f;
     auto config = f.ok("knowledge.config_get", Args());
     CHECK(std::string(config["mode"].GetString()) == "full");
     CHECK(config["pomodoro_duration_in_minutes"].GetInt() == 50);

@@ -7,6 +7,7 @@
 #include "services/knowledge_vault.hpp"
 #include "services/service_registry.hpp"
 #include "store/file_record_store.hpp"
+#include "test_util.hpp"
 
 #include <doctest/doctest.h>
 #include <rapidjson/document.h>
@@ -35,36 +36,20 @@ struct Event {
     std::string fields;  // JSON object
 };
 
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "oxios-services-XXXXXX").string();
-        if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp failed");
-        path_ = fs::canonical(pattern);
-    }
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path_, ec);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    const fs::path& path() const { return path_; }
-
-private:
-    fs::path path_;
-};
-
-inline std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
+using oxios::kernel::test::parse;
+using oxios::kernel::test::slurp;
+using oxios::kernel::test::TempDir;
 
 inline void spit(const fs::path& p, const std::string& data) {
     fs::create_directories(p.parent_path());
     std::ofstream out(p, std::ios::binary);
     out << data;
+}
+
+// A skill file with front matter.
+inline std::string skill_md(const std::string& name, const std::string& description,
+                            const std::string& version = "1.0.0") {
+    return "---\nname: " + name + "\ndescription: " + description + "\nversion: " + version + "\n---\nbody\n";
 }
 
 // Every entry below `dir`, recursively, as relative paths (sorted).
@@ -112,13 +97,6 @@ public:
 private:
     rapidjson::Document doc_;
 };
-
-inline rapidjson::Document parse(const std::string& text) {
-    rapidjson::Document doc;
-    doc.Parse(text.data(), text.size());
-    REQUIRE_MESSAGE(!doc.HasParseError(), "not JSON: " << text);
-    return doc;
-}
 
 inline std::string error_of(const Result& r) {
     auto doc = parse(r.body);

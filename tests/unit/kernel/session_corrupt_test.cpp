@@ -16,17 +16,6 @@ namespace fs = std::filesystem;
 namespace {
 constexpr int64_t kNowUs = 1'780'000'000'123'456;  // the store's clock: unix secs 1780000000
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-std::vector<std::string> user_contents(const rapidjson::Value& session) {
-    std::vector<std::string> out;
-    for (const auto& m : session["user_messages"].GetArray()) out.emplace_back(m["content"].GetString());
-    return out;
-}
-
 Exchange said(const std::string& id, const std::string& content) {
     Exchange ex;
     ex.session_id = id;

@@ -23,23 +23,12 @@ size_t count_files(const fs::path& dir) {
     return n;
 }
 
-std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 // The ids of the whole listing, in order.
 std::vector<std::string> listed(const FileSessionStore& store) {
     std::vector<std::string> ids;
     auto d = parse(store.list(1, 500).body);
     for (const auto& item : d["items"].GetArray()) ids.emplace_back(item["id"].GetString());
     return ids;
-}
-
-std::vector<std::string> user_contents(const rapidjson::Value& session) {
-    std::vector<std::string> out;
-    for (const auto& m : session["user_messages"].GetArray()) out.emplace_back(m["content"].GetString());
-    return out;
 }
 
 // What a kill -9 leaves: the files as they are now, the process gone.

@@ -45,8 +45,6 @@ bool wait_ready(const SpareFiles& spares, size_t n) {
     return true;
 }
 
-std::string slurp(const fs::path& p) { return read_file(p); }
-
 }  // namespace
 
 TEST_CASE("spare files: none before the first write, then the pool is topped up to its size") {

@@ -3,15 +3,19 @@
 
 #include "oxios_plugin.h"
 
+#include <doctest/doctest.h>
 #include <rapidjson/document.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace oxios::kernel::test {
 
@@ -21,7 +25,7 @@ public:
     TempDir() {
         char tmpl[] = "/tmp/oxios-kernel-test-XXXXXX";
         if (::mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
+        path_ = std::filesystem::canonical(tmpl);
     }
     ~TempDir() {
         std::error_code ec;
@@ -63,8 +67,23 @@ struct Exchange {
 inline rapidjson::Document parse(const std::string& text) {
     rapidjson::Document d;
     d.Parse(text.data(), text.size());
-    if (d.HasParseError()) throw std::runtime_error("bad JSON in test: " + text);
+    REQUIRE_MESSAGE(!d.HasParseError(), "not JSON: " << text);
     return d;
+}
+
+// A whole file ("" when it cannot be read).
+inline std::string slurp(const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+// The contents of a session's user messages, in order.
+inline std::vector<std::string> user_contents(const rapidjson::Value& session) {
+    std::vector<std::string> out;
+    for (const auto& m : session["user_messages"].GetArray()) out.emplace_back(m["content"].GetString());
+    return out;
 }
 
 // Polls `cond` every 2 ms for up to `ms`.

@@ -23,10 +23,10 @@ using namespace oxios::kernel::test;
 namespace {
 
 // One host's audit log on the shared database.
-struct Host {
+struct AuditHost {
     std::shared_ptr<pg::Pool> pool;
     std::unique_ptr<audit::AuditLog> log;
-    explicit Host(const std::string& url, uint64_t memory_entries = 10'000) {
+    explicit AuditHost(const std::string& url, uint64_t memory_entries = 10'000) {
         pool = std::make_shared<pg::Pool>(url, 4);
         pool->run([](pg::Connection& c) { pg::migrate(c); });
         log =
@@ -47,10 +47,10 @@ rapidjson::Document body(const Result& r) {
 
 TEST_CASE("PostgreSQL audit: two hosts appending from several threads make one valid, gapless chain") {
     const std::string url = oxios::test::shared_pg_server().fresh_database();
-    Host a(url), b(url);
+    AuditHost a(url), b(url);
     constexpr int kThreads = 3, kEach = 100;  // 600 entries: verify reads more than one page
     std::vector<std::thread> threads;
-    for (Host* h : {&a, &b})
+    for (AuditHost* h : {&a, &b})
         for (int t = 0; t < kThreads; ++t)
             threads.emplace_back([h, t] {
                 for (int i = 0; i < kEach; ++i)
@@ -59,7 +59,7 @@ TEST_CASE("PostgreSQL audit: two hosts appending from several threads make one v
     for (auto& t : threads) t.join();
     constexpr int kTotal = 2 * kThreads * kEach;
 
-    for (Host* h : {&a, &b}) {
+    for (AuditHost* h : {&a, &b}) {
         auto v = body(h->log->verify());
         CHECK(v["valid"].GetBool());
         CHECK(v["entry_count"].GetInt() == kTotal);
@@ -81,7 +81,7 @@ TEST_CASE("PostgreSQL audit: two hosts appending from several threads make one v
 
 TEST_CASE("PostgreSQL audit: a host sees the other's entries, and list stays within memory_entries") {
     const std::string url = oxios::test::shared_pg_server().fresh_database();
-    Host a(url, 3), b(url, 3);
+    AuditHost a(url, 3), b(url, 3);
     a.log->record("host", "host.start", "a");
     b.log->record("ip:10.0.0.2", "cron.create", "nightly");
     a.log->record("host", "host.stop", "a");
@@ -102,7 +102,7 @@ TEST_CASE("PostgreSQL audit: a host sees the other's entries, and list stays wit
 
 TEST_CASE("PostgreSQL audit: an edited row breaks verify at its seq") {
     const std::string url = oxios::test::shared_pg_server().fresh_database();
-    Host a(url);
+    AuditHost a(url);
     for (int i = 0; i < 3; ++i) a.log->record("host", "test.append", std::to_string(i));
     a.pool->run([](pg::Connection& c) {
         c.exec(
@@ -117,7 +117,7 @@ TEST_CASE("PostgreSQL audit: an edited row breaks verify at its seq") {
 TEST_CASE("PostgreSQL audit: while the server is down an entry is refused with 503, and none is half stored") {
     oxios::test::PgServer server;  // its own: this test stops it
     const std::string url = server.fresh_database();
-    Host a(url);
+    AuditHost a(url);
     ServiceRegistry registry;
     register_audit_service(registry, *a.log);
     a.log->record("host", "host.start", "a");

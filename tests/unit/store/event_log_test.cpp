@@ -20,7 +20,7 @@ using namespace oxios::kernel::test;
 
 namespace {
 
-struct Host {
+struct BusHost {
     std::shared_ptr<pg::Pool> pool;
     EventBus bus;
     std::unique_ptr<DutyLock> duty = sole_host_duty();
@@ -28,7 +28,7 @@ struct Host {
     std::mutex mutex;
     std::vector<std::pair<uint64_t, std::string>> seen;
 
-    Host(const std::string& url, size_t ring = 64) : bus(ring, 1024, clock::now_us) {
+    BusHost(const std::string& url, size_t ring = 64) : bus(ring, 1024, clock::now_us) {
         pool = std::make_shared<pg::Pool>(url, 2);
         pool->run([](pg::Connection& c) { pg::migrate(c); });
         log = std::make_unique<PgEventLog>(pool, bus, PgEventLog::Retention{}, clock::now_us, *duty);
@@ -49,7 +49,7 @@ struct Host {
 
 TEST_CASE("event log: events of two hosts reach both, in one gapless order, byte for byte") {
     const std::string url = oxios::test::shared_pg_server().fresh_database();
-    Host a(url), b(url);
+    BusHost a(url), b(url);
     for (int i = 0; i < 50; ++i) {
         CHECK(a.bus.publish("from_a", R"({"n":)" + std::to_string(i) + ",\"text\":\"x y\"}") == EventBus::kLogged);
         b.bus.publish("from_b", R"({"n":)" + std::to_string(i) + "}");
@@ -70,10 +70,10 @@ TEST_CASE("event log: events of two hosts reach both, in one gapless order, byte
 
 TEST_CASE("event log: a host started later resumes any id from the table, ring or not") {
     const std::string url = oxios::test::shared_pg_server().fresh_database();
-    Host a(url);
+    BusHost a(url);
     for (int i = 0; i < 200; ++i) a.bus.publish("e", R"({"i":)" + std::to_string(i) + "}");
     REQUIRE(wait_for([&] { return a.count() == 200; }, 10000));
-    Host c(url, 16);  // its ring holds the newest 16 only
+    BusHost c(url, 16);  // its ring holds the newest 16 only
     CHECK(c.bus.last_seq() == 200);
     std::vector<uint64_t> got;
     const uint64_t missed = c.bus.since(20, [&](uint64_t seq, std::string_view) { got.push_back(seq); });

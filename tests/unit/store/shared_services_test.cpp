@@ -22,7 +22,7 @@ using namespace oxios::kernel::test;
 
 namespace {
 
-struct Host {
+struct ServicesHost {
     std::shared_ptr<pg::Pool> pool;
     EventBus bus{64, 1024, clock::now_us};
     std::unique_ptr<DutyLock> duty = sole_host_duty();
@@ -30,7 +30,7 @@ struct Host {
     std::unique_ptr<PgRecordStore> records;
     ServiceRegistry registry;
 
-    Host(const std::string& url, const std::filesystem::path& workspace) {
+    ServicesHost(const std::string& url, const std::filesystem::path& workspace) {
         pool = std::make_shared<pg::Pool>(url, 2);
         pool->run([](pg::Connection& c) { pg::migrate(c); });
         log = std::make_unique<PgEventLog>(pool, bus, PgEventLog::Retention{}, clock::now_us, *duty);
@@ -45,7 +45,7 @@ struct Host {
         register_approvals_service(registry, ctx);
         register_memory_service(registry, ctx);
     }
-    ~Host() { registry.stop(); }
+    ~ServicesHost() { registry.stop(); }
 
     rapidjson::Document ok(std::string_view method, const std::string& in) {
         Result r = registry.call(method, in);
@@ -54,7 +54,7 @@ struct Host {
     }
 };
 
-std::string status_on(Host& h, const std::string& id) {
+std::string status_on(ServicesHost& h, const std::string& id) {
     auto list = h.ok("approvals.list", "{}");
     for (const auto& a : list.GetArray())
         if (a["id"].GetString() == id) return a["status"].GetString();
@@ -66,7 +66,7 @@ std::string status_on(Host& h, const std::string& id) {
 TEST_CASE("two hosts on PostgreSQL: an approval asked on A is approved on B, and A lists it approved") {
     const std::string url = oxios::test::shared_pg_server().fresh_database();
     TempDir tmp;
-    Host a(url, tmp.path()), b(url, tmp.path());
+    ServicesHost a(url, tmp.path()), b(url, tmp.path());
     const std::string id = a.ok("approvals.request", R"({"subject":"agent-1","action":"exec"})")["id"].GetString();
     CHECK(wait_for([&] { return status_on(b, id) == "pending"; }, 5000));
     CHECK(b.ok("approvals.approve", R"({"id":")" + id + "\"}")["status"].GetString() == std::string("approved"));
@@ -78,7 +78,7 @@ TEST_CASE("two hosts on PostgreSQL: an approval asked on A is approved on B, and
 TEST_CASE("two hosts on PostgreSQL: a memory stored on A is found by B's search and list") {
     const std::string url = oxios::test::shared_pg_server().fresh_database();
     TempDir tmp;
-    Host a(url, tmp.path()), b(url, tmp.path());
+    ServicesHost a(url, tmp.path()), b(url, tmp.path());
     const std::string id =
         a.ok("memory.create", R"({"content":"the cluster remembers","tags":["pg"]})")["id"].GetString();
     CHECK(wait_for([&] { return b.ok("memory.search", R"({"query":"cluster"})")["count"].GetInt() == 1; }, 5000));
