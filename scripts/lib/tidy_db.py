@@ -8,6 +8,8 @@ directory: plugin/*.cpp is not plugin/routes/x.cpp), and replaces GCC's
 precompiled header (-include .../cmake_pch.hxx: clang cannot read a .gch) by
 a clang PCH of the same header built here with CLANGXX, once per set of flags
 (kept while newer than the header).
+A unity batch (CMake's Unity/unity_N_cxx.cxx) stands for each source it
+includes, with the batch's flags.
 Prints the kept source files, one a line.
 """
 import fnmatch
@@ -33,12 +35,24 @@ def in_scope(source):
 # it does not know are let through by -Wno-unknown-warning-option.
 GCC_ONLY = {"-fno-gnu-unique", "-Winvalid-pch", "-g"}
 
+def sources_of(entry):
+    """The sources an entry compiles: its file, or a unity batch's includes."""
+    path = entry["file"]
+    if "/Unity/unity_" not in path:
+        return [os.path.realpath(path)]
+    included = []
+    for line in open(path):
+        if line.startswith('#include "'):
+            included.append(os.path.realpath(line.split('"')[1]))
+    return included
+
+
 os.makedirs(out_dir, exist_ok=True)
 pchs = {}
 seen = set()
 entries = []
-for entry in json.load(open(os.path.join(build_dir, "compile_commands.json"))):
-    source = os.path.realpath(entry["file"])
+for entry, source in ((e, s) for e in json.load(open(os.path.join(build_dir, "compile_commands.json")))
+                      for s in sources_of(e)):
     if not in_scope(source) or source in seen:  # plugin_version.cpp is built twice
         continue
     args = shlex.split(entry["command"]) if "command" in entry else list(entry["arguments"])
