@@ -70,7 +70,7 @@ TEST_CASE("knowledge: hidden components, .keep and long names") {
     CHECK(too_long.status == OXIOS_E_INVALID);
     CHECK(error_of(too_long) == "path component is too long");
     std::string long_path;
-    while (long_path.size() <= 1024) long_path += std::string(200, 'd') + "/";
+    while (long_path.size() <= 1024) long_path.append(200, 'd').append("/");
     CHECK(error_of(f.call("knowledge.write", file((long_path + "x.md").c_str(), "x"))) == "path is too long");
     CHECK(status_of(f, "knowledge.write", file(std::string(255, 'n').c_str(), "x")) == OXIOS_OK);
 }
