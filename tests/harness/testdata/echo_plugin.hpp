@@ -31,6 +31,18 @@ inline void put(Writer& w, std::string_view s) {
     w.String(s.empty() ? "" : s.data(), static_cast<rapidjson::SizeType>(s.size()));
 }
 
+// [[name, value], ...]
+inline void put_pairs(Writer& w, const oxios_pair* pairs, uint32_t count) {
+    w.StartArray();
+    for (uint32_t i = 0; i < count; ++i) {
+        w.StartArray();
+        put(w, sv(pairs[i].name));
+        put(w, sv(pairs[i].value));
+        w.EndArray();
+    }
+    w.EndArray();
+}
+
 template <typename F>
 std::string json(F&& f) {
     rapidjson::StringBuffer sb;

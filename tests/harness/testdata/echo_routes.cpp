@@ -137,23 +137,9 @@ oxios_status p_handle(void* instance, void* route_data, const oxios_request* req
                                       w.Key("route_kind");
                                       w.Uint(req->route_kind);
                                       w.Key("query_params");
-                                      w.StartArray();
-                                      for (uint32_t i = 0; i < req->query_count; ++i) {
-                                          w.StartArray();
-                                          put(w, sv(req->query_params[i].name));
-                                          put(w, sv(req->query_params[i].value));
-                                          w.EndArray();
-                                      }
-                                      w.EndArray();
+                                      put_pairs(w, req->query_params, req->query_count);
                                       w.Key("headers");
-                                      w.StartArray();
-                                      for (uint32_t i = 0; i < req->header_count; ++i) {
-                                          w.StartArray();
-                                          put(w, sv(req->headers[i].name));
-                                          put(w, sv(req->headers[i].value));
-                                          w.EndArray();
-                                      }
-                                      w.EndArray();
+                                      put_pairs(w, req->headers, req->header_count);
                                       w.EndObject();
                                   }));
             case R_ANY_STAR:
