@@ -8,8 +8,6 @@
 #include <rapidjson/document.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 using oxios::test::HostProcess;

@@ -14,7 +14,6 @@
 #include <fstream>
 #include <map>
 #include <regex>
-#include <sstream>
 
 using oxios::test::HostProcess;
 using oxios::test::read_file;
