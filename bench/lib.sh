@@ -92,6 +92,7 @@ plugin_version() {  # plugin_version SO -> "0.4.0"
 # start_host NAME CONFIG_JSON [extra host args...]
 # Sets HOST_PID, HOST_PORT, HOST_DIR (with plugins/, workspace/, out.log, err.log).
 # An existing HOST_DIR/workspace is reused (preloaded sessions).
+# HOST_PIN (a CPU list for taskset, unset: none) pins the host started.
 start_host() {
   local name=$1 config=$2; shift 2
   HOST_DIR=$BENCH_ROOT/$name
@@ -99,7 +100,7 @@ start_host() {
   printf '%s\n' "$config" >"$HOST_DIR/config.json"
   [[ -f $HOST_DIR/plugins/web_plugin.so ]] || cp "$PLUGIN_A" "$HOST_DIR/plugins/web_plugin.so"
   : >"$HOST_DIR/out.log"
-  "$HOST_BIN" --config "$HOST_DIR/config.json" --plugins "$HOST_DIR/plugins" --workspace "$HOST_DIR/workspace" \
+  ${HOST_PIN:+taskset -c "$HOST_PIN"} "$HOST_BIN" --config "$HOST_DIR/config.json" --plugins "$HOST_DIR/plugins" --workspace "$HOST_DIR/workspace" \
     --host 127.0.0.1 --port 0 "$@" >"$HOST_DIR/out.log" 2>>"$HOST_DIR/err.log" &
   HOST_PID=$!
   STARTED_PIDS+=("$HOST_PID")
