@@ -1,12 +1,13 @@
 // P8: holds N SSE subscribers (GET /api/events) and N WebSocket connections
-// (GET /api/chat/stream, Boost.Beast) on one host at once, samples the host's
+// (GET /api/chat/stream, Boost.Beast, held only) on one host at once, samples the host's
 // RSS from /proc, then publishes E events one at a time (a POST that makes
 // the kernel publish, e.g. POST /api/memory) and times publish (the event's
 // own "timestamp", stamped by the bus) -> delivered to every SSE subscriber.
 //
 //   oxios-bench-streams --port P --pid HOST_PID [--sse N] [--ws N] [--events E]
-//                       [--sources K] [--threads T]
+//                       [--sources K] [--threads T (SSE reader threads)]
 //                       [--trigger-path /api/memory] [--trigger-body JSON]
+//                       [--event-key memory_id (the event field that holds the id the trigger answers)]
 // Connections come from K source addresses 127.0.0.1..K (ephemeral ports are
 // per source address); the open-file limit is raised to its hard limit.
 // Prints one line of key/value pairs.
@@ -17,6 +18,8 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/websocket.hpp>
+
+#include "sse_fanout_reader.hpp"
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -80,99 +83,8 @@ bool bind_source(tcp::socket& sock, const asio::ip::address& source) {
     return !ec;
 }
 
-constexpr size_t kMaxMessages = 65536;  // by the bus seq of the host run (fresh host)
-
 struct Shared {
-    size_t sse_target = 0;
-    std::atomic<long> sse_ok{0}, sse_failed{0}, ws_ok{0}, ws_failed{0}, ws_closed{0}, sse_closed{0};
-    std::vector<std::atomic<int>> delivered = std::vector<std::atomic<int>>(kMaxMessages + 1);
-    std::vector<std::atomic<int64_t>> all_done_ns = std::vector<std::atomic<int64_t>>(kMaxMessages + 1);
-    std::vector<std::atomic<int64_t>> first_ns = std::vector<std::atomic<int64_t>>(kMaxMessages + 1);
-    std::vector<std::atomic<int64_t>> all_done_us = std::vector<std::atomic<int64_t>>(kMaxMessages + 1);   // wall
-    std::vector<std::atomic<int64_t>> published_us = std::vector<std::atomic<int64_t>>(kMaxMessages + 1);  // stamp
-};
-
-class SseClient : public std::enable_shared_from_this<SseClient> {
-public:
-    SseClient(asio::io_context& io, Shared& shared, tcp::endpoint ep, asio::ip::address source)
-        : sock_(io), shared_(shared), ep_(ep), source_(source) {}
-    void start() {
-        auto self = shared_from_this();
-        if (!bind_source(sock_, source_)) return fail();
-        sock_.async_connect(ep_, [self](beast::error_code ec) {
-            if (ec) return self->fail();
-            self->req_ = "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n";
-            asio::async_write(self->sock_, asio::buffer(self->req_), [self](beast::error_code ec2, size_t) {
-                if (ec2) return self->fail();
-                self->read();
-            });
-        });
-    }
-    std::atomic<uint64_t> last_seq{0};  // the newest event id seen
-
-private:
-    void fail() {
-        if (!head_done_)
-            shared_.sse_failed++;
-        else
-            shared_.sse_closed++;
-    }
-    void read() {
-        auto self = shared_from_this();
-        sock_.async_read_some(asio::buffer(buf_), [self](beast::error_code ec, size_t n) {
-            if (ec) return self->fail();
-            self->consume(std::string_view(self->buf_.data(), n));
-            self->read();
-        });
-    }
-    void consume(std::string_view data) {
-        line_.append(data.data(), data.size());
-        size_t start = 0;
-        for (;;) {
-            size_t nl = line_.find('\n', start);
-            if (nl == std::string::npos) break;
-            std::string_view line(line_.data() + start, nl - start);
-            if (!head_done_) {
-                if (line.rfind("HTTP/1.1 ", 0) == 0 && line.size() > 12) status_ = std::atoi(line.data() + 9);
-                if (line == "\r" || line.empty()) {
-                    head_done_ = true;
-                    if (status_ == 200)
-                        shared_.sse_ok++;
-                    else
-                        shared_.sse_failed++;
-                }
-            } else if (line.rfind("id: ", 0) == 0) {
-                seq_ = std::strtoull(std::string(line.substr(4)).c_str(), nullptr, 10);
-            } else if (line.rfind("data:", 0) == 0) {
-                // Keyed by the event's id, so a client that connected after
-                // some earlier event still counts the same event as the others.
-                const uint64_t c = seq_;
-                last_seq = seq_;
-                if (c > 0 && c <= kMaxMessages) {
-                    const int64_t t = now_ns();
-                    int64_t zero = 0;
-                    if (shared_.first_ns[c].compare_exchange_strong(zero, t))
-                        shared_.published_us[c] = event_stamp_us(line);
-                    if (static_cast<size_t>(++shared_.delivered[c]) == shared_.sse_target) {
-                        shared_.all_done_us[c] = wall_us();
-                        shared_.all_done_ns[c] = t;
-                    }
-                }
-            }
-            start = nl + 1;
-        }
-        line_.erase(0, start);
-    }
-
-    tcp::socket sock_;
-    Shared& shared_;
-    tcp::endpoint ep_;
-    asio::ip::address source_;
-    std::string req_, line_;
-    std::array<char, 8192> buf_{};
-    bool head_done_ = false;
-    int status_ = 0;
-    uint64_t seq_ = 0;
+    std::atomic<long> ws_ok{0}, ws_failed{0}, ws_closed{0};
 };
 
 class WsClient : public std::enable_shared_from_this<WsClient> {
@@ -260,6 +172,7 @@ int main(int argc, char** argv) {
     const long events = std::clamp<long>(num("events", 100), 1, 1000);
     const long sources = std::clamp<long>(num("sources", 1), 1, 250);
     const long threads = std::clamp<long>(num("threads", 1), 1, 8);
+    const std::string event_key = a.count("event-key") ? a["event-key"] : "memory_id";
     const std::string trigger_path = a.count("trigger-path") ? a["trigger-path"] : "/api/memory";
     const std::string trigger_body = a.count("trigger-body") ? a["trigger-body"] : R"({"content":"p8 event"})";
     if (port <= 0 || pid <= 0) {
@@ -272,38 +185,37 @@ int main(int argc, char** argv) {
     fds.rlim_cur = fds.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &fds);
     ::getrlimit(RLIMIT_NOFILE, &fds);
+    // The WebSocket side is only held (Beast, one thread); the SSE side is
+    // read by `threads` lean reader threads.
     asio::io_context io;
     Shared shared;
-    shared.sse_target = static_cast<size_t>(n_sse);
+    oxios_bench::SseFanoutReader sse(static_cast<int>(threads), event_stamp_us, wall_us, event_key);
     const tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port));
-    std::vector<std::shared_ptr<SseClient>> sse;
     std::vector<std::shared_ptr<WsClient>> ws;
     const long rss_before = rss_kb(pid);
     // Connect in waves of 100, so that the listen backlog never overflows.
-    std::vector<std::thread> io_threads;
     auto work = asio::make_work_guard(io);
-    for (long t = 0; t < threads; ++t) io_threads.emplace_back([&] { io.run(); });
+    std::thread io_thread([&] { io.run(); });
+    sse.start();
     auto source = [](long i) { return asio::ip::address_v4(0x7f000001u + static_cast<uint32_t>(i)); };
+    long sse_unset = 0;  // sockets that could not even be set up
     const auto t_connect = Clock::now();
     const auto connect_limit = std::chrono::seconds(60 + (n_sse + n_ws) / 200);  // all waves together
     for (long i = 0; i < std::max(n_sse, n_ws); ++i) {
-        if (i < n_sse) {
-            sse.push_back(std::make_shared<SseClient>(io, shared, ep, source(i % sources)));
-            asio::post(io, [c = sse.back()] { c->start(); });
-        }
+        if (i < n_sse && !sse.add(htonl(source(i % sources).to_uint()), static_cast<uint16_t>(port))) ++sse_unset;
         if (i < n_ws) {
             ws.push_back(std::make_shared<WsClient>(io, shared, ep, source((i + 1) % sources)));
             asio::post(io, [c = ws.back()] { c->start(); });
         }
         if (i % 100 == 99) {
             const auto wave = Clock::now();
-            while (shared.sse_ok + shared.sse_failed + shared.ws_ok + shared.ws_failed <
+            while (sse.ok() + sse.failed() + sse_unset + shared.ws_ok + shared.ws_failed <
                        std::min(i + 1, n_sse) + std::min(i + 1, n_ws) &&
                    Clock::now() - wave < std::chrono::seconds(10) && Clock::now() - t_connect < connect_limit)
                 std::this_thread::sleep_for(std::chrono::milliseconds(2));
         }
     }
-    while (shared.sse_ok + shared.sse_failed + shared.ws_ok + shared.ws_failed < n_sse + n_ws &&
+    while (sse.ok() + sse.failed() + sse_unset + shared.ws_ok + shared.ws_failed < n_sse + n_ws &&
            Clock::now() - t_connect < connect_limit)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
     const double connect_s = std::chrono::duration<double>(Clock::now() - t_connect).count();
@@ -316,45 +228,52 @@ int main(int argc, char** argv) {
     c.set_keep_alive(true);
     c.set_read_timeout(10);
     long trigger_failed = 0;
-    auto trigger = [&] {
+    auto trigger = [&]() -> std::string {  // the "id" the POST answers (memory_id of its event), "" on failure
         auto r = c.Post(trigger_path.c_str(), trigger_body, "application/json");
-        if (!r || r->status >= 300) ++trigger_failed;
+        if (!r || r->status >= 300) {
+            ++trigger_failed;
+            return "";
+        }
+        const auto at = r->body.find("\"id\":\"");
+        const auto end = at == std::string::npos ? at : r->body.find('"', at + 6);
+        return end == std::string::npos ? "" : r->body.substr(at + 6, end - at - 6);
     };
-    trigger();
-    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
-    const int warmed = sse.empty() ? 0 : static_cast<int>(sse[0]->last_seq.load() > 0);  // the warm-up event came
+    // The seq of the event that carries `key`, once every subscriber has it;
+    // 0 if that does not happen within 5 s. Keyed by the trigger's own id, not
+    // by arrival order: the host publishes events of its own too (a
+    // workspace-history commit, git_committed, every ~140 memories), and a
+    // loop that took the next id to arrive as its trigger's fell one event
+    // behind at the first of them, timing from then on events published while
+    // the previous one was still being fanned out (about twice the latency).
+    auto delivered = [&](const std::string& key) -> uint64_t {
+        const auto deadline = Clock::now() + std::chrono::seconds(5);
+        for (;;) {
+            const uint64_t seq = key.empty() ? 0 : sse.seq_of(key);
+            if (seq > 0 && sse.all_done_ns(seq) > 0) return seq;
+            if (Clock::now() >= deadline) return 0;
+            std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+    };
+    const int warmed = static_cast<int>(n_sse > 0 && delivered(trigger()) > 0);  // a first event came, not timed
     std::vector<double> all_ms, first_ms, trigger_ms;
     long missed = 0, unstamped = 0;
-    uint64_t seen = sse.empty() ? 0 : sse[0]->last_seq.load();
     const double cpu_before = cpu_ms(pid), own_before = own_cpu_ms();
-    // One trigger at a time: the events it made (the ids past `seen` that the
-    // first client gets) are each waited for at every subscriber.
-    for (long e = 1; warmed > 0 && e <= events && seen < kMaxMessages; ++e) {
+    // One trigger at a time, each waited for at every subscriber before the
+    // next. The readers stamp the times; this thread only polls, coarsely.
+    for (long e = 1; warmed > 0 && e <= events; ++e) {
         const int64_t t0 = now_ns();
-        trigger();
-        const auto deadline = Clock::now() + std::chrono::seconds(5);
-        while (sse[0]->last_seq.load() == seen && Clock::now() < deadline)
-            std::this_thread::sleep_for(std::chrono::microseconds(100));
-        const uint64_t last = std::min<uint64_t>(sse[0]->last_seq.load(), kMaxMessages);
-        if (last == seen) {
+        const uint64_t m = delivered(trigger());
+        if (m == 0) {
             ++missed;
             continue;
         }
-        for (uint64_t m = seen + 1; m <= last; ++m) {  // each event: its stamp -> the last subscriber
-            while (shared.all_done_ns[m].load() == 0 && Clock::now() < deadline)
-                std::this_thread::sleep_for(std::chrono::microseconds(100));
-            const int64_t stamp = shared.published_us[m].load(), all = shared.all_done_us[m].load();
-            if (all == 0)
-                ++missed;
-            else if (stamp > 0)
-                all_ms.push_back(static_cast<double>(all - stamp) / 1e3);
-            else
-                ++unstamped;
-        }
-        if (const int64_t done = shared.all_done_ns[last].load(); done > 0)
-            trigger_ms.push_back(static_cast<double>(done - t0) / 1e6);
-        first_ms.push_back(static_cast<double>(shared.first_ns[seen + 1].load() - t0) / 1e6);
-        seen = last;
+        const int64_t stamp = sse.published_us(m);
+        if (stamp > 0)
+            all_ms.push_back(static_cast<double>(sse.all_done_us(m) - stamp) / 1e3);  // its stamp -> the last subscriber
+        else
+            ++unstamped;
+        trigger_ms.push_back(static_cast<double>(sse.all_done_ns(m) - t0) / 1e6);
+        first_ms.push_back(static_cast<double>(sse.first_ns(m) - t0) / 1e6);
     }
     const double cpu_per_event =
         trigger_ms.empty() ? -1 : (cpu_ms(pid) - cpu_before) / static_cast<double>(trigger_ms.size());
@@ -366,13 +285,14 @@ int main(int argc, char** argv) {
         "rss_after_kb %ld warmup_delivered %d events %zu missed %ld trigger_failed %ld p50_all_ms %.2f p99_all_ms %.2f "
         "p50_first_ms %.2f sse_closed %ld ws_closed %ld p99_trigger_ms %.2f unstamped %ld sources %ld fd_limit %ld "
         "host_cpu_ms_per_event %.1f driver_cpu_ms_per_event %.1f\n",
-        shared.sse_ok.load(), shared.sse_failed.load(), shared.ws_ok.load(), shared.ws_failed.load(), connect_s,
+        sse.ok(), sse.failed() + sse_unset, shared.ws_ok.load(), shared.ws_failed.load(), connect_s,
         rss_before, rss_held, rss_after, warmed, trigger_ms.size(), missed, trigger_failed, pct(all_ms, 0.5),
-        pct(all_ms, 0.99), pct(first_ms, 0.5), shared.sse_closed.load(), shared.ws_closed.load(), pct(trigger_ms, 0.99),
+        pct(all_ms, 0.99), pct(first_ms, 0.5), sse.closed(), shared.ws_closed.load(), pct(trigger_ms, 0.99),
         unstamped, sources, static_cast<long>(fds.rlim_cur), cpu_per_event, own_per_event);
     std::fflush(stdout);
+    sse.stop();
     work.reset();
     io.stop();
-    for (auto& t : io_threads) t.join();
+    io_thread.join();
     return 0;
 }
