@@ -86,6 +86,7 @@ void SseEvents::stop_impl() {
     {
         std::lock_guard lock(mutex_);
         gone.swap(streams_);
+        list_.reset();
     }
     frames_.clear();
     for (auto& [id, s] : gone) {
@@ -164,6 +165,7 @@ oxios_status SseEvents::open(uint64_t id, uint64_t last_seq, bool resumed) {
         s->pos = pos;
         if (auto it = streams_.find(id); it != streams_.end()) replaced = it->second;
         streams_[id] = s;
+        list_.reset();
     }
     if (replaced && replaced != s) {
         std::lock_guard lock(replaced->mutex);
@@ -181,6 +183,7 @@ void SseEvents::close(uint64_t id) {
         if (it == streams_.end()) return;
         s = std::move(it->second);
         streams_.erase(it);
+        list_.reset();
     }
     std::lock_guard lock(s->mutex);  // waits for a write in progress
     s->closed = true;
@@ -241,11 +244,14 @@ void SseEvents::run_resumer() {
     }
 }
 
-std::vector<std::pair<uint64_t, std::shared_ptr<SseEvents::Stream>>> SseEvents::snapshot() const {
-    std::vector<std::pair<uint64_t, std::shared_ptr<Stream>>> out;
-    out.reserve(streams_.size());
-    for (const auto& [id, s] : streams_) out.emplace_back(id, s);
-    return out;
+std::shared_ptr<const SseEvents::StreamList> SseEvents::snapshot() const {
+    if (!list_) {
+        auto list = std::make_shared<StreamList>();
+        list->reserve(streams_.size());
+        for (const auto& [id, s] : streams_) list->emplace_back(id, s);
+        list_ = std::move(list);
+    }
+    return list_;
 }
 
 namespace {
@@ -309,12 +315,12 @@ void SseEvents::catch_up(uint64_t id, Stream& s) {
 }
 
 void SseEvents::catch_up_all() {
-    std::vector<std::pair<uint64_t, std::shared_ptr<Stream>>> streams;
+    std::shared_ptr<const StreamList> streams;
     {
         std::lock_guard lock(mutex_);
         streams = snapshot();
     }
-    for (auto& [id, s] : streams) {
+    for (const auto& [id, s] : *streams) {
         try {
             std::lock_guard lock(s->mutex);
             catch_up(id, *s);  // not a closed or blocked one
@@ -343,7 +349,7 @@ void SseEvents::live(uint64_t seq, std::string_view raw) {
         catch_up_all();
         return;
     }
-    std::vector<std::pair<uint64_t, std::shared_ptr<Stream>>> streams;
+    std::shared_ptr<const StreamList> streams;
     {
         // head_ and the snapshot move together: a stream registered after
         // this point starts at or after seq.
@@ -351,9 +357,9 @@ void SseEvents::live(uint64_t seq, std::string_view raw) {
         head_ = std::max(head_, seq);
         streams = snapshot();
     }
-    if (streams.empty()) return;
+    if (streams->empty()) return;
     const Frame frame = frames_.get(seq, raw);
-    for (auto& [id, s] : streams) {
+    for (const auto& [id, s] : *streams) {
         std::lock_guard lock(s->mutex);
         if (s->closed || s->blocked || seq <= s->pos) continue;  // blocked: writable() catches up
         if (seq > s->pos + 1) catch_up(id, *s);                  // a hole: fill it from the bus
@@ -365,7 +371,7 @@ void SseEvents::live(uint64_t seq, std::string_view raw) {
 // ---- hand-over ----------------------------------------------------------------
 
 void SseEvents::export_state(json::Builder& out) const {
-    std::vector<std::pair<uint64_t, std::shared_ptr<Stream>>> streams;
+    std::shared_ptr<const StreamList> streams;
     uint64_t head = 0;
     {
         std::lock_guard lock(mutex_);
@@ -376,7 +382,7 @@ void SseEvents::export_state(json::Builder& out) const {
     // over where the bus is now (a stream opened meanwhile starts there).
     head = bus_newest(head);
     out.obj().kv("head", head).key("streams").arr();
-    for (auto& [id, s] : streams) {
+    for (const auto& [id, s] : *streams) {
         std::lock_guard lock(s->mutex);
         if (s->closed) continue;
         out.arr().u64(id).u64(s->pos).end_arr();

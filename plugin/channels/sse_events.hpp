@@ -95,7 +95,10 @@ private:
     // Writes one event (seq > s.pos). s.mutex held by the caller.
     void write_event(uint64_t id, Stream& s, uint64_t seq, const std::string& frame);
     static void collect_frame(void* user, uint64_t seq, const char* json, size_t len);
-    std::vector<std::pair<uint64_t, std::shared_ptr<Stream>>> snapshot() const;
+    // The streams as a list, rebuilt only after streams_ changed (a fan-out
+    // to 10,000 streams then costs no copy of them). mutex_ held.
+    using StreamList = std::vector<std::pair<uint64_t, std::shared_ptr<Stream>>>;
+    std::shared_ptr<const StreamList> snapshot() const;
     // The bus's newest seq, visiting only what follows `from`.
     uint64_t bus_newest(uint64_t from) const;
     // The bus's newest seq now (head_ brought up to date).
@@ -104,6 +107,7 @@ private:
     const Host& host_;
     mutable std::mutex mutex_;  // streams_, head_, imported_, subscription_, subscribed_, stopped_
     std::unordered_map<uint64_t, std::shared_ptr<Stream>> streams_;
+    mutable std::shared_ptr<const StreamList> list_;  // snapshot() of streams_; reset when it changes
     uint64_t head_ = 0;                                // highest seq this instance has seen
     uint64_t head_at_start_ = 0;                       // the bus position when start() ran
     std::unordered_map<uint64_t, uint64_t> imported_;  // stream -> pos from the previous instance
