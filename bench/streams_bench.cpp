@@ -269,7 +269,8 @@ int main(int argc, char** argv) {
         }
         const int64_t stamp = sse.published_us(m);
         if (stamp > 0)
-            all_ms.push_back(static_cast<double>(sse.all_done_us(m) - stamp) / 1e3);  // its stamp -> the last subscriber
+            all_ms.push_back(static_cast<double>(sse.all_done_us(m) - stamp) /
+                             1e3);  // its stamp -> the last subscriber
         else
             ++unstamped;
         trigger_ms.push_back(static_cast<double>(sse.all_done_ns(m) - t0) / 1e6);
@@ -285,10 +286,10 @@ int main(int argc, char** argv) {
         "rss_after_kb %ld warmup_delivered %d events %zu missed %ld trigger_failed %ld p50_all_ms %.2f p99_all_ms %.2f "
         "p50_first_ms %.2f sse_closed %ld ws_closed %ld p99_trigger_ms %.2f unstamped %ld sources %ld fd_limit %ld "
         "host_cpu_ms_per_event %.1f driver_cpu_ms_per_event %.1f\n",
-        sse.ok(), sse.failed() + sse_unset, shared.ws_ok.load(), shared.ws_failed.load(), connect_s,
-        rss_before, rss_held, rss_after, warmed, trigger_ms.size(), missed, trigger_failed, pct(all_ms, 0.5),
-        pct(all_ms, 0.99), pct(first_ms, 0.5), sse.closed(), shared.ws_closed.load(), pct(trigger_ms, 0.99),
-        unstamped, sources, static_cast<long>(fds.rlim_cur), cpu_per_event, own_per_event);
+        sse.ok(), sse.failed() + sse_unset, shared.ws_ok.load(), shared.ws_failed.load(), connect_s, rss_before,
+        rss_held, rss_after, warmed, trigger_ms.size(), missed, trigger_failed, pct(all_ms, 0.5), pct(all_ms, 0.99),
+        pct(first_ms, 0.5), sse.closed(), shared.ws_closed.load(), pct(trigger_ms, 0.99), unstamped, sources,
+        static_cast<long>(fds.rlim_cur), cpu_per_event, own_per_event);
     std::fflush(stdout);
     sse.stop();
     work.reset();

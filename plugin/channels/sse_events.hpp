@@ -107,7 +107,7 @@ private:
     const Host& host_;
     mutable std::mutex mutex_;  // streams_, head_, imported_, subscription_, subscribed_, stopped_
     std::unordered_map<uint64_t, std::shared_ptr<Stream>> streams_;
-    mutable std::shared_ptr<const StreamList> list_;  // snapshot() of streams_; reset when it changes
+    mutable std::shared_ptr<const StreamList> list_;   // snapshot() of streams_; reset when it changes
     uint64_t head_ = 0;                                // highest seq this instance has seen
     uint64_t head_at_start_ = 0;                       // the bus position when start() ran
     std::unordered_map<uint64_t, uint64_t> imported_;  // stream -> pos from the previous instance
