@@ -35,6 +35,13 @@ oxios_status RouteSet::add(std::string_view method, std::string_view pattern, st
             return fail(OXIOS_E_CONFLICT, "route conflict: " + e.method + " " + e.pattern +
                                               " is already registered as " + existing.pattern);
     for (const Segment& s : e.segments) e.specificity.push_back(static_cast<int>(s.type));
+    const size_t index = entries_.size();
+    if (!e.segments.empty() && e.segments.back().type == Segment::Rest) {
+        with_rest_.push_back(index);
+    } else {
+        if (by_count_.size() <= e.segments.size()) by_count_.resize(e.segments.size() + 1);
+        by_count_[e.segments.size()].push_back(index);
+    }
     entries_.push_back(std::move(e));
     return OXIOS_OK;
 }
@@ -52,17 +59,23 @@ RouteSet::Outcome RouteSet::match_decoded(std::string_view method, const std::ve
                                           size_t& index, Params& params) const {
     const Entry* best = nullptr;
     bool other_method = false;
-    for (const Entry& r : entries_) {
-        if (!match_segments(r.segments, parts)) continue;
+    // Two entries that match the same path with the same specificity have
+    // the same shape, so at most one per method: the order of visits does
+    // not change the outcome.
+    auto visit = [&](const Entry& r) {
+        if (!match_segments(r.segments, parts)) return;
         if (r.method != method && r.method != "*") {
             // A catch-all at the root does not make a path "known".
             if (!root_catch_all(r)) other_method = true;
-            continue;
+            return;
         }
         const bool better = !best || r.specificity < best->specificity ||
                             (r.specificity == best->specificity && best->method == "*" && r.method != "*");
         if (better) best = &r;
-    }
+    };
+    if (parts.size() < by_count_.size())
+        for (size_t i : by_count_[parts.size()]) visit(entries_[i]);
+    for (size_t i : with_rest_) visit(entries_[i]);
     if (!best) return other_method ? Outcome::MethodNotAllowed : Outcome::NotFound;
     if (root_catch_all(*best) && other_method) return Outcome::MethodNotAllowed;
     params.clear();

@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,25 @@ TEST_CASE("precedence: literal > {param} > {*rest}; an exact method beats '*'") 
     CHECK(p == Params{{"rest", "a/b"}});
     CHECK(pick(set, "POST", "/any") == "POST /any");
     CHECK(pick(set, "PUT", "/any") == "* /any");
+}
+
+TEST_CASE("the pick does not depend on the order the routes were added (routes are visited by length)") {
+    std::vector<std::pair<const char*, const char*>> routes = {
+        {"GET", "/items/{id}"}, {"GET", "/items/special"}, {"GET", "/items/{*rest}"}, {"*", "/items/{id}"},
+        {"POST", "/items"},     {"GET", "/{*page}"},       {"GET", "/items/{id}/x"}};
+    std::sort(routes.begin(), routes.end());
+    do {
+        RouteSet set;
+        for (auto& [m, p] : routes) REQUIRE(set.add(m, p) == OXIOS_OK);
+        CHECK(pick(set, "GET", "/items/special") == "GET /items/special");
+        CHECK(pick(set, "GET", "/items/abc") == "GET /items/{id}");
+        CHECK(pick(set, "PUT", "/items/abc") == "* /items/{id}");
+        CHECK(pick(set, "GET", "/items/abc/x") == "GET /items/{id}/x");
+        CHECK(pick(set, "GET", "/items/abc/y") == "GET /items/{*rest}");
+        CHECK(pick(set, "GET", "/items") == "GET /items/{*rest}");
+        CHECK(pick(set, "DELETE", "/items") == "405");
+        CHECK(pick(set, "GET", "/other") == "GET /{*page}");
+    } while (std::next_permutation(routes.begin(), routes.end()));
 }
 
 TEST_CASE("edges: trailing slash, empty segments, {*path} empty and not") {

@@ -41,6 +41,11 @@ public:
 
 private:
     std::vector<Entry> entries_;
+    // The entries a path of N segments can match: by_count_[N] (patterns of
+    // exactly N segments, no {*rest}) and with_rest_ (any length), in index
+    // order. Matching visits these instead of every entry.
+    std::vector<std::vector<size_t>> by_count_;
+    std::vector<size_t> with_rest_;
 };
 
 }  // namespace oxios::rules
