@@ -215,7 +215,7 @@ protected:
     virtual bool can_write() { return true; }
     virtual void write_queued() {}  // writes (some of) queue_, then on_written()
     virtual void end_stream() {}    // an ending connection's queue is out
-    virtual void on_ending(uint16_t /*wire code*/, std::string /*reason*/) {}
+    virtual void on_ending(uint16_t /*wire code*/, std::string&& /*reason*/) {}
     virtual void cancel_timers() {}  // the kind's own timers (force_timer_ is the base's)
     virtual void on_overflow() { kill(1008, OXIOS_CLOSE_ERROR); }
     // Server shutdown: graceful (WebSocket 1001 after the queue), then forced.

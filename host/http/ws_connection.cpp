@@ -117,7 +117,7 @@ private:
         });
     }
 
-    void on_ending(uint16_t wire, std::string reason) override {
+    void on_ending(uint16_t wire, std::string&& reason) override {
         close_code_ = wire;
         close_text_ = truncate_utf8(reason, 123);
     }

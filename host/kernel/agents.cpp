@@ -34,7 +34,8 @@ std::string AgentRegistry::start(std::string name, std::string seed_id, std::fun
     agent.seed_id = std::move(seed_id);
     agent.created_us = now_us_();
     agent.on_kill = std::move(on_kill);
-    const std::string id = agent.id, agent_name = agent.name;
+    std::string id = agent.id;
+    const std::string agent_name = agent.name;
     {
         std::lock_guard lock(mutex_);
         agents_.emplace(id, std::move(agent));

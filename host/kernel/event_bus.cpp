@@ -186,7 +186,7 @@ void EventBus::start_at(uint64_t seq) {
     ring_.clear();
 }
 
-void EventBus::deliver(uint64_t seq, Text event) {
+void EventBus::deliver(uint64_t seq, const Text& event) {
     std::lock_guard lock(mutex_);
     if (seq <= seq_) return;             // already here
     if (seq != seq_ + 1) ring_.clear();  // the ring holds consecutive seqs only

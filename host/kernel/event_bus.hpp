@@ -48,7 +48,7 @@ public:
     // Events back from the log, in seq order: kept in the ring and fanned out.
     // A seq that does not follow the last one empties the ring first (the
     // events between are only in the log's table).
-    void deliver(uint64_t seq, Text event);
+    void deliver(uint64_t seq, const Text& event);
     // Where since() reads what the ring no longer holds (after_seq > 0 only:
     // since(0) is how a plugin finds the head): calls fn for the log's events
     // after `after` and before `before`, returns how many of them the log no

@@ -28,7 +28,7 @@
 namespace oxios::kernel {
 
 struct Kernel::Impl {
-    explicit Impl(const Options& options);
+    explicit Impl(const Options& opts);
 
     Options options;
     std::unique_ptr<Config> config;

@@ -115,7 +115,7 @@ std::string FileAuditStore::append(const MakeLine& make) {
     std::lock_guard lock(mutex_);
     const auto head = read_head(last_line_);
     const uint64_t seq = head ? head->seq + 1 : 1;
-    const std::string line = make(seq, head ? std::string_view(head->hash) : kZeroHash);
+    std::string line = make(seq, head ? std::string_view(head->hash) : kZeroHash);
     size_t done = 0;
     while (done < line.size()) {
         const ssize_t n = ::write(fd_, line.data() + done, line.size() - done);

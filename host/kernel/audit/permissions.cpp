@@ -44,26 +44,28 @@ std::vector<Policy> policies(const Config& c) {
 
 void register_permissions_service(ServiceRegistry& registry, const Config& config,
                                   std::function<size_t()> api_keys_count) {
-    registry.add("security.permissions", [&config, api_keys_count](const rapidjson::Value&) {
-        const auto list = policies(config);
-        json::Builder out;
-        out.begin_object().key("roles").begin_array();
-        for (const auto& p : list) out.value(p.name.substr(0, p.name.size() - std::string_view("-default").size()));
-        out.end_array().key("policies").begin_array();
-        for (const auto& p : list)
-            out.begin_object()
-                .field("name", p.name)
-                .field("effect", p.allow ? "allow" : "deny")
-                .field("resources", p.resources)
-                .end_object();
-        out.end_array()
-            .field("auth_enabled", config.get_bool("security.auth_enabled", false))
-            .field("api_keys_count", api_keys_count())
-            .field("rate_limit_per_minute", config.get_int("security.rate_limit_per_minute", 600))
-            .field("cors_origins", config.get_strings("security.cors_origins"))
-            .end_object();
-        return out.result();
-    });
+    registry.add("security.permissions",
+                 [&config, api_keys_count = std::move(api_keys_count)](const rapidjson::Value&) {
+                     const auto list = policies(config);
+                     json::Builder out;
+                     out.begin_object().key("roles").begin_array();
+                     for (const auto& p : list)
+                         out.value(p.name.substr(0, p.name.size() - std::string_view("-default").size()));
+                     out.end_array().key("policies").begin_array();
+                     for (const auto& p : list)
+                         out.begin_object()
+                             .field("name", p.name)
+                             .field("effect", p.allow ? "allow" : "deny")
+                             .field("resources", p.resources)
+                             .end_object();
+                     out.end_array()
+                         .field("auth_enabled", config.get_bool("security.auth_enabled", false))
+                         .field("api_keys_count", api_keys_count())
+                         .field("rate_limit_per_minute", config.get_int("security.rate_limit_per_minute", 600))
+                         .field("cors_origins", config.get_strings("security.cors_origins"))
+                         .end_object();
+                     return out.result();
+                 });
 }
 
 }  // namespace oxios::kernel

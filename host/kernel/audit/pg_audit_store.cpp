@@ -32,7 +32,7 @@ std::string PgAuditStore::append(const MakeLine& make) {
     return pg::in_transaction(*pool_, [&](pg::Connection& c) {
         auto head = c.exec("SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE");
         const uint64_t seq = static_cast<uint64_t>(pg::to_int64(head.get(), 0, 0)) + 1;
-        const std::string line = make(seq, pg::text(head.get(), 0, 1));
+        std::string line = make(seq, pg::text(head.get(), 0, 1));
         const auto stored = read_head(line);
         if (!stored || stored->seq != seq)
             throw std::logic_error("audit: a line that is not entry " + std::to_string(seq));
@@ -53,6 +53,7 @@ void PgAuditStore::scan(uint64_t from_seq, uint64_t to_seq, const std::function<
                     c.exec("SELECT seq, line FROM audit_entries WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3",
                            {seq_param(next), seq_param(to_seq), std::to_string(kPage)});
                 std::vector<std::pair<uint64_t, std::string>> rows;
+                rows.reserve(static_cast<size_t>(PQntuples(r.get())));
                 for (int row = 0; row < PQntuples(r.get()); ++row)
                     rows.emplace_back(static_cast<uint64_t>(pg::to_int64(r.get(), row, 0)),
                                       std::string(pg::text(r.get(), row, 1)));

@@ -85,7 +85,7 @@ std::string key_at_line(std::string_view text, size_t line) {
         }
         pos = end + 1;
     }
-    auto trim = [](std::string s) {
+    auto trim = [](const std::string& s) {
         const size_t b = s.find_first_not_of(" \t\"'");
         const size_t e = s.find_last_not_of(" \t\"'\r");
         return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);

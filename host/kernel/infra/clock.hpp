@@ -14,6 +14,6 @@ int64_t now_us();  // µs since the Unix epoch
 std::string format_rfc3339(int64_t unix_us);
 
 // Parses RFC 3339 ("Z" or "+hh:mm"/"-hh:mm", any number of fraction digits).
-std::optional<int64_t> parse_rfc3339(std::string_view text);
+std::optional<int64_t> parse_rfc3339(std::string_view s);
 
 }  // namespace oxios::kernel::clock

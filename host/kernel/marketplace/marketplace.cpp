@@ -106,7 +106,7 @@ Result install_method(const ServiceContext& ctx, IndexCache& cache, const Settin
 }  // namespace
 
 void register_marketplace_service(ServiceRegistry& registry, const ServiceContext& ctx,
-                                  std::function<marketplace::Settings()> settings) {
+                                  const std::function<marketplace::Settings()>& settings) {
     auto cache = std::make_shared<IndexCache>();
     registry.add("marketplace.search",
                  [ctx, cache, settings](const rapidjson::Value& in) { return search(ctx, *cache, settings(), in); });

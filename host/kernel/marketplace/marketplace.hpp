@@ -11,6 +11,6 @@ namespace oxios::kernel {
 // marketplace.search, marketplace.install (marketplace.cpp); `settings` is
 // read at each call (the live config).
 void register_marketplace_service(ServiceRegistry& registry, const ServiceContext& ctx,
-                                  std::function<marketplace::Settings()> settings);
+                                  const std::function<marketplace::Settings()>& settings);
 
 }  // namespace oxios::kernel

@@ -119,7 +119,7 @@ CronService::Triggered CronService::trigger(const std::string& id, bool wait) {
         run = enqueue_locked(e, "manual");
         launches = take_ready_locked();
     }
-    launch(std::move(launches));
+    launch(launches);
     Triggered t{"cron-" + id, run->message_id, std::nullopt};
     std::unique_lock lock(mutex_);
     // The gateway refused the run at once: 503 as POST /api/chat answers.

@@ -128,7 +128,7 @@ void CronService::scheduler_loop() {
     while (true) {
         if (!launches.empty()) {
             lock.unlock();
-            launch(std::move(launches));
+            launch(launches);
             lock.lock();
         }
         launches.clear();
@@ -200,9 +200,9 @@ std::vector<CronService::Launch> CronService::take_ready_locked() {
 }
 
 // --------------------------------------------------------------- runs ---
-void CronService::launch(std::vector<Launch> launches) {
+void CronService::launch(const std::vector<Launch>& launches) {
     const std::string user_id = deps_.settings().user_id;
-    for (auto& l : launches) {
+    for (const auto& l : launches) {
         ChatMessage msg;
         msg.id = l.run->message_id;
         msg.content = l.command;
@@ -247,18 +247,18 @@ void CronService::launch(std::vector<Launch> launches) {
     }
 }
 
-void CronService::finish(const Launch& l, bool success, std::string text) {
+void CronService::finish(const Launch& l, bool success, const std::string& text) {
     std::vector<Launch> next;
     {
         std::lock_guard lock(mutex_);
-        finish_locked(l, success, std::move(text));
+        finish_locked(l, success, text);
         next = take_ready_locked();
     }
     done_cv_.notify_all();
-    launch(std::move(next));
+    launch(next);
 }
 
-void CronService::finish_locked(const Launch& l, bool success, std::string text) {
+void CronService::finish_locked(const Launch& l, bool success, const std::string& text) {
     if (l.run->done) return;  // shutdown failed it already
     l.run->done = true;
     --running_;

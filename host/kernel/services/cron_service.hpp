@@ -130,9 +130,9 @@ private:
     void commit_locked(const std::function<void()>& change);  // a user's change: written or refused (503)
     std::shared_ptr<Run> enqueue_locked(Entry& e, std::string trigger);
     std::vector<Launch> take_ready_locked();
-    void launch(std::vector<Launch> launches);
-    void finish(const Launch& l, bool success, std::string text);
-    void finish_locked(const Launch& l, bool success, std::string text);
+    void launch(const std::vector<Launch>& launches);
+    void finish(const Launch& l, bool success, const std::string& text);
+    void finish_locked(const Launch& l, bool success, const std::string& text);
     void catch_up_locked(int64_t now_us, const CronSettings& s);
     std::optional<int64_t> next_after_locked(const CronJob& job, int64_t after_secs, const CronSettings& s) const;
     void publish_job(std::string_view type, const CronJob& job, const std::function<void(json::Builder&)>& extra = {});

@@ -269,7 +269,7 @@ std::string GitService::tag(std::string_view name, std::optional<std::string_vie
     if (!services::git::valid_tag_name(name)) fail(OXIOS_E_INVALID, "invalid tag name");
     require_repo();
     if (!hash) flush();
-    const std::string target = with_repo([&](GitRepo& repo) {
+    std::string target = with_repo([&](GitRepo& repo) {
         std::optional<git_oid> id = hash ? std::optional<git_oid>(repo.resolve(*hash)) : repo.head();
         if (!id) fail(OXIOS_E_NOT_FOUND, "no commit to tag yet");
         services::git::create_tag(repo, std::string(name), *id);
@@ -339,8 +339,8 @@ GitService::Counters GitService::counters() const {
     return {commits_, failures_, pending_.size()};
 }
 
-Method reporting_to_git(GitService* git, const char* source, const char* verb, std::string prefix, const char* key,
-                        Method method) {
+Method reporting_to_git(GitService* git, const char* source, const char* verb, const std::string& prefix,
+                        const char* key, Method method) {
     if (git == nullptr) return method;
     return [=, method = std::move(method)](const rapidjson::Value& in) {
         Result r = method(in);

@@ -134,7 +134,7 @@ private:
 
 // `method`, reporting `<prefix><in[key]>` to git (when not null) each time
 // it succeeds: the hook of services whose files are named by an argument.
-Method reporting_to_git(GitService* git, const char* source, const char* verb, std::string prefix, const char* key,
-                        Method method);
+Method reporting_to_git(GitService* git, const char* source, const char* verb, const std::string& prefix,
+                        const char* key, Method method);
 
 }  // namespace oxios::kernel

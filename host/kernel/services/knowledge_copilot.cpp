@@ -105,7 +105,7 @@ Result copilot(ServiceRegistry& registry, Gateway& gateway, const std::function<
 }  // namespace
 
 void register_knowledge_copilot(ServiceRegistry& registry, Gateway& gateway,
-                                std::function<KnowledgeSettings()> settings) {
+                                const std::function<KnowledgeSettings()>& settings) {
     registry.add("knowledge.copilot", [&registry, &gateway, settings](const rapidjson::Value& in) {
         return copilot(registry, gateway, settings, in);
     });

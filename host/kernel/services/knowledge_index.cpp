@@ -98,11 +98,12 @@ void LinkIndex::reset(std::vector<std::pair<std::string, std::string>> notes) {
     by_base_.clear();
     incoming_.clear();
     watchers_.clear();
-    for (auto& [path, content] : notes) {
+    for (auto& note : notes) {
+        const std::string& path = note.first;
         if (!is_note(path)) continue;
         auto it = notes_.emplace(path, Note{}).first;
         by_base_[lower(file_name(path))].insert(path);
-        fill(path, it->second, std::move(content));
+        fill(path, it->second, std::move(note.second));
     }
     for (auto& [path, note] : notes_) link_out(path, note);  // every note known: no relinking
 }

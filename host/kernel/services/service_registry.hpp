@@ -105,7 +105,7 @@ void register_knowledge_service(ServiceRegistry& registry, ServiceContext& ctx,
 class Gateway;
 // knowledge.copilot (knowledge_copilot.cpp): asks through the gateway, blocking.
 void register_knowledge_copilot(ServiceRegistry& registry, Gateway& gateway,
-                                std::function<KnowledgeSettings()> settings);
+                                const std::function<KnowledgeSettings()>& settings);
 // scheduler.* (scheduler.cpp): the gateway's queue and running set.
 class Gateway;
 void register_scheduler_service(ServiceRegistry& registry, const Gateway& gateway);

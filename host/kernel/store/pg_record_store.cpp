@@ -16,6 +16,7 @@ std::vector<RecordStore::Record> PgRecordStore::load_all(std::string_view collec
         [&](pg::Connection& c) {
             auto r = c.exec("SELECT key, body FROM records WHERE collection = $1 ORDER BY key", {collection});
             std::vector<Record> out;
+            out.reserve(static_cast<size_t>(PQntuples(r.get())));
             for (int row = 0; row < PQntuples(r.get()); ++row)
                 out.push_back({std::string(pg::text(r.get(), row, 0)), std::string(pg::text(r.get(), row, 1))});
             return out;
