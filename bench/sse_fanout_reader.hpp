@@ -27,6 +27,18 @@
 
 namespace oxios_bench {
 
+// Binds a client socket to its source address (network order) before it
+// connects; the port is chosen at connect time, per destination
+// (IP_BIND_ADDRESS_NO_PORT), so K source addresses give K times the ports.
+inline bool bind_source(int fd, in_addr_t source) {
+    const int one = 1;
+    ::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = source;
+    return ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+}
+
 class SseFanoutReader {
 public:
     using Clock = std::chrono::steady_clock;
@@ -50,19 +62,13 @@ public:
     bool add(in_addr_t source, uint16_t port) {
         const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
         if (fd < 0) return false;
-        const int one = 1;
-        ::setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-        sockaddr_in a{};
-        a.sin_family = AF_INET;
-        a.sin_addr.s_addr = source;
         sockaddr_in to{};
         to.sin_family = AF_INET;
         to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         to.sin_port = htons(port);
         static constexpr std::string_view req =
             "GET /api/events HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n";
-        if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-            ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0 ||
+        if (!bind_source(fd, source) || ::connect(fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0 ||
             ::send(fd, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
             ::close(fd);
             return false;

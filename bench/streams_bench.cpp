@@ -71,16 +71,11 @@ int64_t event_stamp_us(std::string_view data) {
     return static_cast<int64_t>(::timegm(&tm)) * 1000000 + us;
 }
 
-// Binds a client socket to its source address before connecting; the port
-// is chosen at connect time, per destination (IP_BIND_ADDRESS_NO_PORT).
+// Opens a WebSocket client's socket and binds it to its source address.
 bool bind_source(tcp::socket& sock, const asio::ip::address& source) {
     beast::error_code ec;
     sock.open(tcp::v4(), ec);
-    if (ec) return false;
-    const int one = 1;
-    ::setsockopt(sock.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
-    sock.bind(tcp::endpoint(source, 0), ec);
-    return !ec;
+    return !ec && oxios_bench::bind_source(sock.native_handle(), htonl(source.to_v4().to_uint()));
 }
 
 struct Shared {
